@@ -1,0 +1,39 @@
+"""The Bolt app: one client factory, signature checks, every listener registered."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app_context import AppContext
+from bot.handlers import register_listeners
+from bot.slack_client import make_client
+
+logger = logging.getLogger(__name__)
+
+
+def create_bolt_app(ctx: AppContext) -> AsyncApp:
+    settings = ctx.settings
+    socket_mode = bool(settings.slack_app_token)
+    app = AsyncApp(
+        client=make_client(settings, settings.slack_bot_token),
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=not socket_mode,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    register_listeners(app, ctx)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        # Ids and kind only: payloads can hold private text.
+        logger.error(
+            "unhandled %s in a %s request from %s: %s",
+            type(error).__name__,
+            body.get("type") or body.get("command") or "slack",
+            (body.get("team") or {}).get("id") or body.get("team_id"),
+            type(error).__qualname__,
+        )
+
+    return app

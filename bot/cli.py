@@ -1,0 +1,128 @@
+"""`leading-bot`: the command line named in CONTRACT.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings, require_slack_credentials
+
+# These libraries log request bodies and headers at DEBUG: private text and tokens.
+QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "bot.bolt", "aiohttp.client", "sqlalchemy.engine")
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level_number,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(settings.log_level_number, logging.INFO))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leading-bot", description="Leading Health nudges, a Slack app for weekly practice."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the app (HTTP on $PORT, or Socket Mode)")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not run nudges here")
+    commands.add_parser("scheduler", help="run the nudge scheduler alone")
+    dispatch = commands.add_parser("dispatch", help="run one dispatch pass")
+    dispatch.add_argument("--at", help="ISO-8601 instant to act as now")
+    commands.add_parser("demo", help="walk through the app against a local Slack simulator")
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply database migrations")
+    content = commands.add_parser("content", help="content pack commands")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    validate = content_commands.add_parser("validate", help="check a content pack")
+    validate.add_argument("path", nargs="?", type=Path, help="content folder or capability file")
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", help="public base URL, e.g. https://nudges.example.org")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "content":
+        return _validate_content(args.path)
+    if args.command == "manifest":
+        from bot.content import load_library
+        from bot.manifest import build_manifest
+
+        print(json.dumps(build_manifest(load_library(), args.url), indent=2, ensure_ascii=False))
+        return 0
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo())
+
+    settings = load_settings()
+    configure_logging(settings)
+    if args.command == "db":
+        return _upgrade_database(settings)
+    if args.command == "serve":
+        require_slack_credentials(settings)
+        from bot.serve import serve
+
+        if _upgrade_database(settings) != 0:
+            return 1
+        asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
+        return 0
+    # scheduler and dispatch arrive with weekly nudges.
+    print(
+        f"`leading-bot {args.command}` isn't available yet: weekly nudges are still being built.",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _validate_content(path: Path | None) -> int:
+    from bot.content import validate
+
+    errors = validate(path)
+    for line in errors:
+        print(line)
+    if errors:
+        print(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found.", file=sys.stderr)
+        return 1
+    print("Content is valid.")
+    return 0
+
+
+def _upgrade_database(settings: Settings) -> int:
+    from bot.db import redacted
+    from bot.migrate import upgrade
+
+    try:
+        upgrade(settings.database_url)
+    except Exception as error:
+        print(
+            f"Database error: could not migrate {redacted(settings.database_url)}: "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Database is up to date ({redacted(settings.database_url)}).", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

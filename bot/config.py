@@ -1,0 +1,150 @@
+"""Settings from the environment (see CONTRACT.md). Errors name the variable in one line."""
+
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///leading-bot.db"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; str(error) is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_signing_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+    default_tz: str = "Pacific/Auckland"
+    admin_user_ids: str = ""
+    reflection_retention_days: int | None = Field(default=None, ge=1)
+
+    @field_validator(
+        "slack_signing_secret",
+        "slack_bot_token",
+        "slack_client_id",
+        "slack_client_secret",
+        "slack_app_token",
+        "reflection_retention_days",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Pacific/Auckland") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.slack_bot_token and self.slack_client_id:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: choose single-workspace "
+                "(SLACK_BOT_TOKEN) or multi-workspace (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET)"
+            )
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+            raise ValueError(f"{missing} is not set: multi-workspace mode needs both")
+        return self
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.admin_user_ids.split(",") if part.strip())
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; raise ConfigError with a one-line message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if loc:
+            return _raise(f"{loc[0].upper()}: {message}")
+        return _raise(message)
+
+
+def _raise(message: str) -> Settings:
+    raise ConfigError(f"Configuration error: {message}")
+
+
+def require_slack_credentials(settings: Settings) -> None:
+    """`serve` needs a way to talk to Slack: say exactly what to set."""
+    if settings.slack_client_id:
+        missing = [] if settings.slack_signing_secret else ["SLACK_SIGNING_SECRET"]
+    else:
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+            )
+            if not value
+        ]
+    if settings.slack_app_token and "SLACK_SIGNING_SECRET" in missing:
+        missing.remove("SLACK_SIGNING_SECRET")  # Socket Mode does not sign requests
+    if missing:
+        raise ConfigError(
+            f"Configuration error: {' and '.join(missing)} not set. Set "
+            f"{'them' if len(missing) > 1 else 'it'} from your Slack app's settings (see README, "
+            "'Create the Slack app'), or run `make demo` to try the app without Slack."
+        )

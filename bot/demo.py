@@ -1,0 +1,99 @@
+"""`leading-bot demo`: the real app against the built-in Slack simulator, printed as a conversation.
+
+Nothing here is canned: each line is a real signed request to the running app and the reply it
+sent back (or the call it made to the simulated Slack Web API).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.app import create_bolt_app
+from bot.app_context import build_context
+from bot.config import Settings
+from bot.local_server import serve_locally
+from bot.migrate import upgrade
+from bot.slack_driver import SlackDriver
+from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from bot.transcript import blocks_to_text
+from bot.web import create_web_app
+
+SIGNING_SECRET = "demo-signing-secret"
+TEAM_ID = "T0001"
+USER_ID = "U0001"
+WIDTH = 88
+
+
+class Transcript:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+
+    def heading(self, text: str) -> None:
+        self.write(f"\n── {text} " + "─" * max(0, WIDTH - len(text) - 4))
+
+    def person(self, text: str) -> None:
+        self.write(f"\nAroha › {text}")
+
+    def app(self, message: dict[str, Any], note: str) -> None:
+        self.write(f"Leading Health ({note}):")
+        rendered = blocks_to_text(message.get("blocks"), message.get("text"))
+        for line in rendered.splitlines():
+            self.write(textwrap.indent(line, "  │ ") if line.strip() else "  │")
+
+
+async def run_demo(write: Callable[[str], None] = print) -> int:
+    logging.getLogger().setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="leading-bot-demo-") as folder:
+        database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
+        upgrade(database_url)
+        async with SlackSimulator() as sim:
+            sim.add_user(TEAM_ID, USER_ID, tz="Pacific/Auckland", real_name="Aroha")
+            settings = Settings(
+                database_url=database_url,
+                slack_signing_secret=SIGNING_SECRET,
+                slack_bot_token=DEFAULT_TOKEN,
+                slack_api_url=sim.base_url,
+            )
+            ctx = build_context(settings)
+            try:
+                web_app = create_web_app(ctx, create_bolt_app(ctx))
+                async with (
+                    serve_locally(web_app, lifespan="off") as url,
+                    SlackDriver(url, SIGNING_SECRET, sim) as slack,
+                ):
+                    await _play(Transcript(write), slack, sim)
+            finally:
+                await ctx.close()
+    write("\nThat was the real app answering signed requests from a local Slack simulator.")
+    write("Run `make test` for the full suite, or see README.md to connect it to Slack.")
+    return 0
+
+
+async def _play(transcript: Transcript, slack: SlackDriver, sim: SlackSimulator) -> None:
+    transcript.write("Leading Health nudges: a demo against a local Slack simulator")
+    transcript.write(
+        "(Replies to /leading-tip are ephemeral: only the person who asked sees them.)"
+    )
+
+    transcript.heading("Asking for something to practise")
+    for words in ("", "blocker"):
+        transcript.person(f"/leading-tip {words}".rstrip())
+        reply = await slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
+        transcript.app(reply.json(), "only visible to you")
+
+    transcript.person("[presses “Another blocker”]")
+    sim.clear()
+    await slack.click("another_item", "blocker", team_id=TEAM_ID, user_id=USER_ID)
+    for call in sim.calls_to("response_url"):
+        transcript.app(call.body, "replaces the message")
+
+    transcript.heading("Getting help")
+    for words in ("help", "weeky"):
+        transcript.person(f"/leading-tip {words}")
+        reply = await slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
+        transcript.app(reply.json(), "only visible to you")

@@ -1,0 +1,14 @@
+"""Bolt listeners, one module per command word, button or event; `register_listeners` wires them."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app_context import AppContext
+from bot.handlers import another_button, leading_tip, unhandled
+
+
+def register_listeners(app: AsyncApp, ctx: AppContext) -> None:
+    leading_tip.register(app, ctx)
+    another_button.register(app, ctx)
+    unhandled.register(app)  # last: it matches whatever the others did not

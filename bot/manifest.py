@@ -1,0 +1,73 @@
+"""The Slack app manifest, to paste into api.slack.com/apps → Create New App → From a manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.content import Library
+
+APP_NAME = "Leading Health nudges"
+COMMAND = "/leading-tip"
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:history",
+    "im:write",
+    "users:read",
+    "reactions:write",
+    "files:write",
+)
+BOT_EVENTS = ("message.im", "app_home_opened", "app_uninstalled", "tokens_revoked")
+
+
+def build_manifest(library: Library, url: str | None = None) -> dict[str, Any]:
+    """With a public URL the app uses HTTP; without one, Socket Mode (needs SLACK_APP_TOKEN)."""
+    capability = library.capabilities[0]
+    attribution = library.attribution
+    events_url = f"{url.rstrip('/')}/slack/events" if url else None
+    slash: dict[str, Any] = {
+        "command": COMMAND,
+        "description": "A tip, practice idea or reflection for leading health",
+        "usage_hint": "[tip | practice | blocker | reflect | weekly | help]",
+        "should_escape": False,
+    }
+    settings: dict[str, Any] = {
+        "event_subscriptions": {"bot_events": list(BOT_EVENTS)},
+        "interactivity": {"is_enabled": True},
+        "org_deploy_enabled": False,
+        "socket_mode_enabled": events_url is None,
+        "token_rotation_enabled": False,
+    }
+    oauth: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if events_url:
+        slash["url"] = events_url
+        settings["event_subscriptions"]["request_url"] = events_url
+        settings["interactivity"]["request_url"] = events_url
+        oauth["redirect_urls"] = [f"{url.rstrip('/')}/slack/oauth_redirect"]  # type: ignore[union-attr]
+    long_description = (
+        f"Leading Health nudges turns one leadership capability, “{capability.title}”, "
+        "into weekly practice. Ask /leading-tip for a quick tip, a way to practise, or "
+        "something that can hold you back; subscribe to a weekly nudge in your DMs at a day "
+        "and time you choose; and reply to keep private reflections only you can see.\n\n"
+        f"The content is quoted from {attribution.framework}, the leadership framework of "
+        f"{attribution.owner}, published by {attribution.publisher} ({attribution.publisher_url})."
+    )
+    return {
+        "display_information": {
+            "name": APP_NAME,
+            "description": "Weekly practice for leading health, with private reflections",
+            "long_description": long_description,
+            "background_color": "#4a2a6b",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": False,
+            },
+            "bot_user": {"display_name": "Leading Health", "always_online": True},
+            "slash_commands": [slash],
+        },
+        "oauth_config": oauth,
+        "settings": settings,
+    }

@@ -1,0 +1,39 @@
+"""`leading-bot serve`: HTTP under uvicorn, or Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from bot.app import create_bolt_app
+from bot.app_context import build_context
+from bot.config import Settings
+from bot.web import create_web_app
+
+logger = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:
+    ctx = build_context(settings)
+    bolt_app = create_bolt_app(ctx)
+    web_app = create_web_app(ctx, bolt_app)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            web_app,
+            host="0.0.0.0",
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    )
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
+        logger.info("Socket Mode: connecting to Slack; health checks on port %s", settings.port)
+        await asyncio.gather(socket_mode.start_async(), server.serve())
+    else:
+        logger.info("HTTP mode: Slack requests at POST /slack/events on port %s", settings.port)
+        await server.serve()

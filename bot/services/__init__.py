@@ -1,0 +1,1 @@
+"""Services: plain async code over a session factory and a clock. They never import Bolt."""

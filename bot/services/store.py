@@ -1,0 +1,29 @@
+"""Small storage steps shared by services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import Base, Member, Workspace
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], values: dict[str, Any]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either database."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def ensure_member(session: AsyncSession, team_id: str, user_id: str, now: datetime) -> None:
+    """Make sure the workspace and the person exist, whoever asks first."""
+    await insert_ignoring_duplicates(
+        session, Workspace, {"team_id": team_id, "active": True, "created_at": now}
+    )
+    await insert_ignoring_duplicates(
+        session, Member, {"team_id": team_id, "user_id": user_id, "created_at": now}
+    )

@@ -1,0 +1,141 @@
+"""One place that builds the fake Slack, the app, and real databases for every test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import create_bolt_app
+from bot.app_context import AppContext, build_context
+from bot.config import Settings
+from bot.db import sync_url
+from bot.local_server import serve_locally
+from bot.migrate import upgrade
+from bot.models import Base
+from bot.slack_driver import SlackDriver
+from bot.slack_sim import SlackSimulator
+from bot.web import create_web_app
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-T0001"
+PG_ENV = "TEST_DATABASE_URL"
+
+
+class SettableClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A schema of our own on the test PostgreSQL, migrated once, dropped at the end."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (CI sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    url = f"{base}{separator}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_engine(sync_url(url))
+    with engine.begin() as connection:
+        names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """Every database test runs on a fresh SQLite file and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_schema_url")
+    _truncate_all(url)
+    return url
+
+
+# --- Slack and the app -----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SlackSimulator]:
+    async with SlackSimulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def settings(database_url: str, sim: SlackSimulator) -> Settings:
+    return Settings(
+        database_url=database_url,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=sim.base_url,
+    )
+
+
+@pytest.fixture
+async def ctx(settings: Settings, clock: SettableClock) -> AsyncIterator[AppContext]:
+    context = build_context(settings, clock=clock)
+    yield context
+    await context.close()
+
+
+@dataclass
+class RunningApp:
+    url: str
+    ctx: AppContext
+    sim: SlackSimulator
+    slack: SlackDriver
+
+
+@pytest.fixture
+async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:
+    """The real app under uvicorn on 127.0.0.1, talking to the simulator."""
+    web_app = create_web_app(ctx, create_bolt_app(ctx))
+    async with (
+        serve_locally(web_app, lifespan="off") as url,
+        SlackDriver(url, SIGNING_SECRET, sim) as slack,
+    ):
+        yield RunningApp(url=url, ctx=ctx, sim=sim, slack=slack)

@@ -1,0 +1,82 @@
+"""Start-up settings: a wrong or missing one stops with one line naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**CLEAN_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def settings_error(**env: str) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_settings(**{key.lower(): value for key, value in env.items()})
+    return str(error.value)
+
+
+def test_defaults_match_the_contract() -> None:
+    settings = load_settings()
+    assert settings.port == 3000 or os.environ.get("PORT")
+    assert settings.default_tz == "Pacific/Auckland" or os.environ.get("DEFAULT_TZ")
+    assert settings.slack_api_url.endswith("/api/") or os.environ.get("SLACK_API_URL")
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"DEFAULT_TZ": "Mars/Olympus"}, "DEFAULT_TZ"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"REFLECTION_RETENTION_DAYS": "-5"}, "REFLECTION_RETENTION_DAYS"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "SLACK_APP_TOKEN"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_CLIENT_ID": "1", "SLACK_CLIENT_SECRET": "2"},
+            "SLACK_CLIENT_ID",
+        ),
+        ({"SLACK_CLIENT_ID": "1"}, "SLACK_CLIENT_SECRET"),
+    ],
+)
+def test_wrong_setting_names_the_variable_in_one_line(env: dict[str, str], names: str) -> None:
+    message = settings_error(**env)
+    assert names in message
+    assert "\n" not in message
+
+
+def test_admin_user_ids_are_read_from_a_comma_separated_list() -> None:
+    assert load_settings(admin_user_ids=" U1, U2 ,,").admin_ids == {"U1", "U2"}
+
+
+def test_serve_without_credentials_says_what_to_set_and_points_to_the_demo() -> None:
+    result = run_cli("serve")
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr
+    assert "make demo" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_setting_stops_start_up_without_a_traceback() -> None:
+    result = run_cli("serve", DEFAULT_TZ="Nowhere/Special")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: DEFAULT_TZ: 'Nowhere/Special' is not an IANA time zone, "
+        "e.g. Pacific/Auckland"
+    ]

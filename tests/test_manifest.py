@@ -1,0 +1,59 @@
+"""`leading-bot manifest` prints what Slack needs to create the app."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_config import run_cli
+
+
+def manifest(*args: str) -> dict:
+    result = run_cli("manifest", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_manifest_with_url_points_everything_at_slack_events() -> None:
+    data = manifest("--url", "https://nudges.example.org/")
+    url = "https://nudges.example.org/slack/events"
+    [command] = data["features"]["slash_commands"]
+    assert command["command"] == "/leading-tip" and command["url"] == url
+    assert data["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
+    assert data["settings"]["event_subscriptions"]["request_url"] == url
+    assert data["settings"]["socket_mode_enabled"] is False
+
+
+def test_manifest_asks_for_exactly_the_scopes_and_events_the_app_uses() -> None:
+    data = manifest("--url", "https://x.example")
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(
+        [
+            "commands",
+            "chat:write",
+            "im:history",
+            "im:write",
+            "users:read",
+            "reactions:write",
+            "files:write",
+        ]
+    )
+    assert sorted(data["settings"]["event_subscriptions"]["bot_events"]) == sorted(
+        ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+    )
+
+
+def test_manifest_enables_home_and_a_writable_messages_tab() -> None:
+    home = manifest()["features"]["app_home"]
+    assert home == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": False,
+    }
+
+
+def test_manifest_without_url_uses_socket_mode_and_credits_the_source() -> None:
+    data = manifest()
+    assert data["settings"]["socket_mode_enabled"] is True
+    assert "url" not in data["features"]["slash_commands"][0]
+    description = data["display_information"]["long_description"]
+    assert "Koru Ārahi | Leadership Koru" in description and "HELM" in description
+    assert 175 <= len(description) <= 4000
