@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -36,6 +38,11 @@ class Workspace(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Multi-workspace installs keep their own bot token; single-workspace mode uses the setting.
+    bot_token: Mapped[str | None] = mapped_column(String(255))
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deactivated_reason: Mapped[str | None] = mapped_column(String(64))
 
 
 class Member(Base):
@@ -47,6 +54,7 @@ class Member(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str | None] = mapped_column(String(64))
     tz_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dm_channel_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -73,3 +81,67 @@ class SeenItem(Base):
     item_id: Mapped[str] = mapped_column(String(100))
     cycle: Mapped[int] = mapped_column(Integer)
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Schedule(Base):
+    """A person's weekly nudge. `next_due_at` is NULL unless a nudge is coming."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("team_id", "user_id"),
+        # Finding due work reads only due rows: O(due), not O(subscribers).
+        Index(None, "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    local_minutes: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    every_weeks: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16))  # active | stopped | ended
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    backoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_delivery_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Delivery(Base):
+    """One nudge for one due instant. The unique key makes a second send impossible to record."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("schedule_id", "due_at"),
+        Index(None, "status", "claimed_at"),
+        Index(None, "team_id", "channel_id", "message_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))  # nudge | backoff
+    status: Mapped[str] = mapped_column(String(16))  # pending | retry | sent | failed | missed
+    item_kind: Mapped[str | None] = mapped_column(String(16))
+    item_id: Mapped[str | None] = mapped_column(String(100))
+    question_id: Mapped[str | None] = mapped_column(String(100))
+    follow_up_item_id: Mapped[str | None] = mapped_column(String(100))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reflected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from bot.app import create_bolt_app
 from bot.app_context import AppContext, build_context
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import sync_url
 from bot.local_server import serve_locally
@@ -29,22 +30,9 @@ BOT_TOKEN = "xoxb-test-T0001"
 PG_ENV = "TEST_DATABASE_URL"
 
 
-class SettableClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -116,7 +104,7 @@ def settings(database_url: str, sim: SlackSimulator) -> Settings:
 
 
 @pytest.fixture
-async def ctx(settings: Settings, clock: SettableClock) -> AsyncIterator[AppContext]:
+async def ctx(settings: Settings, clock: ManualClock) -> AsyncIterator[AppContext]:
     context = build_context(settings, clock=clock)
     yield context
     await context.close()

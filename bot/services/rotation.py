@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import ITEM_KINDS, Item, Library, Question
@@ -20,10 +23,54 @@ KINDS = (*ITEM_KINDS, REFLECT)
 
 
 @dataclass(frozen=True)
+class Seen:
+    kind: str
+    item_id: str
+    cycle: int
+
+
+@dataclass(frozen=True)
 class Pick:
     kind: str
     item: Item | Question
     cycle: int
+
+
+def choose(library: Library, seen: Iterable[Seen], kind: str | None, rng: random.Random) -> Pick:
+    """The next item from what a person has seen. `kind=None` takes turns across content kinds."""
+    seen = list(seen)
+    if kind is None:
+        shown = Counter(row.kind for row in seen)
+        kind = min(ITEM_KINDS, key=lambda k: (shown[k], ITEM_KINDS.index(k)))
+    entries = library.questions() if kind == REFLECT else library.items(kind)
+    pool: dict[str, Item | Question] = {entry.id: entry for entry in entries}
+    cycle = max((row.cycle for row in seen if row.kind == kind), default=1)
+    this_round = {row.item_id for row in seen if row.kind == kind and row.cycle == cycle}
+    unseen = [item_id for item_id in pool if item_id not in this_round]
+    if not unseen:
+        cycle += 1
+        unseen = list(pool)
+    return Pick(kind=kind, item=pool[rng.choice(unseen)], cycle=cycle)
+
+
+def seen_row(team_id: str, user_id: str, pick: Pick, now: datetime) -> SeenItem:
+    return SeenItem(
+        team_id=team_id,
+        user_id=user_id,
+        kind=pick.kind,
+        item_id=pick.item.id,
+        cycle=pick.cycle,
+        seen_at=now,
+    )
+
+
+async def load_seen(session: AsyncSession, team_id: str, user_id: str) -> list[Seen]:
+    rows = await session.execute(
+        select(SeenItem.kind, SeenItem.item_id, SeenItem.cycle).where(
+            SeenItem.team_id == team_id, SeenItem.user_id == user_id
+        )
+    )
+    return [Seen(kind=row.kind, item_id=row.item_id, cycle=row.cycle) for row in rows]
 
 
 class Rotation:
@@ -34,10 +81,6 @@ class Rotation:
         self._library = library
         self._clock = clock
         self._rng = rng or random.Random()
-
-    def _pool(self, kind: str) -> dict[str, Item | Question]:
-        entries = self._library.questions() if kind == REFLECT else self._library.items(kind)
-        return {entry.id: entry for entry in entries}
 
     async def next_item(self, team_id: str, user_id: str, kind: str | None = None) -> Pick:
         """Pick and record the next item; `kind=None` takes turns fairly across content kinds."""
@@ -54,32 +97,7 @@ class Rotation:
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
-            rows = (
-                await session.execute(
-                    select(SeenItem.kind, SeenItem.item_id, SeenItem.cycle).where(
-                        SeenItem.team_id == team_id, SeenItem.user_id == user_id
-                    )
-                )
-            ).all()
-            if kind is None:
-                shown = Counter(row.kind for row in rows)
-                kind = min(ITEM_KINDS, key=lambda k: (shown[k], ITEM_KINDS.index(k)))
-            pool = self._pool(kind)
-            cycle = max((row.cycle for row in rows if row.kind == kind), default=1)
-            seen = {row.item_id for row in rows if row.kind == kind and row.cycle == cycle}
-            unseen = [item_id for item_id in pool if item_id not in seen]
-            if not unseen:
-                cycle += 1
-                unseen = list(pool)
-            item_id = self._rng.choice(unseen)
-            session.add(
-                SeenItem(
-                    team_id=team_id,
-                    user_id=user_id,
-                    kind=kind,
-                    item_id=item_id,
-                    cycle=cycle,
-                    seen_at=now,
-                )
-            )
-        return Pick(kind=kind, item=pool[item_id], cycle=cycle)
+            seen = await load_seen(session, team_id, user_id)
+            pick = choose(self._library, seen, kind, self._rng)
+            session.add(seen_row(team_id, user_id, pick, now))
+        return pick
