@@ -1,0 +1,89 @@
+"""When the next weekly nudge is due, worked out in the person's own time zone.
+
+Pure functions over aware datetimes; no clock, database or Slack here.
+DST rules come straight from zoneinfo with fold=0: a wall time skipped by a spring-forward
+gap lands later by the size of the gap, and a wall time repeated at fall-back means the
+first occurrence only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+WEEK = timedelta(days=7)
+
+
+def due_on(day: date, local_time: time, zone: ZoneInfo) -> datetime:
+    """`local_time` on `day` in `zone`, as UTC (fold=0: past a gap, or first of a repeat)."""
+    wall = datetime.combine(day, local_time.replace(fold=0), tzinfo=zone)
+    return wall.astimezone(UTC)
+
+
+def _next_once(after: datetime, weekday: int, local_time: time, zone: ZoneInfo) -> datetime:
+    local_day = after.astimezone(zone).date()
+    # Look a little either side: a gap can push a day's due instant past midnight (Pacific/Apia
+    # skipped 30 December 2011), and taking the minimum does not rely on the dates being in order.
+    first = local_day - timedelta(days=2)
+    first += timedelta(days=(weekday - first.weekday()) % 7)
+    candidates = (due_on(first + k * WEEK, local_time, zone) for k in range(3))
+    return min(instant for instant in candidates if instant > after)
+
+
+def next_send_after(
+    after: datetime,
+    weekday: int,
+    local_time: time,
+    zone: ZoneInfo,
+    every_weeks: int = 1,
+) -> datetime:
+    """The first due instant (UTC) strictly after `after`, on `weekday` (0=Monday) at `local_time`.
+
+    With `every_weeks=n` it is the n-th such instant after `after`, so a caller passing the
+    previous due instant gets the one n weeks on, even when a DST change falls in between.
+    """
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise ValueError("after must be timezone-aware")
+    if not 0 <= weekday <= 6:
+        raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {weekday!r}")
+    if local_time.tzinfo is not None:
+        raise ValueError("local_time must be a wall-clock time without tzinfo")
+    if every_weeks < 1:
+        raise ValueError(f"every_weeks must be at least 1, not {every_weeks!r}")
+    due = after.astimezone(UTC)
+    for _week in range(every_weeks):
+        due = _next_once(due, weekday, local_time, zone)
+    return due
+
+
+def weekday_name(weekday: int) -> str:
+    """0 → "Monday" … 6 → "Sunday"."""
+    return WEEKDAY_NAMES[weekday]
+
+
+def format_time(t: time) -> str:
+    """NZ style 12-hour time: "9:00 am", "2:30 pm", "12:00 pm" for noon, "12:00 am" for midnight."""
+    hour = t.hour % 12 or 12
+    return f"{hour}:{t.minute:02d} {'am' if t.hour < 12 else 'pm'}"
+
+
+def describe_local(instant: datetime, zone: ZoneInfo) -> str:
+    """An instant as the person would read it, e.g. "Tuesday 3 December, 8:30 am"."""
+    local = instant.astimezone(zone)
+    day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
+    return f"{day}, {format_time(local.time())}"
