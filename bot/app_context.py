@@ -1,16 +1,21 @@
-"""What every surface needs, built once per process: settings, database, content, clock."""
+"""What every surface needs, built once per process: settings, database, content, clock, Slack."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content import Library, load_library
 from bot.db import Sessions, create_engine, session_factory
+from bot.services.dispatch import Dispatcher
 from bot.services.rotation import Rotation
+from bot.services.subscriptions import Subscriptions
+from bot.services.workspaces import bot_token
+from bot.slack_client import SlackClients
 
 
 @dataclass
@@ -20,9 +25,19 @@ class AppContext:
     sessions: Sessions
     library: Library
     clock: Clock
+    slack: SlackClients
     rotation: Rotation
+    subscriptions: Subscriptions
+    dispatcher: Dispatcher
+
+    async def client_for(self, team_id: str) -> AsyncWebClient | None:
+        """A Web API client speaking for that workspace, or None if we have no token for it."""
+        async with self.sessions() as session:
+            token = await bot_token(session, self.settings, team_id)
+        return self.slack.for_token(token) if token else None
 
     async def close(self) -> None:
+        await self.slack.close()
         await self.engine.dispose()
 
 
@@ -32,11 +47,15 @@ def build_context(
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     library = library or load_library()
+    slack = SlackClients(settings)
     return AppContext(
         settings=settings,
         engine=engine,
         sessions=sessions,
         library=library,
         clock=clock,
+        slack=slack,
         rotation=Rotation(sessions, library, clock),
+        subscriptions=Subscriptions(sessions, clock, settings.default_tz),
+        dispatcher=Dispatcher(sessions, library, clock, settings, slack),
     )

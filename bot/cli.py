@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, require_slack_credentials
@@ -86,12 +87,47 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
         return 0
-    # scheduler and dispatch arrive with weekly nudges.
-    print(
-        f"`leading-bot {args.command}` isn't available yet: weekly nudges are still being built.",
-        file=sys.stderr,
-    )
-    return 2
+    if _upgrade_database(settings, quiet=True) != 0:
+        return 1
+    if args.command == "dispatch":
+        return asyncio.run(_dispatch(settings, args.at))
+    return asyncio.run(_scheduler(settings))
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--at: “{text[:40]}” is not an ISO-8601 instant, e.g. 2026-12-07T09:00:00+13:00"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+async def _dispatch(settings: Settings, at: str | None) -> int:
+    from bot.app_context import build_context
+    from bot.clock import fixed_clock, system_clock
+
+    clock = fixed_clock(_parse_instant(at)) if at else system_clock
+    ctx = build_context(settings, clock=clock)
+    try:
+        summary = await ctx.dispatcher.run_pass()
+    finally:
+        await ctx.close()
+    print(summary.line())
+    return 0
+
+
+async def _scheduler(settings: Settings) -> int:
+    from bot.app_context import build_context
+    from scheduler.runner import run_forever
+
+    ctx = build_context(settings)
+    try:
+        await run_forever(ctx)
+    finally:
+        await ctx.close()
+    return 0
 
 
 def _validate_content(path: Path | None) -> int:
@@ -107,7 +143,7 @@ def _validate_content(path: Path | None) -> int:
     return 0
 
 
-def _upgrade_database(settings: Settings) -> int:
+def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     from bot.db import redacted
     from bot.migrate import upgrade
 
@@ -120,7 +156,8 @@ def _upgrade_database(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"Database is up to date ({redacted(settings.database_url)}).", file=sys.stderr)
+    if not quiet:
+        print(f"Database is up to date ({redacted(settings.database_url)}).", file=sys.stderr)
     return 0
 
 

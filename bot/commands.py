@@ -6,8 +6,9 @@ import difflib
 from dataclasses import dataclass
 
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
-LATER_WORDS = ("weekly", "pause", "resume", "stop", "journal", "export", "forget", "stats")
-WORDS = (*CONTENT_WORDS, "help", *LATER_WORDS)
+SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
+LATER_WORDS = ("journal", "export", "forget", "stats")
+WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *LATER_WORDS)
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {

@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 
 async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:
     ctx = build_context(settings)
+    if run_scheduler:
+        from scheduler.runner import start
+
+        start(ctx)
+        logger.info("nudge scheduler running in this process (--no-scheduler to turn off)")
     bolt_app = create_bolt_app(ctx)
     web_app = create_web_app(ctx, bolt_app)
     server = uvicorn.Server(

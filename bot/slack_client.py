@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -10,14 +11,52 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 
+# Slack errors that mean "this person can no longer get DMs from us".
+MEMBER_GONE_ERRORS = frozenset(
+    {"account_inactive", "user_not_found", "user_disabled", "cannot_dm_bot"}
+)
+# Slack errors that mean "this workspace's token no longer works".
+WORKSPACE_GONE_ERRORS = frozenset(
+    {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "team_access_not_granted"}
+)
 
-def make_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+
+def make_client(
+    settings: Settings, token: str | None = None, session: aiohttp.ClientSession | None = None
+) -> AsyncWebClient:
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
+        session=session,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
         ],
     )
+
+
+class SlackClients:
+    """Clients by token, sharing one HTTP connection pool (made inside the running loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[str, AsyncWebClient] = {}
+
+    def for_token(self, token: str) -> AsyncWebClient:
+        client = self._clients.get(token)
+        if client is None:
+            if self._session is None or self._session.closed:
+                self._session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=200, limit_per_host=200)
+                )
+            client = make_client(self._settings, token, self._session)
+            self._clients[token] = client
+        return client
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        self._session = None
+        self._clients.clear()

@@ -194,6 +194,8 @@ class SlackSimulator:
             "files.completeUploadExternal": self._files_complete_upload,
             "team.info": self._team_info,
         }
+        # Seconds each Web API call takes to answer, like a real network round trip.
+        self.latency = 0.0
         self._reset_stats()
         self.add_workspace()
         self.add_user(DEFAULT_TEAM_ID, DEFAULT_USER_ID, real_name="Test User")
@@ -276,13 +278,16 @@ class SlackSimulator:
         team_id: str,
         user_id: str,
         *,
-        tz: str = "Pacific/Auckland",
+        tz: str | None = "Pacific/Auckland",
         is_admin: bool = False,
         is_owner: bool = False,
         deleted: bool = False,
         real_name: str | None = None,
     ) -> None:
-        """Add (or replace) a user; ``users.info`` and ``conversations.open`` know them."""
+        """Add (or replace) a user; ``users.info`` and ``conversations.open`` know them.
+
+        ``tz=None`` is a profile without a time zone (Slack then omits ``tz``).
+        """
         workspace = self._workspace(team_id)
         workspace.users[user_id] = self._user_record(
             team_id, user_id, tz, is_admin, is_owner, deleted, real_name or f"User {user_id}"
@@ -381,6 +386,17 @@ class SlackSimulator:
 
     # ---- inspecting ------------------------------------------------------------------------
 
+    async def wait_for(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[RecordedCall]:
+        """Wait until `count` calls of `method` have arrived (work the app does after an ack)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(calls := self.calls_to(method)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{len(calls)} of {count} {method} calls after {timeout}s")
+            await asyncio.sleep(0.002)
+        return calls
+
     def calls_to(self, method: str) -> list[RecordedCall]:
         return [call for call in self.calls if call.method == method]
 
@@ -415,6 +431,8 @@ class SlackSimulator:
         self.calls.append(call)
         self.stats["calls"] += 1
 
+        if self.latency:
+            await asyncio.sleep(self.latency)
         scripted = self._scripted_failure(request, call, token)
         if scripted is not None:
             return scripted
@@ -596,7 +614,7 @@ class SlackSimulator:
         self,
         team_id: str,
         user_id: str,
-        tz: str,
+        tz: str | None,
         is_admin: bool,
         is_owner: bool,
         deleted: bool,
@@ -605,7 +623,7 @@ class SlackSimulator:
         is_bot: bool = False,
     ) -> JsonDict:
         try:
-            ZoneInfo(tz)
+            ZoneInfo(tz or "UTC")
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {tz!r}") from error
         name = real_name.lower().replace(" ", ".")
@@ -631,6 +649,8 @@ class SlackSimulator:
         }
 
     def _user_view(self, user: JsonDict) -> JsonDict:
+        if user["tz"] is None:
+            return {key: value for key, value in user.items() if key != "tz"}
         zone = ZoneInfo(user["tz"])
         now = datetime.fromtimestamp(self._clock(), UTC).astimezone(zone)
         offset = now.utcoffset()

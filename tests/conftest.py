@@ -84,6 +84,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
     return url
 
 
+@pytest.fixture
+def postgres_url(postgres_schema_url: str) -> str:
+    """PostgreSQL only, for what only PostgreSQL can show (row locks across processes)."""
+    _truncate_all(postgres_schema_url)
+    return postgres_schema_url
+
+
 # --- Slack and the app -----------------------------------------------------------------------
 
 

@@ -102,9 +102,7 @@ async def test_help_lists_every_command_word(app: RunningApp) -> None:
         assert word in text
 
 
-@pytest.mark.parametrize(
-    "word", ["weekly", "pause", "stop", "journal", "export", "forget", "stats"]
-)
+@pytest.mark.parametrize("word", ["journal", "export", "forget", "stats"])
 async def test_words_of_later_features_say_plainly_they_are_not_here_yet(
     app: RunningApp, word: str
 ) -> None:

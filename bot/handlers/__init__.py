@@ -5,10 +5,18 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.app_context import AppContext
-from bot.handlers import another_button, leading_tip, unhandled
+from bot.handlers import (
+    another_button,
+    leading_tip,
+    nudge_buttons,
+    unhandled,
+    workspace_events,
+)
 
 
 def register_listeners(app: AsyncApp, ctx: AppContext) -> None:
     leading_tip.register(app, ctx)
     another_button.register(app, ctx)
+    nudge_buttons.register(app, ctx)
+    workspace_events.register(app, ctx)
     unhandled.register(app)  # last: it matches whatever the others did not

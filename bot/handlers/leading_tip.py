@@ -1,31 +1,24 @@
-"""`/leading-tip [words]`: parse the words, route to the word's reply, answer inside the ack."""
+"""`/leading-tip [words]`: parse the words and route each to the module named after it.
+
+Content words answer inside the ack. Words that may ask Slack for the person's time zone ack
+at once and answer through the response URL, so no Web API call sits before the ack.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.commands import CONTENT_WORDS, LATER_WORDS, ParsedCommand, closest_word, parse
+from bot.commands import CONTENT_WORDS, LATER_WORDS, closest_word
+from bot.handlers import pause, resume, stop, weekly
+from bot.handlers.slash import Route, SlashRequest, slash_request
 
 COMMAND = "/leading-tip"
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SlashRequest:
-    team_id: str
-    user_id: str
-    channel_id: str
-    parsed: ParsedCommand
-
-
-Route = Callable[[AppContext, SlashRequest], Awaitable[blocks.Message]]
 
 
 async def content_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -50,16 +43,13 @@ ROUTES: dict[str | None, Route] = {
     "help": help_reply,
     "unknown": help_reply,
     **dict.fromkeys(LATER_WORDS, not_yet_reply),
+    "weekly": weekly.reply,
+    "pause": pause.reply,
+    "resume": resume.reply,
+    "stop": stop.reply,
 }
-
-
-def slash_request(command: dict[str, Any]) -> SlashRequest:
-    return SlashRequest(
-        team_id=command.get("team_id", ""),
-        user_id=command.get("user_id", ""),
-        channel_id=command.get("channel_id", ""),
-        parsed=parse(command.get("text")),
-    )
+# These may call users.info, so they answer after the ack, through the response URL.
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume"})
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -78,6 +68,12 @@ async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.command(COMMAND)
-    async def leading_tip(ack: AsyncAck, command: dict[str, Any]) -> None:
-        message = await answer(ctx, slash_request(command))
+    async def leading_tip(ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
+        request = slash_request(command)
+        if request.parsed.word in ANSWER_AFTER_ACK:
+            await ack()
+            message = await answer(ctx, request)
+            await respond(response_type="ephemeral", **message.as_kwargs())
+            return
+        message = await answer(ctx, request)
         await ack(response_type="ephemeral", **message.as_kwargs())

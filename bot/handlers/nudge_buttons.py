@@ -1,0 +1,57 @@
+"""Buttons on a weekly nudge and on the "how often?" question. Each counts as a response."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.app_context import AppContext
+from bot.services.subscriptions import NotSubscribed
+
+logger = logging.getLogger(__name__)
+
+# action → (every_weeks, pause_weeks, headline)
+CHOICES: dict[str, tuple[int | None, int | None, str]] = {
+    blocks.NUDGE_SNOOZE_ACTION: (None, 1, "Snoozed for a week."),
+    blocks.NUDGE_SKIP_ACTION: (None, None, "Skipped. No need to reflect on this one."),
+    blocks.BACKOFF_WEEKLY_ACTION: (1, None, "Weekly it is."),
+    blocks.BACKOFF_FORTNIGHTLY_ACTION: (2, None, "Every 2 weeks it is."),
+    blocks.BACKOFF_PAUSE_ACTION: (None, 4, "Paused for a month."),
+}
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    async def on_choice(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        action = body["actions"][0]
+        team_id = (body.get("team") or {}).get("id", "")
+        user_id = (body.get("user") or {}).get("id", "")
+        every_weeks, pause_weeks, headline = CHOICES[action["action_id"]]
+        try:
+            delivery_id = int(action.get("value", ""))
+            client = await ctx.client_for(team_id)
+            view = await ctx.subscriptions.answer_nudge(
+                team_id,
+                user_id,
+                delivery_id,
+                every_weeks=every_weeks,
+                pause_weeks=pause_weeks,
+                client=client,
+            )
+            message = blocks.schedule_reply(view, headline)
+        except NotSubscribed:
+            message = blocks.not_subscribed("change")
+        except ValueError:
+            message = blocks.something_went_wrong()
+        except Exception:
+            logger.exception(
+                "nudge button %s failed for %s/%s", action["action_id"], team_id, user_id
+            )
+            message = blocks.something_went_wrong()
+        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+
+    for action_id in CHOICES:
+        app.action(action_id)(on_choice)

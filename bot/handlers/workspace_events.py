@@ -1,0 +1,30 @@
+"""`app_uninstalled` and `tokens_revoked`: stop every schedule of that workspace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.app_context import AppContext
+from bot.services.workspaces import deactivate_workspace
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    @app.event("app_uninstalled")
+    async def app_uninstalled(body: dict[str, Any]) -> None:
+        await _stop(ctx, body.get("team_id", ""), "app_uninstalled")
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (event.get("tokens") or {}).get("bot"):
+            await _stop(ctx, body.get("team_id", ""), "tokens_revoked")
+
+
+async def _stop(ctx: AppContext, team_id: str, reason: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        stopped = await deactivate_workspace(session, team_id, reason, ctx.clock())
+    logger.info("workspace %s: %s, %d schedules stopped", team_id, reason, stopped)

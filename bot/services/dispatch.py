@@ -1,0 +1,478 @@
+"""One dispatch pass: claim due nudges, record them, then send outside the transaction.
+
+Exactly once, across restarts and replicas:
+- claiming locks due schedules (`FOR UPDATE SKIP LOCKED` on PostgreSQL), writes a delivery whose
+  unique key is (schedule, due instant) and advances `next_due_at`, all in one transaction;
+- each DM carries the delivery id in Slack message metadata, so a delivery left unconfirmed by a
+  killed process is looked up in the DM's history before it is ever sent again;
+- a nudge more than 12 hours late is recorded as missed, not sent: no flood after downtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import blocks
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content import Library
+from bot.db import Sessions
+from bot.models import Delivery, Member, Schedule, SeenItem
+from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
+from bot.services.rotation import Seen, choose, seen_row
+from bot.services.subscriptions import next_due
+from bot.services.workspaces import bot_token, deactivate_workspace
+from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS, SlackClients
+
+logger = logging.getLogger(__name__)
+
+MAX_LATE = timedelta(hours=12)
+LEASE = timedelta(minutes=2)  # a claim older than this, still unconfirmed, was abandoned
+MAX_ATTEMPTS = 3
+UNANSWERED_BEFORE_ASKING = 3
+METADATA_EVENT = "leading_health_nudge"
+
+
+@dataclass
+class PassSummary:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def line(self) -> str:
+        return f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
+
+
+@dataclass
+class Job:
+    delivery_id: int
+    team_id: str
+    user_id: str
+    kind: str
+    item_id: str | None
+    question_id: str | None
+    follow_up_item_id: str | None
+    channel_id: str | None
+    attempts: int
+    recovering: bool
+    zone: str | None = None  # as stored when claimed
+    tz_stale: bool = False
+
+
+@dataclass
+class _PassState:
+    summary: PassSummary = field(default_factory=PassSummary)
+    dead_teams: set[str] = field(default_factory=set)
+    team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    tokens: dict[str, str | None] = field(default_factory=dict)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: Sessions,
+        library: Library,
+        clock: Clock,
+        settings: Settings,
+        clients: SlackClients,
+        *,
+        rng: random.Random | None = None,
+        batch_size: int = 500,
+        concurrency: int = 64,
+        per_workspace: int = 8,
+    ) -> None:
+        self._sessions = sessions
+        self._library = library
+        self._clock = clock
+        self._settings = settings
+        self._clients = clients
+        self._rng = rng or random.Random()
+        self._batch = batch_size
+        self._concurrency = concurrency
+        self._per_workspace = per_workspace
+
+    async def run_pass(self) -> PassSummary:
+        now = self._clock()
+        state = _PassState()
+        gate = asyncio.Semaphore(self._concurrency)
+        while jobs := await self._reclaim(now, state):
+            await self._send_all(jobs, state, gate)
+        while jobs := await self._claim(now, state):
+            await self._send_all(jobs, state, gate)
+        return state.summary
+
+    # --- claiming ------------------------------------------------------------------------
+
+    async def _claim(self, now: datetime, state: _PassState) -> list[Job]:
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(Schedule, Member.tz, Member.tz_checked_at, Member.dm_channel_id)
+                    .join(
+                        Member,
+                        and_(
+                            Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id
+                        ),
+                    )
+                    .where(Schedule.next_due_at <= now, Schedule.status == "active")
+                    .order_by(Schedule.next_due_at)
+                    .limit(self._batch)
+                    .with_for_update(of=Schedule, skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return []
+            seen = await self._seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows])
+            reflected = await self._reflected_items(
+                session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
+            )
+            planned: list[tuple[Delivery, Schedule, str | None, str | None, bool]] = []
+            for schedule, tz, tz_checked_at, channel_id in rows:
+                delivery = self._plan(schedule, tz, now, seen, reflected, session)
+                if delivery.status == "missed":
+                    state.summary.skipped += 1
+                    session.add(delivery)
+                    continue
+                tz_stale = tz_checked_at is None or now - tz_checked_at >= REFRESH_AFTER
+                planned.append((delivery, schedule, channel_id, tz, tz_stale))
+            session.add_all([delivery for delivery, *_ in planned])
+            await session.flush()
+            jobs = []
+            for delivery, schedule, channel_id, tz, tz_stale in planned:
+                schedule.last_delivery_id = delivery.id
+                jobs.append(
+                    Job(
+                        delivery_id=delivery.id,
+                        team_id=delivery.team_id,
+                        user_id=delivery.user_id,
+                        kind=delivery.kind,
+                        item_id=delivery.item_id,
+                        question_id=delivery.question_id,
+                        follow_up_item_id=delivery.follow_up_item_id,
+                        channel_id=channel_id,
+                        attempts=0,
+                        recovering=False,
+                        zone=tz,
+                        tz_stale=tz_stale,
+                    )
+                )
+            return jobs
+
+    def _plan(
+        self,
+        schedule: Schedule,
+        tz: str | None,
+        now: datetime,
+        seen: dict[tuple[str, str], list[Seen]],
+        reflected: dict[int, str],
+        session: AsyncSession,
+    ) -> Delivery:
+        """Decide what this due schedule gets, and move it to its next due instant."""
+        zone = zone_or_default(tz, self._settings.default_tz)
+        due = schedule.next_due_at
+        assert due is not None
+        delivery = Delivery(
+            schedule_id=schedule.id,
+            team_id=schedule.team_id,
+            user_id=schedule.user_id,
+            due_at=due,
+            kind="nudge",
+            status="pending",
+            attempts=0,
+            claimed_at=now,
+        )
+        schedule.updated_at = now
+        if now - due > MAX_LATE:
+            delivery.status = "missed"
+            schedule.next_due_at = next_due(schedule, now, zone)
+            return delivery
+        if schedule.backoff_pending:  # we asked how often, and heard nothing: fortnightly
+            schedule.every_weeks = 2
+            schedule.backoff_pending = False
+            schedule.unanswered = 0
+        if schedule.unanswered >= UNANSWERED_BEFORE_ASKING:
+            delivery.kind = "backoff"
+            schedule.backoff_pending = True
+        else:
+            key = (schedule.team_id, schedule.user_id)
+            pick = choose(self._library, seen.get(key, []), None, self._rng)
+            seen.setdefault(key, []).append(Seen(pick.kind, pick.item.id, pick.cycle))
+            session.add(seen_row(schedule.team_id, schedule.user_id, pick, now))
+            questions = self._library.questions_for(pick.item.id)
+            delivery.item_kind = pick.kind
+            delivery.item_id = pick.item.id
+            delivery.question_id = self._rng.choice(questions).id if questions else None
+            delivery.follow_up_item_id = reflected.get(schedule.last_delivery_id or -1)
+            schedule.unanswered += 1
+        schedule.next_due_at = next_due(schedule, due, zone, every_weeks=schedule.every_weeks)
+        return delivery
+
+    async def _seen_for(
+        self, session: AsyncSession, people: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Seen]]:
+        rows = await session.execute(
+            select(
+                SeenItem.team_id, SeenItem.user_id, SeenItem.kind, SeenItem.item_id, SeenItem.cycle
+            ).where(tuple_(SeenItem.team_id, SeenItem.user_id).in_(people))
+        )
+        seen: dict[tuple[str, str], list[Seen]] = defaultdict(list)
+        for row in rows:
+            seen[(row.team_id, row.user_id)].append(Seen(row.kind, row.item_id, row.cycle))
+        return seen
+
+    async def _reflected_items(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
+        """Last nudges that got a reflection: the next nudge opens by naming their item."""
+        if not ids:
+            return {}
+        rows = await session.execute(
+            select(Delivery.id, Delivery.item_id).where(
+                Delivery.id.in_(ids), Delivery.reflected_at.is_not(None)
+            )
+        )
+        return {row.id: row.item_id for row in rows if row.item_id}
+
+    async def _reclaim(self, now: datetime, state: _PassState) -> list[Job]:
+        """Deliveries left unconfirmed by a process that died, or waiting to retry."""
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(Delivery, Member.dm_channel_id)
+                    .join(
+                        Member,
+                        and_(
+                            Member.team_id == Delivery.team_id, Member.user_id == Delivery.user_id
+                        ),
+                    )
+                    .where(
+                        or_(
+                            Delivery.status == "retry",
+                            and_(Delivery.status == "pending", Delivery.claimed_at < now - LEASE),
+                        )
+                    )
+                    .limit(self._batch)
+                    .with_for_update(of=Delivery, skip_locked=True)
+                )
+            ).all()
+            jobs = []
+            for delivery, channel_id in rows:
+                if now - delivery.due_at > MAX_LATE:
+                    delivery.status = "missed"
+                    state.summary.skipped += 1
+                    continue
+                delivery.status = "pending"
+                delivery.claimed_at = now
+                jobs.append(
+                    Job(
+                        delivery_id=delivery.id,
+                        team_id=delivery.team_id,
+                        user_id=delivery.user_id,
+                        kind=delivery.kind,
+                        item_id=delivery.item_id,
+                        question_id=delivery.question_id,
+                        follow_up_item_id=delivery.follow_up_item_id,
+                        channel_id=delivery.channel_id or channel_id,
+                        attempts=delivery.attempts,
+                        recovering=True,
+                    )
+                )
+            return jobs
+
+    # --- sending -------------------------------------------------------------------------
+
+    async def _send_all(self, jobs: list[Job], state: _PassState, gate: asyncio.Semaphore) -> None:
+        async def one(job: Job) -> None:
+            lock = state.team_locks.setdefault(job.team_id, asyncio.Semaphore(self._per_workspace))
+            async with gate, lock:
+                await self._send(job, state)
+
+        await asyncio.gather(*(one(job) for job in jobs))
+
+    async def _client(self, team_id: str, state: _PassState) -> AsyncWebClient | None:
+        if team_id not in state.tokens:
+            async with self._sessions() as session:
+                state.tokens[team_id] = await bot_token(session, self._settings, team_id)
+        token = state.tokens[team_id]
+        return self._clients.for_token(token) if token else None
+
+    async def _send(self, job: Job, state: _PassState) -> None:
+        summary = state.summary
+        client = await self._client(job.team_id, state)
+        if job.team_id in state.dead_teams or client is None:
+            await self._record(job, status="failed", error="workspace_inactive")
+            summary.failed += 1
+            return
+        channel = job.channel_id
+        try:
+            if channel is None:
+                opened = await client.conversations_open(users=job.user_id)
+                channel = str(opened["channel"]["id"])
+                await self._remember_channel(job, channel)
+            if job.recovering:
+                ts = await self._already_sent(client, channel, job.delivery_id)
+                if ts is not None:
+                    await self._record(job, status="sent", channel=channel, ts=ts)
+                    summary.skipped += 1
+                    return
+            response = await client.chat_postMessage(
+                channel=channel,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"delivery_id": job.delivery_id},
+                },
+                **self._message(job).as_kwargs(),
+            )
+            await self._record(job, status="sent", channel=channel, ts=str(response["ts"]))
+            summary.sent += 1
+        except SlackApiError as error:
+            await self._on_slack_error(job, client, error, channel, state)
+            return
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            logger.warning("delivery %s: connection problem (%s)", job.delivery_id, type(error))
+            await self._retry_later(job, "connection_error", channel)
+            summary.failed += 1
+            return
+        if job.tz_stale:
+            await self._refresh_zone(job, client)
+
+    def _message(self, job: Job) -> blocks.Message:
+        if job.kind == "backoff":
+            return blocks.backoff_question(self._library, job.delivery_id)
+        assert job.item_id is not None
+        return blocks.nudge(
+            self._library,
+            delivery_id=job.delivery_id,
+            item=self._library.item(job.item_id),
+            question=self._library.question(job.question_id) if job.question_id else None,
+            follow_up=self._library.item(job.follow_up_item_id) if job.follow_up_item_id else None,
+        )
+
+    async def _already_sent(
+        self, client: AsyncWebClient, channel: str, delivery_id: int
+    ) -> str | None:
+        """Look for our metadata in the DM's recent history before sending a second time."""
+        history = await client.conversations_history(
+            channel=channel, limit=100, include_all_metadata=True
+        )
+        for message in history.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("delivery_id") == delivery_id:
+                return str(message["ts"])
+        return None
+
+    async def _on_slack_error(
+        self,
+        job: Job,
+        client: AsyncWebClient,
+        error: SlackApiError,
+        channel: str | None,
+        state: _PassState,
+    ) -> None:
+        code = str(error.response.get("error") or "")
+        status = error.response.status_code
+        if status == 429 or code == "ratelimited":
+            # Still limited after the retry handler waited: not a failure, try next pass.
+            await self._retry_later(job, "ratelimited", channel, count_attempt=False)
+            state.summary.skipped += 1
+            return
+        state.summary.failed += 1
+        if code == "account_inactive" and await self._workspace_works(client):
+            code = "member_account_inactive"
+        if code in WORKSPACE_GONE_ERRORS:
+            state.dead_teams.add(job.team_id)
+            async with self._sessions() as session, session.begin():
+                await deactivate_workspace(session, job.team_id, code, self._clock())
+            await self._record(job, status="failed", error=code, channel=channel)
+            logger.warning("workspace %s stopped: Slack said %s", job.team_id, code)
+            return
+        if code in MEMBER_GONE_ERRORS or code == "member_account_inactive":
+            await self._end_subscription(job, code)
+            await self._record(job, status="failed", error=code, channel=channel)
+            return
+        await self._retry_later(job, code or f"http_{status}", channel)
+
+    async def _workspace_works(self, client: AsyncWebClient) -> bool:
+        try:
+            await client.auth_test()
+        except SlackApiError:
+            return False
+        return True
+
+    async def _retry_later(
+        self, job: Job, error: str, channel: str | None, *, count_attempt: bool = True
+    ) -> None:
+        attempts = job.attempts + (1 if count_attempt else 0)
+        status = "failed" if attempts >= MAX_ATTEMPTS else "retry"
+        await self._record(job, status=status, error=error, channel=channel, attempts=attempts)
+
+    # --- recording -----------------------------------------------------------------------
+
+    async def _record(
+        self,
+        job: Job,
+        *,
+        status: str,
+        error: str | None = None,
+        channel: str | None = None,
+        ts: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        values: dict[str, object] = {"status": status, "error": error and error[:64]}
+        if channel is not None:
+            values["channel_id"] = channel
+        if ts is not None:
+            values["message_ts"] = ts
+            values["sent_at"] = self._clock()
+        if attempts is not None:
+            values["attempts"] = attempts
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Delivery).where(Delivery.id == job.delivery_id).values(**values)
+            )
+
+    async def _remember_channel(self, job: Job, channel: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Member)
+                .where(Member.team_id == job.team_id, Member.user_id == job.user_id)
+                .values(dm_channel_id=channel)
+            )
+
+    async def _end_subscription(self, job: Job, reason: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Schedule)
+                .where(Schedule.team_id == job.team_id, Schedule.user_id == job.user_id)
+                .values(
+                    status="ended", ended_reason=reason, next_due_at=None, updated_at=self._clock()
+                )
+            )
+
+    async def _refresh_zone(self, job: Job, client: AsyncWebClient) -> None:
+        """About weekly, re-read the time zone; if it changed, re-time the next nudge in it."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            tz = await refresh_zone(session, client, job.team_id, job.user_id, now, force=True)
+            if tz == job.zone:
+                return
+            schedule = await session.scalar(
+                select(Schedule).where(
+                    Schedule.team_id == job.team_id, Schedule.user_id == job.user_id
+                )
+            )
+            if schedule is None or schedule.status != "active" or schedule.next_due_at is None:
+                return
+            zone = zone_or_default(tz, self._settings.default_tz)
+            # At least six days on from the nudge just sent: a move never brings two in a week.
+            after = now + timedelta(days=6)
+            schedule.next_due_at = next_due(schedule, after, zone, every_weeks=schedule.every_weeks)

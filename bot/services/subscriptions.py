@@ -1,0 +1,209 @@
+"""Subscribing to the weekly nudge: choose a day and time, pause, resume, stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Sessions
+from bot.models import Delivery, Schedule, Workspace
+from bot.schedule_words import PauseChoice, WeeklyChoice
+from bot.services.profiles import refresh_zone, zone_or_default
+from bot.services.store import ensure_member
+from bot.services.timing import next_send_after
+
+PAUSE_A_MONTH_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """What a person's weekly nudge looks like now, for replies and the Home tab."""
+
+    status: str  # active | stopped | ended | none
+    weekday: int = 0
+    local_time: time = time(9, 0)
+    zone: str = "Pacific/Auckland"
+    every_weeks: int = 1
+    next_due_at: datetime | None = None
+    paused_until: date | None = None
+
+    @property
+    def subscribed(self) -> bool:
+        return self.status == "active"
+
+
+class NotSubscribed(Exception):
+    """pause/resume/stop from someone without a weekly nudge."""
+
+
+def _view(schedule: Schedule | None, zone: ZoneInfo) -> ScheduleView:
+    if schedule is None:
+        return ScheduleView(status="none", zone=str(zone))
+    return ScheduleView(
+        status=schedule.status,
+        weekday=schedule.weekday,
+        local_time=time(schedule.local_minutes // 60, schedule.local_minutes % 60),
+        zone=str(zone),
+        every_weeks=schedule.every_weeks,
+        next_due_at=schedule.next_due_at,
+        paused_until=schedule.paused_until,
+    )
+
+
+def next_due(
+    schedule: Schedule, after: datetime, zone: ZoneInfo, *, every_weeks: int = 1
+) -> datetime:
+    """The schedule's next send instant after `after` (fortnightly: after `after` + 7 days)."""
+    local = time(schedule.local_minutes // 60, schedule.local_minutes % 60)
+    return next_send_after(after, schedule.weekday, local, zone, every_weeks=every_weeks)
+
+
+class Subscriptions:
+    def __init__(self, sessions: Sessions, clock: Clock, default_tz: str) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._default_tz = default_tz
+
+    async def _zone(
+        self, session: AsyncSession, client: AsyncWebClient | None, team_id: str, user_id: str
+    ) -> ZoneInfo:
+        name = None
+        if client is not None:
+            name = await refresh_zone(session, client, team_id, user_id, self._clock())
+        return zone_or_default(name, self._default_tz)
+
+    async def _schedule(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule | None:
+        return await session.scalar(
+            select(Schedule)
+            .where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+            .with_for_update()
+        )
+
+    async def view(
+        self, team_id: str, user_id: str, client: AsyncWebClient | None = None
+    ) -> ScheduleView:
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, self._clock())
+            zone = await self._zone(session, client, team_id, user_id)
+            return _view(await self._schedule(session, team_id, user_id), zone)
+
+    async def subscribe(
+        self, team_id: str, user_id: str, choice: WeeklyChoice, client: AsyncWebClient | None
+    ) -> ScheduleView:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, now)
+            await session.execute(
+                update(Workspace)
+                .where(Workspace.team_id == team_id)
+                .values(active=True, deactivated_at=None, deactivated_reason=None)
+            )
+            zone = await self._zone(session, client, team_id, user_id)
+            schedule = await self._schedule(session, team_id, user_id)
+            if schedule is None:
+                schedule = Schedule(team_id=team_id, user_id=user_id, created_at=now)
+                session.add(schedule)
+            schedule.weekday = choice.weekday
+            schedule.local_minutes = choice.local_time.hour * 60 + choice.local_time.minute
+            schedule.every_weeks = 1
+            schedule.status = "active"
+            schedule.ended_reason = None
+            schedule.paused_until = None
+            schedule.unanswered = 0
+            schedule.backoff_pending = False
+            schedule.updated_at = now
+            schedule.next_due_at = next_due(schedule, now, zone)
+            return _view(schedule, zone)
+
+    async def pause(
+        self, team_id: str, user_id: str, choice: PauseChoice, client: AsyncWebClient | None
+    ) -> ScheduleView:
+        """Skip nudges for N weeks, or until a date (the first nudge on or after it)."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            zone = await self._zone(session, client, team_id, user_id)
+            schedule = await self._active(session, team_id, user_id)
+            if choice.until is not None:
+                resume_from = datetime.combine(choice.until, time(0, 0), tzinfo=zone)
+                schedule.paused_until = choice.until
+            else:
+                resume_from = now + timedelta(weeks=choice.weeks or 1)
+                schedule.paused_until = resume_from.astimezone(zone).date()
+            schedule.next_due_at = next_due(schedule, resume_from - timedelta(seconds=1), zone)
+            schedule.updated_at = now
+            return _view(schedule, zone)
+
+    async def resume(
+        self, team_id: str, user_id: str, client: AsyncWebClient | None
+    ) -> ScheduleView:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            zone = await self._zone(session, client, team_id, user_id)
+            schedule = await self._schedule(session, team_id, user_id)
+            if schedule is None or schedule.status == "none":
+                raise NotSubscribed
+            schedule.status = "active"
+            schedule.ended_reason = None
+            schedule.paused_until = None
+            schedule.next_due_at = next_due(schedule, now, zone)
+            schedule.updated_at = now
+            return _view(schedule, zone)
+
+    async def stop(self, team_id: str, user_id: str) -> ScheduleView:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            schedule = await self._active(session, team_id, user_id)
+            schedule.status = "stopped"
+            schedule.ended_reason = "stopped by the person"
+            schedule.next_due_at = None
+            schedule.paused_until = None
+            schedule.updated_at = now
+            return _view(schedule, zone_or_default(None, self._default_tz))
+
+    async def answer_nudge(
+        self,
+        team_id: str,
+        user_id: str,
+        delivery_id: int,
+        *,
+        every_weeks: int | None = None,
+        pause_weeks: int | None = None,
+        client: AsyncWebClient | None = None,
+    ) -> ScheduleView:
+        """A button on a nudge was pressed: it counts as a response, and may change the rhythm."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            zone = await self._zone(session, client, team_id, user_id)
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.team_id == team_id,
+                    Delivery.user_id == user_id,
+                    Delivery.responded_at.is_(None),
+                )
+                .values(responded_at=now)
+            )
+            schedule = await self._active(session, team_id, user_id)
+            schedule.unanswered = 0
+            schedule.backoff_pending = False
+            if every_weeks is not None:
+                schedule.every_weeks = every_weeks
+            if pause_weeks is not None:
+                resume_from = now + timedelta(weeks=pause_weeks)
+                schedule.paused_until = resume_from.astimezone(zone).date()
+                schedule.next_due_at = next_due(schedule, resume_from, zone)
+            schedule.updated_at = now
+            return _view(schedule, zone)
+
+    async def _active(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule:
+        schedule = await self._schedule(session, team_id, user_id)
+        if schedule is None or schedule.status != "active":
+            raise NotSubscribed
+        return schedule

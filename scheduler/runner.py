@@ -1,0 +1,59 @@
+"""A dispatch pass every minute with APScheduler, in `serve` or alone (`leading-bot scheduler`).
+
+The in-memory job store is enough: what is due lives in the database, so a restart loses
+nothing, and any number of replicas may run passes against one PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app_context import AppContext
+
+logger = logging.getLogger(__name__)
+
+
+async def dispatch_once(ctx: AppContext) -> None:
+    try:
+        summary = await ctx.dispatcher.run_pass()
+    except Exception:
+        logger.exception("dispatch pass failed; the next pass will pick up what is due")
+        return
+    if summary.sent or summary.skipped or summary.failed:
+        logger.info("dispatch pass: %s", summary.line())
+
+
+def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        dispatch_once,
+        IntervalTrigger(minutes=1),
+        args=[ctx],
+        id="dispatch",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,  # a late run still runs; the pass itself skips stale nudges
+        next_run_time=datetime.now(UTC),  # first pass at start-up: nothing waits a minute
+    )
+    return scheduler
+
+
+def start(ctx: AppContext) -> AsyncIOScheduler:
+    """Start in the running loop."""
+    scheduler = build_scheduler(ctx)
+    scheduler.start()
+    return scheduler
+
+
+async def run_forever(ctx: AppContext) -> None:
+    scheduler = start(ctx)
+    logger.info("nudge scheduler running: a dispatch pass every minute")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,427 @@
+"""Weekly nudge dispatch: on time, exactly once, and careful with Slack's answers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bot.clock import ManualClock
+from bot.db import create_engine
+from bot.models import Delivery, Schedule
+from bot.services.dispatch import METADATA_EVENT, PassSummary
+from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from tests.conftest import RunningApp
+from tests.seeding import seed_due_members
+
+DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
+
+
+async def subscribe(app: RunningApp, words: str = "weekly", user_id: str = "U0001") -> None:
+    app.sim.clear()
+    await app.slack.slash(words, user_id=user_id)
+    await app.sim.wait_for("response_url")
+
+
+async def dispatch_at(app: RunningApp, clock: ManualClock, instant: datetime) -> PassSummary:
+    clock.set(instant)
+    return await app.ctx.dispatcher.run_pass()
+
+
+def nudges(sim: SlackSimulator) -> list[dict]:
+    """Every nudge Slack accepted, in order."""
+    return [
+        call.body
+        for call in sim.calls_to("chat.postMessage")
+        if call.failed is None and (call.body.get("metadata") or {}).get("event_type")
+    ]
+
+
+def dms_per_channel(sim: SlackSimulator, channels: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for channel in channels:
+        for message in sim.messages(channel):
+            if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT:
+                counts[channel] += 1
+    return counts
+
+
+async def deliveries(app: RunningApp) -> list[Delivery]:
+    async with app.ctx.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule:
+    async with app.ctx.sessions() as session:
+        schedule = await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
+    assert schedule is not None
+    return schedule
+
+
+def text_of(message: dict) -> str:
+    return "\n".join(
+        str(block.get("text", {}).get("text", ""))
+        + " ".join(str(e.get("text", "")) for e in block.get("elements", []))
+        for block in message["blocks"]
+    )
+
+
+# --- timing and exactly once -------------------------------------------------------------
+
+
+async def test_nudge_is_sent_at_the_due_minute_once_and_again_a_week_later(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    assert (await dispatch_at(app, clock, DUE - timedelta(minutes=1))).sent == 0
+    assert (await dispatch_at(app, clock, DUE)).sent == 1
+    assert (await dispatch_at(app, clock, DUE)).sent == 0
+    assert (await dispatch_at(app, clock, DUE + timedelta(days=6))).sent == 0
+    assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 1
+    assert len(nudges(app.sim)) == 2
+    assert len(app.sim.calls_to("conversations.open")) == 1  # the DM channel is kept
+
+
+async def test_nudge_has_the_item_a_this_week_line_a_question_and_the_buttons(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)
+    [message] = nudges(app.sim)
+    [delivery] = await deliveries(app)
+    library = app.ctx.library
+    item = library.item(delivery.item_id or "")
+    question = library.question(delivery.question_id or "")
+    assert question.item_id == item.id
+    text = text_of(message)
+    for expected in (
+        item.text,
+        item.this_week,
+        question.text,
+        "Enhancing social system",
+        "private reflection",
+        "Reflect",
+        "Snooze a week",
+        "Skip this one",
+    ):
+        assert expected in text
+    assert message["metadata"]["event_payload"] == {"delivery_id": delivery.id}
+    assert delivery.status == "sent" and delivery.message_ts
+
+
+async def test_nudges_rotate_through_every_item_of_a_kind_before_repeating(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    for week in range(9):
+        await dispatch_at(app, clock, DUE + timedelta(weeks=week))
+        # answer each one so back-off does not kick in
+        [delivery] = (await deliveries(app))[-1:]
+        await app.slack.click("nudge_skip", str(delivery.id))
+        await app.sim.wait_for("response_url", count=week + 2)
+    sent = [(d.item_kind, d.item_id) for d in await deliveries(app)]
+    assert Counter(kind for kind, _ in sent) == {"tip": 3, "practice": 3, "blocker": 3}
+    blockers = [item for kind, item in sent if kind == "blocker"]
+    assert len(set(blockers)) == 3  # all three blockers before any repeats
+
+
+async def test_dispatch_command_prints_the_summary_for_the_instant_given(
+    app: RunningApp, database_url: str
+) -> None:
+    await subscribe(app)
+    outputs = [
+        await run_dispatch(database_url, app.sim, DUE - timedelta(minutes=1)),
+        await run_dispatch(database_url, app.sim, DUE),
+        await run_dispatch(database_url, app.sim, DUE),
+        await run_dispatch(database_url, app.sim, DUE + timedelta(weeks=1)),
+    ]
+    assert outputs == [
+        "sent 0, skipped 0, failed 0",
+        "sent 1, skipped 0, failed 0",
+        "sent 0, skipped 0, failed 0",
+        "sent 1, skipped 0, failed 0",
+    ]
+
+
+async def run_dispatch(database_url: str, sim: SlackSimulator, at: datetime) -> str:
+    process = await start_dispatch(database_url, sim, at)
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode().strip()
+
+
+async def start_dispatch(
+    database_url: str, sim: SlackSimulator, at: datetime
+) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_API_URL": sim.base_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "dispatch",
+        "--at",
+        at.isoformat(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_three_processes_on_postgresql_send_each_due_member_exactly_one_dm(
+    postgres_url: str, sim: SlackSimulator
+) -> None:
+    users = seed_due_members(postgres_url, count=300, due=DUE)
+    for user in users:
+        sim.add_user("T0001", user)
+    processes = [await start_dispatch(postgres_url, sim, DUE) for _ in range(3)]
+    results = await asyncio.gather(*(process.communicate() for process in processes))
+    assert all(process.returncode == 0 for process in processes), results
+    sent = sum(int(out.decode().split(",")[0].split()[1]) for out, _ in results)
+    assert sent == 300
+    counts = dms_per_channel(sim, [f"D{user}" for user in users])
+    assert set(counts.values()) == {1} and len(counts) == 300
+
+
+async def test_a_pass_killed_mid_fan_out_is_finished_by_the_next_without_a_second_dm(
+    database_url: str, sim: SlackSimulator
+) -> None:
+    users = seed_due_members(database_url, count=200, due=DUE)
+    for user in users:
+        sim.add_user("T0001", user)
+    sim.latency = 0.05  # a real network's pace, so the kill lands mid-fan-out
+    process = await start_dispatch(database_url, sim, DUE)
+    await sim.wait_for("chat.postMessage", count=30, timeout=30)
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+    posted_before_kill = len(sim.calls_to("chat.postMessage"))
+    assert posted_before_kill < 200
+    sim.latency = 0.0
+    summary = await run_dispatch(database_url, sim, DUE + timedelta(minutes=3))
+    sent = int(summary.split(",")[0].split()[1])
+    assert 0 < sent < 200
+    counts = dms_per_channel(sim, [f"D{user}" for user in users])
+    assert len(counts) == 200 and set(counts.values()) == {1}
+    assert await delivery_statuses(database_url) == {"sent": 200}
+
+
+async def delivery_statuses(database_url: str) -> Counter[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(select(Delivery.status))
+            return Counter(row.status for row in rows)
+    finally:
+        await engine.dispose()
+
+
+# --- what Slack says back ----------------------------------------------------------------
+
+
+async def test_rate_limited_once_waits_and_sends_exactly_one_dm(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", status=429, retry_after=0)
+    summary = await dispatch_at(app, clock, DUE)
+    assert (summary.sent, summary.failed) == (1, 0)
+    assert len(app.sim.calls_to("chat.postMessage")) == 2
+    assert len(nudges(app.sim)) == 1
+
+
+async def test_inactive_member_account_ends_the_subscription_for_good(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", error="account_inactive")
+    summary = await dispatch_at(app, clock, DUE)
+    assert summary.failed == 1
+    schedule = await schedule_of(app)
+    assert schedule.status == "ended" and schedule.next_due_at is None
+    app.sim.clear()
+    assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 0
+    assert app.sim.calls_to("chat.postMessage") == []
+
+
+async def test_member_slack_cannot_find_ends_only_that_subscription(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    app.sim.add_user("T0001", "U0002")
+    await subscribe(app)
+    await subscribe(app, user_id="U0002")
+    app.sim.fail("conversations.open", error="user_not_found", times=1)
+    summary = await dispatch_at(app, clock, DUE)
+    assert (summary.sent, summary.failed) == (1, 1)
+    statuses = sorted([(await schedule_of(app, u)).status for u in ("U0001", "U0002")])
+    assert statuses == ["active", "ended"]
+
+
+async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    app.sim.add_user("T0001", "U0002")
+    await subscribe(app)
+    await subscribe(app, user_id="U0002")
+    app.sim.revoke(DEFAULT_TOKEN)
+    summary = await dispatch_at(app, clock, DUE)
+    assert summary.sent == 0
+    for user in ("U0001", "U0002"):
+        schedule = await schedule_of(app, user)
+        assert schedule.status == "stopped" and schedule.next_due_at is None
+    assert len(app.sim.calls_to("conversations.open")) == 1  # stopped after the first answer
+
+
+async def test_uninstall_event_stops_everything_for_that_workspace(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    reply = await app.slack.event({"type": "app_uninstalled"})
+    assert reply.status == 200
+    app.sim.clear()
+    assert (await dispatch_at(app, clock, DUE)).sent == 0
+    assert app.sim.calls_to("chat.postMessage") == []
+    assert (await schedule_of(app)).status == "stopped"
+
+
+async def test_tokens_revoked_event_for_the_bot_stops_the_workspace(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT0001"]}}
+    assert (await app.slack.event(event)).status == 200
+    assert (await dispatch_at(app, clock, DUE)).sent == 0
+
+
+async def test_server_errors_retry_on_later_passes_at_most_three_times(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", status=500, times=10)
+    for minute in range(5):
+        await dispatch_at(app, clock, DUE + timedelta(minutes=minute))
+    assert len(app.sim.calls_to("chat.postMessage")) == 3
+    [delivery] = await deliveries(app)
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+
+
+async def test_server_error_then_success_sends_one_dm(app: RunningApp, clock: ManualClock) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", status=503, times=1)
+    assert (await dispatch_at(app, clock, DUE)).failed == 1
+    assert (await dispatch_at(app, clock, DUE + timedelta(minutes=1))).sent == 1
+    assert len(nudges(app.sim)) == 1
+
+
+async def test_after_two_days_down_the_nudge_is_missed_not_sent_late(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    summary = await dispatch_at(app, clock, DUE + timedelta(days=2))
+    assert (summary.sent, summary.skipped) == (0, 1)
+    [delivery] = await deliveries(app)
+    assert delivery.status == "missed"
+    assert (await schedule_of(app)).next_due_at == DUE + timedelta(weeks=1)
+    assert app.sim.calls_to("chat.postMessage") == []
+
+
+async def test_a_little_late_after_a_restart_still_sends(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    assert (await dispatch_at(app, clock, DUE + timedelta(hours=3))).sent == 1
+
+
+# --- the rhythm --------------------------------------------------------------------------
+
+
+async def test_three_quiet_weeks_bring_a_how_often_question_then_fortnightly(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    for week in range(4):
+        await dispatch_at(app, clock, DUE + timedelta(weeks=week))
+    kinds = [d.kind for d in await deliveries(app)]
+    assert kinds == ["nudge", "nudge", "nudge", "backoff"]
+    assert "How often would you like them?" in text_of(nudges(app.sim)[-1])
+    await dispatch_at(app, clock, DUE + timedelta(weeks=4))  # no answer: fortnightly from now
+    schedule = await schedule_of(app)
+    assert schedule.every_weeks == 2
+    assert schedule.next_due_at == DUE + timedelta(weeks=6)
+
+
+async def test_keep_weekly_answer_resets_the_quiet_count(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    for week in range(4):
+        await dispatch_at(app, clock, DUE + timedelta(weeks=week))
+    backoff = (await deliveries(app))[-1]
+    app.sim.clear()
+    await app.slack.click("backoff_weekly", str(backoff.id))
+    [reply] = await app.sim.wait_for("response_url")
+    assert "Weekly it is." in reply.body["text"]
+    await dispatch_at(app, clock, DUE + timedelta(weeks=4))
+    schedule = await schedule_of(app)
+    assert (schedule.every_weeks, schedule.unanswered) == (1, 1)
+
+
+async def test_snooze_button_moves_the_next_nudge_a_week_on(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)
+    [delivery] = await deliveries(app)
+    app.sim.clear()
+    await app.slack.click("nudge_snooze", str(delivery.id))
+    [reply] = await app.sim.wait_for("response_url")
+    assert "Snoozed for a week." in reply.body["text"]
+    assert "Next nudge: Monday 14 December" in reply.body["text"]
+    assert (await schedule_of(app)).next_due_at == DUE + timedelta(weeks=2)
+
+
+async def test_after_a_reflection_the_next_nudge_names_last_weeks_item(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)
+    [first] = await deliveries(app)
+    async with app.ctx.sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery).where(Delivery.id == first.id).values(reflected_at=DUE)
+        )
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    item = app.ctx.library.item(first.item_id or "")
+    assert f"Last week you reflected on “{item.text}”" in text_of(nudges(app.sim)[-1])
+
+
+async def test_spring_forward_gap_in_auckland_sends_at_half_past_three(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    clock.set(datetime(2026, 9, 20, 0, 0, tzinfo=UTC))
+    await subscribe(app, "weekly sun 2:30am")
+    gap_instant = datetime(2026, 9, 26, 14, 30, tzinfo=UTC)  # 03:30 NZDT on 27 September
+    assert (await schedule_of(app)).next_due_at == gap_instant
+    assert (await dispatch_at(app, clock, gap_instant - timedelta(minutes=1))).sent == 0
+    assert (await dispatch_at(app, clock, gap_instant)).sent == 1
+
+
+async def test_time_zone_is_refreshed_weekly_and_retimes_the_next_nudge(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.add_user("T0001", "U0001", tz="Europe/London")  # they moved
+    await dispatch_at(app, clock, DUE)  # checked 6 days ago: not yet
+    assert (await schedule_of(app)).next_due_at == DUE + timedelta(weeks=1)
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))  # 13 days: ask Slack again
+    london_monday_nine = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    assert (await schedule_of(app)).next_due_at == london_monday_nine
