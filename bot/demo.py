@@ -10,11 +10,13 @@ import logging
 import tempfile
 import textwrap
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.app import create_bolt_app
-from bot.app_context import build_context
+from bot.app_context import AppContext, build_context
+from bot.clock import ManualClock
 from bot.config import Settings
 from bot.local_server import serve_locally
 from bot.migrate import upgrade
@@ -59,7 +61,9 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                 slack_bot_token=DEFAULT_TOKEN,
                 slack_api_url=sim.base_url,
             )
-            ctx = build_context(settings)
+            # The demo's clock starts now and jumps forward to show the weekly nudge.
+            clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
+            ctx = build_context(settings, clock=clock)
             try:
                 web_app = create_web_app(ctx, create_bolt_app(ctx))
                 async with (
@@ -67,6 +71,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
                     await _play(Transcript(write), slack, sim)
+                    await _weekly(Transcript(write), slack, sim, ctx, clock)
             finally:
                 await ctx.close()
     write("\nThat was the real app answering signed requests from a local Slack simulator.")
@@ -97,3 +102,28 @@ async def _play(transcript: Transcript, slack: SlackDriver, sim: SlackSimulator)
         transcript.person(f"/leading-tip {words}")
         reply = await slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
         transcript.app(reply.json(), "only visible to you")
+
+
+async def _weekly(
+    transcript: Transcript,
+    slack: SlackDriver,
+    sim: SlackSimulator,
+    ctx: AppContext,
+    clock: ManualClock,
+) -> None:
+    transcript.heading("A weekly nudge")
+    sim.clear()
+    transcript.person("/leading-tip weekly tue 8:30")
+    await slack.slash("weekly tue 8:30", team_id=TEAM_ID, user_id=USER_ID)
+    [reply] = await sim.wait_for("response_url")
+    transcript.app(reply.body, "only visible to you")
+
+    view = await ctx.subscriptions.view(TEAM_ID, USER_ID)
+    assert view.next_due_at is not None
+    clock.set(view.next_due_at)
+    transcript.write(f"\n[the clock moves on to {view.next_due_at:%Y-%m-%d %H:%M} UTC]")
+    sim.clear()
+    summary = await ctx.dispatcher.run_pass()
+    transcript.write(f"[dispatch pass: {summary.line()}]")
+    for call in sim.calls_to("chat.postMessage"):
+        transcript.app(call.body, "in your DM")

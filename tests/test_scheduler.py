@@ -1,0 +1,58 @@
+"""The APScheduler runner: a pass every minute, one at a time, late runs never dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.app_context import AppContext
+from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from scheduler.runner import build_scheduler
+from tests.seeding import seed_due_members
+
+
+async def test_dispatch_job_runs_every_minute_one_at_a_time_and_keeps_late_runs(
+    ctx: AppContext,
+) -> None:
+    job = build_scheduler(ctx).get_job("dispatch")
+    assert job is not None
+    assert isinstance(job.trigger, IntervalTrigger)
+    assert job.trigger.interval == timedelta(minutes=1)
+    assert job.max_instances == 1
+    assert job.coalesce is True
+    assert job.misfire_grace_time is None
+
+
+async def test_scheduler_process_sends_what_is_due_and_nothing_twice(
+    database_url: str, sim: SlackSimulator
+) -> None:
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    users = seed_due_members(database_url, count=3, due=due)
+    for user in users:
+        sim.add_user("T0001", user)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_API_URL": sim.base_url,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "scheduler",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await sim.wait_for("chat.postMessage", count=3, timeout=30)
+    finally:
+        process.terminate()
+        await process.wait()
+    channels = sorted(call.body["channel"] for call in sim.calls_to("chat.postMessage"))
+    assert channels == sorted(f"D{user}" for user in users)
