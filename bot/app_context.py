@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,7 +12,11 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content import Library, load_library
 from bot.db import Sessions, create_engine, session_factory
+from bot.inflight import InFlight
+from bot.logs import hold_chatty_loggers
 from bot.services.dispatch import Dispatcher
+from bot.services.profiles import zone_or_default
+from bot.services.reflections import Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.services.workspaces import bot_token
@@ -28,7 +33,9 @@ class AppContext:
     slack: SlackClients
     rotation: Rotation
     subscriptions: Subscriptions
+    reflections: Reflections
     dispatcher: Dispatcher
+    in_flight: InFlight
 
     async def client_for(self, team_id: str) -> AsyncWebClient | None:
         """A Web API client speaking for that workspace, or None if we have no token for it."""
@@ -36,7 +43,12 @@ class AppContext:
             token = await bot_token(session, self.settings, team_id)
         return self.slack.for_token(token) if token else None
 
+    def zone(self, name: str | None) -> ZoneInfo:
+        """A stored zone name, or the workspace default when there is none."""
+        return zone_or_default(name, self.settings.default_tz)
+
     async def close(self) -> None:
+        await self.in_flight.wait_idle()  # let work that Slack already has an ack for finish
         await self.slack.close()
         await self.engine.dispose()
 
@@ -44,6 +56,7 @@ class AppContext:
 def build_context(
     settings: Settings, *, clock: Clock = system_clock, library: Library | None = None
 ) -> AppContext:
+    hold_chatty_loggers()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     library = library or load_library()
@@ -57,5 +70,7 @@ def build_context(
         slack=slack,
         rotation=Rotation(sessions, library, clock),
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
+        reflections=Reflections(sessions, clock),
         dispatcher=Dispatcher(sessions, library, clock, settings, slack),
+        in_flight=InFlight(),
     )

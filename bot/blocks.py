@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import MAX_WORD_SHOWN
 from bot.content import KIND_LABELS, Item, Library, Question
-from bot.schedule_words import format_time, weekday_name
+from bot.schedule_words import weekday_name
+from bot.services.reflections import MAX_MODAL_CHARS, Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.services.timing import describe_local
+from bot.services.timing import MONTH_NAMES, describe_local, format_time
 
 Block = dict[str, Any]
 
@@ -26,9 +29,6 @@ ANOTHER_LABELS = {
 
 # Words whose features arrive in later releases, and how to say they are not here yet.
 NOT_YET = {
-    "journal": "Your reflection journal isn't",
-    "export": "Exporting your reflections isn't",
-    "forget": "Deleting your data isn't",
     "stats": "Workspace figures aren't",
 }
 
@@ -291,4 +291,185 @@ def not_subscribed(word: str) -> Message:
 def correction(message: str) -> Message:
     """Input we could not use: say how to fix it. Nothing was changed."""
     text = f"{message} Nothing was changed."
+    return Message(text=text, blocks=[_section(text)])
+
+
+# --- reflections -----------------------------------------------------------------------------
+
+REFLECTION_MODAL = "reflection_modal"
+REFLECTION_BLOCK = "reflection"
+REFLECTION_INPUT = "reflection_text"
+JOURNAL_OLDER_ACTION = "journal_older"
+FORGET_CONFIRM_ACTION = "forget_confirm"
+FORGET_CANCEL_ACTION = "forget_cancel"
+SAVED_REACTION = "white_check_mark"
+JOURNAL_EXCERPT = 700  # characters of each reflection shown in the journal; export has all
+
+EMPTY_REFLECTION = "Write a sentence or two first. A few words is plenty."
+LONG_REFLECTION = (
+    f"That's more than {MAX_MODAL_CHARS:,} characters. Keep the heart of it, or reply "
+    "in the nudge's thread instead, where there's more room."
+)
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local.day} {MONTH_NAMES[local.month - 1]} {local.year}, {format_time(local.time())}"
+
+
+def _answered(library: Library, item_id: str | None) -> str:
+    if not item_id:
+        return "Journal entry"
+    try:
+        item = library.item(item_id)
+    except KeyError:
+        return "Journal entry"
+    return f"{KIND_LABELS[item.kind]}: “{item.text}”"
+
+
+def reflection_modal(
+    library: Library, delivery_id: int, item: Item | None, question: Question | None
+) -> dict[str, Any]:
+    blocks: list[Block] = []
+    if item is not None:
+        blocks.append(_context(f"{KIND_LABELS[item.kind]}: {item.text}"))
+    prompt = question.text if question is not None else "What's on your mind from this week?"
+    blocks.append(_section(f"*{prompt}*"))
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": REFLECTION_BLOCK,
+            "label": {"type": "plain_text", "text": "Your reflection"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": REFLECTION_INPUT,
+                "multiline": True,
+                "max_length": MAX_MODAL_CHARS,
+                "placeholder": {"type": "plain_text", "text": "A sentence or two is plenty"},
+            },
+        }
+    )
+    blocks.append(_context("Private: only you can see your reflections."))
+    return {
+        "type": "modal",
+        "callback_id": REFLECTION_MODAL,
+        "private_metadata": str(delivery_id),
+        "title": {"type": "plain_text", "text": "Reflect"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def journal(
+    library: Library, entries: list[Entry], zone: ZoneInfo, offset: int, has_more: bool
+) -> Message:
+    """A person's own reflections, newest first, ten at a time."""
+    if not entries and offset == 0:
+        text = (
+            "Your journal is empty for now. Reply to a weekly nudge, or to any message in "
+            "our DM, and it's kept here. Only you can see it."
+        )
+        return Message(text=text, blocks=[_section(text)])
+    heading = "*Your reflections*" + (" (older)" if offset else "") + " · only you can see these"
+    blocks: list[Block] = [_section(heading)]
+    for entry in entries:
+        words = entry.text
+        if len(words) > JOURNAL_EXCERPT:
+            words = words[:JOURNAL_EXCERPT].rstrip() + "…"
+        quoted = "\n".join(f"> {line}" for line in escape(words).splitlines() or [""])
+        edited = " (edited)" if entry.edited else ""
+        blocks.append(
+            _context(
+                f"*{local_date(entry.created_at, zone)}*{edited} · "
+                f"{_answered(library, entry.item_id)}"
+            )
+        )
+        blocks.append(_section(quoted))
+    if has_more:
+        next_offset = str(offset + len(entries))
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [_button("Older", JOURNAL_OLDER_ACTION, next_offset)],
+            }
+        )
+    blocks.append(_context("`/leading-tip export` sends you all of them as a file."))
+    return Message(text=f"Your reflections ({len(entries)} shown)", blocks=blocks)
+
+
+def export_markdown(library: Library, entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
+    """The person's whole journal as a Markdown file."""
+    lines = [
+        "# My reflections: Leading Health nudges",
+        "",
+        f"Exported {local_date(now, zone)} ({zone}). These are your private notes.",
+        "",
+    ]
+    for entry in entries:
+        lines.append(
+            f"## {local_date(entry.created_at, zone)}" + (" (edited)" if entry.edited else "")
+        )
+        lines.append("")
+        lines.append(f"*{_answered(library, entry.item_id)}*")
+        if entry.question_id:
+            with contextlib.suppress(KeyError):  # a question retired from the content
+                lines.append(f"*Question: {library.question(entry.question_id).text}*")
+        lines.append("")
+        lines.append(entry.text)
+        lines.append("")
+    lines.append("---")
+    lines.append(
+        f"Content quoted from {library.attribution.framework}, {library.attribution.owner}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def export_sent() -> Message:
+    text = "I've put your reflections in our DM as a Markdown file. Only you can see it."
+    return Message(text=text, blocks=[_section(text)])
+
+
+def export_empty() -> Message:
+    text = "You don't have any reflections yet, so there's nothing to export."
+    return Message(text=text, blocks=[_section(text)])
+
+
+def forget_confirm() -> Message:
+    text = (
+        "This deletes everything stored about you in this workspace: your reflections, "
+        "your weekly nudge and its history, and which items you've seen. It can't be undone."
+    )
+    return Message(
+        text=text,
+        blocks=[
+            _section(f"*Delete your data?*\n{text}"),
+            {
+                "type": "actions",
+                "elements": [
+                    _button("Delete everything", FORGET_CONFIRM_ACTION, "confirm", style="danger"),
+                    _button("Cancel", FORGET_CANCEL_ACTION, "cancel"),
+                ],
+            },
+        ],
+    )
+
+
+def forget_done(report: ForgetReport) -> Message:
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+
+    text = (
+        "Done. Deleted "
+        f"{count(report.reflections, 'reflection', 'reflections')}, "
+        f"{count(report.nudges, 'nudge record', 'nudge records')}, "
+        f"{count(report.schedules, 'weekly schedule', 'weekly schedules')} and "
+        f"{count(report.items_seen, 'record of an item seen', 'records of items seen')}. "
+        "Nothing about you is kept here now."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def forget_cancelled() -> Message:
+    text = "Cancelled. Nothing was deleted."
     return Message(text=text, blocks=[_section(text)])

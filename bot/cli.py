@@ -5,26 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, require_slack_credentials
-
-# These libraries log request bodies and headers at DEBUG: private text and tokens.
-QUIET_LOGGERS = ("slack_sdk", "slack_bolt", "bot.bolt", "aiohttp.client", "sqlalchemy.engine")
-
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level_number,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(settings.log_level_number, logging.INFO))
+from bot.logs import configure_logging
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         return asyncio.run(run_demo())
 
     settings = load_settings()
-    configure_logging(settings)
+    configure_logging(settings.log_level_number)
     if args.command == "db":
         return _upgrade_database(settings)
     if args.command == "serve":

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
 SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
-LATER_WORDS = ("journal", "export", "forget", "stats")
-WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *LATER_WORDS)
+REFLECTION_WORDS = ("journal", "export", "forget")
+LATER_WORDS = ("stats",)
+WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, *LATER_WORDS)
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {

@@ -94,7 +94,7 @@ async def _play(transcript: Transcript, slack: SlackDriver, sim: SlackSimulator)
     transcript.person("[presses “Another blocker”]")
     sim.clear()
     await slack.click("another_item", "blocker", team_id=TEAM_ID, user_id=USER_ID)
-    for call in sim.calls_to("response_url"):
+    for call in await sim.wait_for("response_url"):
         transcript.app(call.body, "replaces the message")
 
     transcript.heading("Getting help")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     true,
@@ -168,3 +169,33 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reflected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Reflection(Base):
+    """A person's own words. Never logged; only its author ever sees the text."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
+        ),
+        # One row per Slack message, however often Slack delivers the event.
+        UniqueConstraint("team_id", "channel_id", "message_ts"),
+        Index(None, "team_id", "user_id", "created_at"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # thread | dm | free | modal
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL")
+    )
+    item_id: Mapped[str | None] = mapped_column(String(100))
+    question_id: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

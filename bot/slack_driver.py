@@ -101,3 +101,15 @@ class SlackDriver:
 
     async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> AppReply:
         return await self.post(event_body(event, team_id=team_id), content_type="application/json")
+
+    async def post_event(
+        self, event: dict[str, Any], *, headers: dict[str, str] | None = None
+    ) -> AppReply:
+        """An Events API callback; the team comes from the event's `team` (default T0001)."""
+        body = event_body(
+            event,
+            team_id=str(event.get("team", "T0001")),
+            event_id="Ev"
+            + str(abs(hash((event.get("ts"), event.get("subtype"), event.get("channel"))))),
+        )
+        return await self.post(body, content_type="application/json", headers=headers)

@@ -124,6 +124,10 @@ class RunningApp:
     sim: SlackSimulator
     slack: SlackDriver
 
+    async def settle(self) -> None:
+        """Wait for the work the app does after acking (events, buttons, slow words)."""
+        assert await self.ctx.in_flight.wait_idle(), "the app is still busy after 10 s"
+
 
 @pytest.fixture
 async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:

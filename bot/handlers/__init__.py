@@ -7,8 +7,12 @@ from slack_bolt.async_app import AsyncApp
 from bot.app_context import AppContext
 from bot.handlers import (
     another_button,
+    dm_messages,
+    forget,
+    journal,
     leading_tip,
     nudge_buttons,
+    reflect_button,
     unhandled,
     workspace_events,
 )
@@ -18,5 +22,9 @@ def register_listeners(app: AsyncApp, ctx: AppContext) -> None:
     leading_tip.register(app, ctx)
     another_button.register(app, ctx)
     nudge_buttons.register(app, ctx)
+    reflect_button.register(app, ctx)
+    journal.register(app, ctx)
+    forget.register(app, ctx)
+    dm_messages.register(app, ctx)
     workspace_events.register(app, ctx)
     unhandled.register(app)  # last: it matches whatever the others did not

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.action(blocks.ANOTHER_ACTION)
+    @ctx.in_flight.track
     async def another_item(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id = (body.get("team") or {}).get("id", "")

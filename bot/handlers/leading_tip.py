@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import CONTENT_WORDS, LATER_WORDS, closest_word
-from bot.handlers import pause, resume, stop, weekly
+from bot.handlers import export, forget, journal, pause, resume, stop, weekly
 from bot.handlers.slash import Route, SlashRequest, slash_request
 
 COMMAND = "/leading-tip"
@@ -47,9 +47,12 @@ ROUTES: dict[str | None, Route] = {
     "pause": pause.reply,
     "resume": resume.reply,
     "stop": stop.reply,
+    "journal": journal.reply,
+    "export": export.reply,
+    "forget": forget.reply,
 }
-# These may call users.info, so they answer after the ack, through the response URL.
-ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume"})
+# These call the Slack Web API, so they answer after the ack, through the response URL.
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export"})
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -68,6 +71,7 @@ async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.command(COMMAND)
+    @ctx.in_flight.track
     async def leading_tip(ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
         request = slash_request(command)
         if request.parsed.word in ANSWER_AFTER_ACK:

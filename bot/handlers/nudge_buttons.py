@@ -54,4 +54,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
     for action_id in CHOICES:
-        app.action(action_id)(on_choice)
+        app.action(action_id)(ctx.in_flight.track(on_choice))

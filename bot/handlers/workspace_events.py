@@ -15,10 +15,12 @@ logger = logging.getLogger(__name__)
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.event("app_uninstalled")
+    @ctx.in_flight.track
     async def app_uninstalled(body: dict[str, Any]) -> None:
         await _stop(ctx, body.get("team_id", ""), "app_uninstalled")
 
     @app.event("tokens_revoked")
+    @ctx.in_flight.track
     async def tokens_revoked(body: dict[str, Any], event: dict[str, Any]) -> None:
         if (event.get("tokens") or {}).get("bot"):
             await _stop(ctx, body.get("team_id", ""), "tokens_revoked")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -70,8 +71,52 @@ class Job:
     tz_stale: bool = False
 
 
+class _Recorder:
+    """Send results written in batches: one transaction per `size` sends, not two per send.
+
+    Every batch is written before the pass returns. A process killed before a write leaves those
+    deliveries `pending`, as a kill between sending and recording always could: after LEASE the
+    next pass looks each one up in its DM history before sending it again.
+    """
+
+    def __init__(self, sessions: Sessions, size: int, max_wait: float) -> None:
+        self._sessions = sessions
+        self._size = size
+        self._max_wait = max_wait
+        self._channels: list[dict[str, object]] = []
+        self._deliveries: list[dict[str, object]] = []
+        self._oldest = 0.0
+
+    async def channel(self, team_id: str, user_id: str, channel: str) -> None:
+        self._channels.append({"team_id": team_id, "user_id": user_id, "dm_channel_id": channel})
+        await self._added()
+
+    async def delivery(self, delivery_id: int, values: dict[str, object]) -> None:
+        self._deliveries.append({"id": delivery_id, **values})
+        await self._added()
+
+    async def _added(self) -> None:
+        now = time.monotonic()
+        if len(self._channels) + len(self._deliveries) == 1:
+            self._oldest = now
+        if len(self._deliveries) >= self._size or now - self._oldest >= self._max_wait:
+            await self.flush()
+
+    async def flush(self) -> None:
+        channels, self._channels = self._channels, []
+        deliveries, self._deliveries = self._deliveries, []
+        if not channels and not deliveries:
+            return
+        async with self._sessions() as session, session.begin():
+            if channels:  # bulk UPDATE by primary key (executemany)
+                await session.execute(update(Member), channels)
+            if deliveries:
+                await session.execute(update(Delivery), deliveries)
+
+
 @dataclass
 class _PassState:
+    recorder: _Recorder
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
     team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
@@ -91,6 +136,8 @@ class Dispatcher:
         batch_size: int = 500,
         concurrency: int = 64,
         per_workspace: int = 8,
+        record_every: int = 100,
+        record_within: float = 0.5,
     ) -> None:
         self._sessions = sessions
         self._library = library
@@ -101,10 +148,12 @@ class Dispatcher:
         self._batch = batch_size
         self._concurrency = concurrency
         self._per_workspace = per_workspace
+        self._record_every = record_every
+        self._record_within = record_within
 
     async def run_pass(self) -> PassSummary:
         now = self._clock()
-        state = _PassState()
+        state = _PassState(_Recorder(self._sessions, self._record_every, self._record_within))
         gate = asyncio.Semaphore(self._concurrency)
         while jobs := await self._reclaim(now, state):
             await self._send_all(jobs, state, gate)
@@ -293,10 +342,17 @@ class Dispatcher:
     async def _send_all(self, jobs: list[Job], state: _PassState, gate: asyncio.Semaphore) -> None:
         async def one(job: Job) -> None:
             lock = state.team_locks.setdefault(job.team_id, asyncio.Semaphore(self._per_workspace))
-            async with gate, lock:
+            # Workspace first: a job waiting its workspace's turn holds no global slot.
+            async with lock, gate:
                 await self._send(job, state)
 
-        await asyncio.gather(*(one(job) for job in jobs))
+        try:
+            outcomes = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
+        finally:
+            await state.recorder.flush()
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _client(self, team_id: str, state: _PassState) -> AsyncWebClient | None:
         if team_id not in state.tokens:
@@ -309,7 +365,7 @@ class Dispatcher:
         summary = state.summary
         client = await self._client(job.team_id, state)
         if job.team_id in state.dead_teams or client is None:
-            await self._record(job, status="failed", error="workspace_inactive")
+            await self._record(state, job, status="failed", error="workspace_inactive")
             summary.failed += 1
             return
         channel = job.channel_id
@@ -317,11 +373,11 @@ class Dispatcher:
             if channel is None:
                 opened = await client.conversations_open(users=job.user_id)
                 channel = str(opened["channel"]["id"])
-                await self._remember_channel(job, channel)
+                await state.recorder.channel(job.team_id, job.user_id, channel)
             if job.recovering:
                 ts = await self._already_sent(client, channel, job.delivery_id)
                 if ts is not None:
-                    await self._record(job, status="sent", channel=channel, ts=ts)
+                    await self._record(state, job, status="sent", channel=channel, ts=ts)
                     summary.skipped += 1
                     return
             response = await client.chat_postMessage(
@@ -332,14 +388,14 @@ class Dispatcher:
                 },
                 **self._message(job).as_kwargs(),
             )
-            await self._record(job, status="sent", channel=channel, ts=str(response["ts"]))
+            await self._record(state, job, status="sent", channel=channel, ts=str(response["ts"]))
             summary.sent += 1
         except SlackApiError as error:
             await self._on_slack_error(job, client, error, channel, state)
             return
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             logger.warning("delivery %s: connection problem (%s)", job.delivery_id, type(error))
-            await self._retry_later(job, "connection_error", channel)
+            await self._retry_later(state, job, "connection_error", channel)
             summary.failed += 1
             return
         if job.tz_stale:
@@ -382,7 +438,7 @@ class Dispatcher:
         status = error.response.status_code
         if status == 429 or code == "ratelimited":
             # Still limited after the retry handler waited: not a failure, try next pass.
-            await self._retry_later(job, "ratelimited", channel, count_attempt=False)
+            await self._retry_later(state, job, "ratelimited", channel, count_attempt=False)
             state.summary.skipped += 1
             return
         state.summary.failed += 1
@@ -392,14 +448,14 @@ class Dispatcher:
             state.dead_teams.add(job.team_id)
             async with self._sessions() as session, session.begin():
                 await deactivate_workspace(session, job.team_id, code, self._clock())
-            await self._record(job, status="failed", error=code, channel=channel)
+            await self._record(state, job, status="failed", error=code, channel=channel)
             logger.warning("workspace %s stopped: Slack said %s", job.team_id, code)
             return
         if code in MEMBER_GONE_ERRORS or code == "member_account_inactive":
             await self._end_subscription(job, code)
-            await self._record(job, status="failed", error=code, channel=channel)
+            await self._record(state, job, status="failed", error=code, channel=channel)
             return
-        await self._retry_later(job, code or f"http_{status}", channel)
+        await self._retry_later(state, job, code or f"http_{status}", channel)
 
     async def _workspace_works(self, client: AsyncWebClient) -> bool:
         try:
@@ -409,16 +465,25 @@ class Dispatcher:
         return True
 
     async def _retry_later(
-        self, job: Job, error: str, channel: str | None, *, count_attempt: bool = True
+        self,
+        state: _PassState,
+        job: Job,
+        error: str,
+        channel: str | None,
+        *,
+        count_attempt: bool = True,
     ) -> None:
         attempts = job.attempts + (1 if count_attempt else 0)
         status = "failed" if attempts >= MAX_ATTEMPTS else "retry"
-        await self._record(job, status=status, error=error, channel=channel, attempts=attempts)
+        await self._record(
+            state, job, status=status, error=error, channel=channel, attempts=attempts
+        )
 
     # --- recording -----------------------------------------------------------------------
 
     async def _record(
         self,
+        state: _PassState,
         job: Job,
         *,
         status: str,
@@ -435,18 +500,7 @@ class Dispatcher:
             values["sent_at"] = self._clock()
         if attempts is not None:
             values["attempts"] = attempts
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(Delivery).where(Delivery.id == job.delivery_id).values(**values)
-            )
-
-    async def _remember_channel(self, job: Job, channel: str) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(Member)
-                .where(Member.team_id == job.team_id, Member.user_id == job.user_id)
-                .values(dm_channel_id=channel)
-            )
+        await state.recorder.delivery(job.delivery_id, values)
 
     async def _end_subscription(self, job: Job, reason: str) -> None:
         async with self._sessions() as session, session.begin():

@@ -1,0 +1,89 @@
+"""Messages in a person's DM with the app: reflections, their edits and deletions, or commands.
+
+A reply in a nudge's thread answers that nudge; a top-level message within a week of the latest
+nudge answers it; anything else is a free journal entry. `help`, `pause`, `resume` and `stop`
+typed as the whole message act as the command instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import blocks
+from bot.app_context import AppContext
+from bot.commands import parse
+from bot.handlers.slash import SlashRequest
+
+logger = logging.getLogger(__name__)
+
+DM_COMMANDS = frozenset({"help", "pause", "resume", "stop"})
+
+
+async def from_a_person_in_a_dm(event: dict[str, Any]) -> bool:
+    return (
+        event.get("channel_type") == "im"
+        and bool(event.get("user"))
+        and not event.get("bot_id")
+        and not event.get("app_id")
+    )
+
+
+async def in_a_dm(event: dict[str, Any]) -> bool:
+    return event.get("channel_type") == "im"
+
+
+def as_command(text: str) -> bool:
+    parsed = parse(text)
+    return parsed.word in DM_COMMANDS and len(parsed.args) <= 3 and len(text) <= 60
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    from bot.handlers.leading_tip import answer  # the same replies as the slash command
+
+    @app.event({"type": "message", "subtype": None}, matchers=[from_a_person_in_a_dm])
+    @ctx.in_flight.track
+    async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        team_id = body.get("team_id") or event.get("team", "")
+        user_id, channel, text = event["user"], event["channel"], event.get("text") or ""
+        client = await ctx.client_for(team_id)
+        if as_command(text):
+            request = SlashRequest(team_id, user_id, channel, parse(text))
+            message = await answer(ctx, request)
+            if client is not None:
+                await client.chat_postMessage(channel=channel, **message.as_kwargs())
+            return
+        captured = await ctx.reflections.capture_dm(
+            team_id, user_id, channel, event["ts"], event.get("thread_ts"), text
+        )
+        # Ids and counts only: what people write never goes to the logs.
+        logger.info(
+            "reflection from %s/%s: %s, %d characters",
+            team_id,
+            user_id,
+            "saved" if captured.created else "already saved",
+            len(text),
+        )
+        if captured.created and client is not None:
+            await client.reactions_add(
+                channel=channel, timestamp=event["ts"], name=blocks.SAVED_REACTION
+            )
+
+    @app.event({"type": "message", "subtype": "message_changed"}, matchers=[in_a_dm])
+    @ctx.in_flight.track
+    async def edited(event: dict[str, Any], body: dict[str, Any]) -> None:
+        message = event.get("message") or {}
+        if message.get("ts") and not message.get("bot_id"):
+            await ctx.reflections.edit_dm(
+                body.get("team_id", ""), event["channel"], message["ts"], message.get("text") or ""
+            )
+
+    @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
+    @ctx.in_flight.track
+    async def deleted(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("deleted_ts"):
+            await ctx.reflections.delete_dm(
+                body.get("team_id", ""), event["channel"], event["deleted_ts"]
+            )

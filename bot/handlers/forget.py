@@ -1,0 +1,40 @@
+"""`/leading-tip forget`: delete everything about the person, only after they confirm."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.app_context import AppContext
+from bot.handlers.slash import SlashRequest
+
+logger = logging.getLogger(__name__)
+
+
+async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    return blocks.forget_confirm()
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    @app.action(blocks.FORGET_CONFIRM_ACTION)
+    @ctx.in_flight.track
+    async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        try:
+            report = await ctx.reflections.forget(team_id, user_id)
+            message = blocks.forget_done(report)
+        except Exception:
+            logger.exception("forget failed for %s/%s", team_id, user_id)
+            message = blocks.something_went_wrong()
+        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+
+    @app.action(blocks.FORGET_CANCEL_ACTION)
+    @ctx.in_flight.track
+    async def cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        message = blocks.forget_cancelled()
+        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())

@@ -1,0 +1,68 @@
+"""The nudge's Reflect button opens a modal; submitting it stores the reflection."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import blocks
+from bot.app_context import AppContext
+from bot.services.reflections import MAX_MODAL_CHARS
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    @app.action(blocks.NUDGE_REFLECT_ACTION)
+    @ctx.in_flight.track
+    async def open_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        value = body["actions"][0].get("value", "")
+        delivery_id = int(value) if value.isdigit() else 0
+        item = question = None
+        nudge = await ctx.reflections.nudge_of(team_id, user_id, delivery_id)
+        if nudge is not None:
+            with contextlib.suppress(KeyError):  # content retired since the nudge was sent
+                item = ctx.library.item(nudge.item_id or "")
+                question = ctx.library.question(nudge.question_id or "")
+        view = blocks.reflection_modal(ctx.library, delivery_id, item, question)
+        client = await ctx.client_for(team_id)
+        if client is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(blocks.REFLECTION_MODAL)
+    @ctx.in_flight.track
+    async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        state = view["state"]["values"].get(blocks.REFLECTION_BLOCK, {})
+        text = (state.get(blocks.REFLECTION_INPUT) or {}).get("value") or ""
+        if not text.strip():
+            await ack(
+                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.EMPTY_REFLECTION}
+            )
+            return
+        if len(text) > MAX_MODAL_CHARS:
+            await ack(
+                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
+            )
+            return
+        metadata = view.get("private_metadata", "")
+        team_id = (body.get("team") or {}).get("id", "")
+        user_id = body["user"]["id"]
+        try:
+            await ctx.reflections.capture_modal(
+                team_id, user_id, int(metadata) if metadata.isdigit() else None, text
+            )
+        except Exception:
+            logger.exception(
+                "saving a reflection from the modal failed for %s/%s", team_id, user_id
+            )
+            await ack(
+                response_action="errors",
+                errors={blocks.REFLECTION_BLOCK: "Sorry, that didn't save. Please try again."},
+            )
+            return
+        await ack()

@@ -1,0 +1,279 @@
+"""Reflections: what people write back. Theirs alone: never logged, never shown to anyone else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Sessions
+from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.store import ensure_member
+
+LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
+CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
+MAX_MODAL_CHARS = 3000
+JOURNAL_PAGE = 10
+
+
+@dataclass(frozen=True)
+class Captured:
+    created: bool
+    linked_delivery_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    text: str
+    created_at: datetime
+    edited: bool
+    item_id: str | None
+    question_id: str | None
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    reflections: int
+    nudges: int
+    schedules: int
+    items_seen: int
+
+
+def message_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+class Reflections:
+    def __init__(self, sessions: Sessions, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def capture_dm(
+        self,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        thread_ts: str | None,
+        text: str,
+    ) -> Captured:
+        """Store a DM reply once, however many times Slack delivers it, linked to its nudge."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, now)
+            delivery, source = await self._answered_nudge(
+                session, team_id, user_id, channel_id, ts, thread_ts
+            )
+            values = {
+                "team_id": team_id,
+                "user_id": user_id,
+                "source": source,
+                "channel_id": channel_id,
+                "message_ts": ts,
+                "delivery_id": delivery.id if delivery else None,
+                "item_id": delivery.item_id if delivery else None,
+                "question_id": delivery.question_id if delivery else None,
+                "text": text,
+                "created_at": message_time(ts),
+            }
+            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+            inserted = await session.scalar(
+                dialect.insert(Reflection)
+                .values(**values)
+                .on_conflict_do_nothing()
+                .returning(Reflection.id)
+            )
+            if inserted is None:
+                return Captured(created=False)
+            if delivery is not None:
+                await self._mark_answered(session, delivery.id, team_id, user_id, now)
+            return Captured(created=True, linked_delivery_id=delivery.id if delivery else None)
+
+    async def _answered_nudge(
+        self,
+        session: AsyncSession,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        thread_ts: str | None,
+    ) -> tuple[Delivery | None, str]:
+        if thread_ts and thread_ts != ts:
+            in_thread = await session.scalar(
+                select(Delivery).where(
+                    Delivery.team_id == team_id,
+                    Delivery.channel_id == channel_id,
+                    Delivery.message_ts == thread_ts,
+                )
+            )
+            if in_thread is not None:
+                return in_thread, "thread"
+        latest = await session.scalar(
+            select(Delivery)
+            .where(
+                Delivery.team_id == team_id,
+                Delivery.user_id == user_id,
+                Delivery.kind == "nudge",
+                Delivery.status == "sent",
+                Delivery.sent_at.is_not(None),
+            )
+            .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+            .limit(1)
+        )
+        since_nudge = message_time(ts) - latest.sent_at if latest and latest.sent_at else None
+        if since_nudge is not None and CLOCK_SKEW <= since_nudge <= LINK_WINDOW:
+            return latest, "dm"
+        return None, "free"
+
+    async def _mark_answered(
+        self, session: AsyncSession, delivery_id: int, team_id: str, user_id: str, now: datetime
+    ) -> None:
+        """A reflection is a response: it resets the quiet count and earns next week's follow-up."""
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(
+                reflected_at=func.coalesce(Delivery.reflected_at, now),
+                responded_at=func.coalesce(Delivery.responded_at, now),
+            )
+        )
+        await session.execute(
+            update(Schedule)
+            .where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+            .values(unanswered=0, backoff_pending=False)
+        )
+
+    async def edit_dm(self, team_id: str, channel_id: str, ts: str, text: str) -> bool:
+        """The person edited their reply in Slack: keep the new words and when."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(Reflection)
+                .where(
+                    Reflection.team_id == team_id,
+                    Reflection.channel_id == channel_id,
+                    Reflection.message_ts == ts,
+                )
+                .values(text=text, edited_at=self._clock())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def delete_dm(self, team_id: str, channel_id: str, ts: str) -> bool:
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(Reflection).where(
+                    Reflection.team_id == team_id,
+                    Reflection.channel_id == channel_id,
+                    Reflection.message_ts == ts,
+                )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
+        """The person's own nudge (never someone else's), for the Reflect modal."""
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Delivery).where(
+                    Delivery.id == delivery_id,
+                    Delivery.team_id == team_id,
+                    Delivery.user_id == user_id,
+                )
+            )
+
+    async def capture_modal(
+        self, team_id: str, user_id: str, delivery_id: int | None, text: str
+    ) -> int:
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, now)
+            delivery = None
+            if delivery_id is not None:
+                delivery = await session.scalar(
+                    select(Delivery).where(
+                        Delivery.id == delivery_id,
+                        Delivery.team_id == team_id,
+                        Delivery.user_id == user_id,
+                    )
+                )
+            reflection = Reflection(
+                team_id=team_id,
+                user_id=user_id,
+                source="modal",
+                delivery_id=delivery.id if delivery else None,
+                item_id=delivery.item_id if delivery else None,
+                question_id=delivery.question_id if delivery else None,
+                text=text,
+                created_at=now,
+            )
+            session.add(reflection)
+            await session.flush()
+            if delivery is not None:
+                await self._mark_answered(session, delivery.id, team_id, user_id, now)
+            return reflection.id
+
+    async def page(
+        self, team_id: str, user_id: str, *, offset: int = 0, limit: int = JOURNAL_PAGE
+    ) -> tuple[list[Entry], bool]:
+        """Newest first; the flag says whether there are older ones."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Reflection)
+                .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
+                .order_by(Reflection.created_at.desc(), Reflection.id.desc())
+                .offset(max(0, offset))
+                .limit(limit + 1)
+            )
+            entries = [_entry(row) for row in rows]
+        return entries[:limit], len(entries) > limit
+
+    async def everything(self, team_id: str, user_id: str) -> list[Entry]:
+        """All of a person's reflections, oldest first, for their export."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Reflection)
+                .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
+                .order_by(Reflection.created_at, Reflection.id)
+            )
+            return [_entry(row) for row in rows]
+
+    async def zone_name(self, team_id: str, user_id: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Member.tz).where(Member.team_id == team_id, Member.user_id == user_id)
+            )
+
+    async def forget(self, team_id: str, user_id: str) -> ForgetReport:
+        """Delete everything stored about one person in one workspace."""
+        async with self._sessions() as session, session.begin():
+            counts = []
+            for model in (Reflection, Delivery, Schedule, SeenItem):
+                result = await session.execute(
+                    delete(model).where(model.team_id == team_id, model.user_id == user_id)
+                )
+                counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
+            await session.execute(
+                delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+            )
+        return ForgetReport(*counts)
+
+    async def delete_older_than(self, days: int) -> int:
+        """Retention: remove reflections written more than `days` days ago."""
+        cutoff = self._clock() - timedelta(days=days)
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(delete(Reflection).where(Reflection.created_at < cutoff))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _entry(row: Reflection) -> Entry:
+    return Entry(
+        id=row.id,
+        text=row.text,
+        created_at=row.created_at,
+        edited=row.edited_at is not None,
+        item_id=row.item_id,
+        question_id=row.question_id,
+    )

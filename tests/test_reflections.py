@@ -1,0 +1,452 @@
+"""Replies in the DM become a private journal: captured once, editable, exportable, forgettable."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import ManualClock
+from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.slack_sim import view_submission_body
+from tests.conftest import RunningApp
+from tests.test_dispatch import DUE, dispatch_at, subscribe
+
+CHANNEL = "DU0001"
+
+
+def ts_at(instant: datetime, micro: int = 0) -> str:
+    return f"{int(instant.timestamp())}.{micro:06d}"
+
+
+def dm(text: str, ts: str, *, user: str = "U0001", channel: str = CHANNEL, **extra: object) -> dict:
+    return {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+async def send_nudge(app: RunningApp, clock: ManualClock) -> Delivery:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)
+    async with app.ctx.sessions() as session:
+        delivery = await session.scalar(select(Delivery))
+    assert delivery is not None and delivery.message_ts
+    return delivery
+
+
+async def reflections(app: RunningApp) -> list[Reflection]:
+    async with app.ctx.sessions() as session:
+        return list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+
+
+async def say(app: RunningApp, event: dict, **headers: str) -> None:
+    reply = await app.slack.post_event(event, headers=headers)
+    assert reply.status == 200
+    await app.settle()
+
+
+# --- capture -----------------------------------------------------------------------------
+
+
+async def test_reply_in_nudge_thread_is_saved_as_a_reflection_on_that_nudge(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    ts = ts_at(DUE + timedelta(hours=2))
+    await say(
+        app, dm("I shared the referral data with the PHO team.", ts, thread_ts=nudge.message_ts)
+    )
+    [saved] = await reflections(app)
+    assert (saved.source, saved.delivery_id, saved.item_id, saved.question_id) == (
+        "thread",
+        nudge.id,
+        nudge.item_id,
+        nudge.question_id,
+    )
+    [reaction] = app.sim.calls_to("reactions.add")
+    assert reaction.body["name"] == "white_check_mark" and reaction.body["timestamp"] == ts
+    assert app.sim.calls_to("chat.postMessage")[-1].body.get("metadata")  # no chatty reply
+
+
+async def test_top_level_reply_within_a_week_answers_the_latest_nudge(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await say(app, dm("Met the council housing lead.", ts_at(DUE + timedelta(days=3))))
+    [saved] = await reflections(app)
+    assert (saved.source, saved.delivery_id) == ("dm", nudge.id)
+    async with app.ctx.sessions() as session:
+        delivery = await session.get(Delivery, nudge.id)
+        schedule = await session.scalar(select(Schedule))
+    assert delivery is not None and delivery.reflected_at is not None
+    assert schedule is not None and schedule.unanswered == 0
+
+
+async def test_message_long_after_a_nudge_or_without_one_is_a_free_journal_entry(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await say(app, dm("No nudge yet, just a thought.", ts_at(DUE)))
+    await send_nudge(app, clock)
+    await say(app, dm("Much later.", ts_at(DUE + timedelta(days=9))))
+    assert [(r.source, r.delivery_id) for r in await reflections(app)] == [
+        ("free", None),
+        ("free", None),
+    ]
+
+
+async def test_the_same_event_twice_or_retried_stores_one_reflection(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    event = dm("Once only.", ts_at(DUE))
+    await say(app, event)
+    await say(app, event)
+    await say(app, event, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert len(await reflections(app)) == 1
+    assert len(app.sim.calls_to("reactions.add")) == 1
+
+
+async def test_edit_in_slack_updates_the_text_and_keeps_when(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    ts = ts_at(DUE)
+    await say(app, dm("First draft.", ts))
+    clock.set(DUE + timedelta(minutes=5))
+    await say(
+        app,
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": CHANNEL,
+            "channel_type": "im",
+            "ts": ts_at(DUE, 9),
+            "message": {"type": "message", "user": "U0001", "text": "Second draft.", "ts": ts},
+            "previous_message": {
+                "type": "message",
+                "user": "U0001",
+                "text": "First draft.",
+                "ts": ts,
+            },
+        },
+    )
+    [saved] = await reflections(app)
+    assert saved.text == "Second draft."
+    assert saved.edited_at == DUE + timedelta(minutes=5)
+
+
+async def test_delete_in_slack_removes_the_reflection(app: RunningApp, clock: ManualClock) -> None:
+    ts = ts_at(DUE)
+    await say(app, dm("Delete me.", ts))
+    await say(
+        app,
+        {
+            "type": "message",
+            "subtype": "message_deleted",
+            "channel": CHANNEL,
+            "channel_type": "im",
+            "deleted_ts": ts,
+            "ts": ts_at(DUE, 5),
+        },
+    )
+    assert await reflections(app) == []
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        dm("from a bot", "1.000001", bot_id="B123"),
+        dm("joined", "1.000002", subtype="channel_join"),
+        dm("in a channel", "1.000003", channel="C0001", channel_type="channel"),
+        dm("from the app", "1.000004", user="UBOT0001", bot_id="BT0001"),
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "channel": CHANNEL,
+            "channel_type": "im",
+            "bot_id": "B1",
+            "text": "hello",
+            "ts": "1.000005",
+        },
+    ],
+    ids=["bot", "subtype", "channel", "self", "bot_message"],
+)
+async def test_messages_not_written_by_the_person_in_their_dm_are_ignored(
+    app: RunningApp, event: dict
+) -> None:
+    await say(app, event)
+    assert await reflections(app) == []
+    assert app.sim.calls_to("reactions.add") == []
+
+
+@pytest.mark.parametrize("word", ["help", "stop", "Pause"])
+async def test_command_words_typed_in_the_dm_act_as_the_command(app: RunningApp, word: str) -> None:
+    await subscribe(app)
+    await say(app, dm(word, ts_at(DUE)))
+    assert await reflections(app) == []
+    [reply] = app.sim.calls_to("chat.postMessage")
+    assert reply.body["channel"] == CHANNEL
+    expected = {"help": "/leading-tip tip", "stop": "Stopped", "pause": "Paused"}[word.lower()]
+    assert expected in str(reply.body["blocks"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 40_000, "Kia ora 🌿 tēnā koe, mahi [work] went well 🙌", "Ārahi tāngata hauora"],
+    ids=["40000-chars", "emoji", "macrons"],
+)
+async def test_long_text_emoji_and_macrons_are_stored_intact(
+    app: RunningApp, clock: ManualClock, text: str
+) -> None:
+    await say(app, dm(text, ts_at(DUE)))
+    [saved] = await reflections(app)
+    assert saved.text == text
+
+
+# --- the Reflect button and its modal ----------------------------------------------------
+
+
+async def open_reflect_modal(app: RunningApp, delivery: Delivery) -> dict:
+    app.sim.clear()
+    await app.slack.click("nudge_reflect", str(delivery.id))
+    await app.settle()
+    [opened] = app.sim.calls_to("views.open")
+    return opened.body["view"]
+
+
+async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
+    body = view_submission_body(
+        view["callback_id"],
+        {"reflection": {"reflection_text": {"type": "plain_text_input", "value": text}}},
+        team_id="T0001",
+        user_id="U0001",
+        private_metadata=view["private_metadata"],
+    )
+    reply = await app.slack.post(body)
+    assert reply.status == 200
+    await app.settle()
+    return reply.json() if reply.body else {}
+
+
+async def test_reflect_button_opens_a_modal_with_the_question(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    view = await open_reflect_modal(app, nudge)
+    question = app.ctx.library.question(nudge.question_id or "")
+    assert question.text in str(view["blocks"])
+    assert view["type"] == "modal" and view["private_metadata"] == str(nudge.id)
+    saved = await submit_modal(app, view, "Tried it at the DHB forum.")
+    assert saved == {}  # the modal closes
+    [reflection] = await reflections(app)
+    assert (reflection.source, reflection.delivery_id, reflection.text) == (
+        "modal",
+        nudge.id,
+        "Tried it at the DHB forum.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("   ", "Write a sentence or two first"), ("y" * 3001, "more than 3,000 characters")],
+    ids=["empty", "too-long"],
+)
+async def test_modal_refuses_empty_or_oversized_text_inline_and_saves_nothing(
+    app: RunningApp, clock: ManualClock, text: str, problem: str
+) -> None:
+    nudge = await send_nudge(app, clock)
+    view = await open_reflect_modal(app, nudge)
+    answer = await submit_modal(app, view, text)
+    assert answer["response_action"] == "errors"
+    assert problem in answer["errors"]["reflection"]
+    assert await reflections(app) == []
+
+
+async def test_reflect_button_on_someone_elses_nudge_shows_no_question_of_theirs(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    app.sim.add_user("T0001", "U0002")
+    app.sim.clear()
+    await app.slack.click("nudge_reflect", str(nudge.id), user_id="U0002")
+    await app.settle()
+    [opened] = app.sim.calls_to("views.open")
+    question = app.ctx.library.question(nudge.question_id or "")
+    assert question.text not in str(opened.body["view"])
+
+
+# --- journal, export, forget, retention --------------------------------------------------
+
+
+async def journal_text(app: RunningApp, *, team_id: str = "T0001", user_id: str = "U0001") -> str:
+    reply = await app.slack.slash("journal", team_id=team_id, user_id=user_id)
+    return str(reply.json()["blocks"])
+
+
+async def test_journal_shows_only_your_own_newest_first_with_dates_and_items(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await say(
+        app, dm("Mine, in the thread.", ts_at(DUE + timedelta(hours=1)), thread_ts=nudge.message_ts)
+    )
+    await say(app, dm("Mine, later.", ts_at(DUE + timedelta(days=8))))
+    await say(app, dm("Someone else's.", ts_at(DUE), user="U0002", channel="DU0002"))
+    await say(app, {**dm("Another workspace.", ts_at(DUE)), "team": "T0002"})
+    text = await journal_text(app)
+    assert text.index("Mine, later.") < text.index("Mine, in the thread.")
+    assert "Someone else" not in text and "Another workspace" not in text
+    assert "30 November 2026, 10:00 am" in text  # their own time zone
+    assert app.ctx.library.item(nudge.item_id or "").text in text
+    other = await journal_text(app, user_id="U0002")
+    assert "Someone else's." in other and "Mine" not in other
+
+
+async def test_journal_pages_ten_at_a_time_with_an_older_button(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    for i in range(12):
+        await say(app, dm(f"Entry number {i:02d}", ts_at(DUE + timedelta(hours=i))))
+    reply = (await app.slack.slash("journal")).json()
+    first_page = str(reply["blocks"])
+    assert "Entry number 11" in first_page and "Entry number 02" in first_page
+    assert "Entry number 01" not in first_page
+    app.sim.clear()
+    await app.slack.click("journal_older", "10")
+    await app.settle()
+    [older] = app.sim.calls_to("response_url")
+    assert older.body["replace_original"] is True
+    assert "Entry number 01" in str(older.body["blocks"])
+    assert "Older" not in str(older.body["blocks"])
+
+
+async def test_export_uploads_a_markdown_file_of_everything_into_the_dm(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await say(
+        app,
+        dm(
+            "Exported thought with ā and 🌿.",
+            ts_at(DUE + timedelta(hours=1)),
+            thread_ts=nudge.message_ts,
+        ),
+    )
+    app.sim.clear()
+    await app.slack.slash("export")
+    await app.settle()
+    [done] = app.sim.calls_to("response_url")
+    assert "Markdown file" in done.body["text"]
+    [complete] = app.sim.calls_to("files.completeUploadExternal")
+    assert complete.body["channel_id"] == CHANNEL
+    [content] = [c.decode() for c in app.sim.uploaded_files.values()]
+    assert "Exported thought with ā and 🌿." in content
+    assert app.ctx.library.item(nudge.item_id or "").text in content
+    assert app.ctx.library.question(nudge.question_id or "").text in content
+
+
+async def test_export_with_an_empty_journal_answers_plainly_and_uploads_nothing(
+    app: RunningApp,
+) -> None:
+    await app.slack.slash("export")
+    await app.settle()
+    [done] = app.sim.calls_to("response_url")
+    assert "nothing to export" in done.body["text"]
+    assert app.sim.calls_to("files.getUploadURLExternal") == []
+
+
+async def counts_for(app: RunningApp, user_id: str = "U0001") -> list[int]:
+    async with app.ctx.sessions() as session:
+        return [
+            int(
+                await session.scalar(
+                    select(func.count()).select_from(model).where(model.user_id == user_id)
+                )
+                or 0
+            )
+            for model in (Reflection, Delivery, Schedule, SeenItem, Member)
+        ]
+
+
+async def test_forget_asks_first_and_cancel_deletes_nothing(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await send_nudge(app, clock)
+    await say(app, dm("Keep me.", ts_at(DUE + timedelta(hours=1))))
+    before = await counts_for(app)
+    reply = (await app.slack.slash("forget")).json()
+    assert "Delete everything" in str(reply["blocks"]) and '"danger"' in str(reply).replace(
+        "'", '"'
+    )
+    app.sim.clear()
+    await app.slack.click("forget_cancel", "cancel")
+    await app.settle()
+    [cancelled] = app.sim.calls_to("response_url")
+    assert "Nothing was deleted" in cancelled.body["text"]
+    assert await counts_for(app) == before
+
+
+async def test_forget_confirmed_deletes_everything_about_the_person_and_says_what(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    app.sim.add_user("T0001", "U0002")
+    await send_nudge(app, clock)
+    await say(app, dm("One.", ts_at(DUE + timedelta(hours=1))))
+    await say(app, dm("Someone else.", ts_at(DUE), user="U0002", channel="DU0002"))
+    app.sim.clear()
+    await app.slack.click("forget_confirm", "confirm")
+    await app.settle()
+    [done] = app.sim.calls_to("response_url")
+    assert "Deleted 1 reflection, 1 nudge record, 1 weekly schedule" in done.body["text"]
+    assert await counts_for(app) == [0, 0, 0, 0, 0]
+    assert (await counts_for(app, "U0002"))[0] == 1
+
+
+async def test_retention_deletes_reflections_older_than_the_setting(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await say(app, dm("Old.", ts_at(DUE - timedelta(days=40))))
+    await say(app, dm("Recent.", ts_at(DUE - timedelta(days=5))))
+    clock.set(DUE)
+    assert await app.ctx.reflections.delete_older_than(30) == 1
+    assert [r.text for r in await reflections(app)] == ["Recent."]
+
+
+# --- privacy -----------------------------------------------------------------------------
+
+
+async def test_reflection_text_never_reaches_the_logs(
+    app: RunningApp, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Confidential: the ward manager and I disagreed about staffing"
+    caplog.set_level(logging.DEBUG)
+    nudge = await send_nudge(app, clock)
+    await say(app, dm(secret, ts_at(DUE + timedelta(hours=1)), thread_ts=nudge.message_ts))
+    ts = ts_at(DUE + timedelta(hours=1))
+    await say(
+        app,
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": CHANNEL,
+            "channel_type": "im",
+            "ts": ts_at(DUE, 7),
+            "message": {"type": "message", "user": "U0001", "text": secret + " (edited)", "ts": ts},
+        },
+    )
+    view = await open_reflect_modal(app, nudge)
+    await submit_modal(app, view, secret + " in the modal")
+    await app.slack.slash("journal")
+    await app.slack.slash("export")
+    await app.settle()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "reflection from T0001/U0001: saved" in logged  # the capture did see our logs
+    assert "Confidential" not in logged and "xoxb-" not in logged
+    assert len(await reflections(app)) == 2
