@@ -10,7 +10,7 @@ import logging
 import tempfile
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,10 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
     with tempfile.TemporaryDirectory(prefix="leading-bot-demo-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
         upgrade(database_url)
-        async with SlackSimulator() as sim:
+        # The demo's clock starts now and jumps forward to show the weekly nudge; the simulated
+        # Slack stamps messages by the same clock.
+        clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
+        async with SlackSimulator(clock=lambda: clock().timestamp()) as sim:
             sim.add_user(TEAM_ID, USER_ID, tz="Pacific/Auckland", real_name="Aroha")
             settings = Settings(
                 database_url=database_url,
@@ -61,8 +64,6 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                 slack_bot_token=DEFAULT_TOKEN,
                 slack_api_url=sim.base_url,
             )
-            # The demo's clock starts now and jumps forward to show the weekly nudge.
-            clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
             ctx = build_context(settings, clock=clock)
             try:
                 web_app = create_web_app(ctx, create_bolt_app(ctx))
@@ -72,6 +73,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                 ):
                     await _play(Transcript(write), slack, sim)
                     await _weekly(Transcript(write), slack, sim, ctx, clock)
+                    await _reflect(Transcript(write), slack, sim, ctx, clock)
             finally:
                 await ctx.close()
     write("\nThat was the real app answering signed requests from a local Slack simulator.")
@@ -127,3 +129,53 @@ async def _weekly(
     transcript.write(f"[dispatch pass: {summary.line()}]")
     for call in sim.calls_to("chat.postMessage"):
         transcript.app(call.body, "in your DM")
+
+
+async def _reflect(
+    transcript: Transcript,
+    slack: SlackDriver,
+    sim: SlackSimulator,
+    ctx: AppContext,
+    clock: ManualClock,
+) -> None:
+    transcript.heading("Reflecting in the DM")
+    clock.advance(timedelta(hours=3))
+    transcript.write("[three hours later]")
+    [nudge] = [m for m in sim.messages(f"D{USER_ID}") if m.get("metadata")]
+    first = (
+        "I sent the PHO our waitlist figures before Tuesday's meeting. "
+        "We spent less time arguing about numbers."
+    )
+    reply = sim.add_message(f"D{USER_ID}", user=USER_ID, text=first, thread_ts=nudge["ts"])
+    transcript.person(f"(replying in the nudge's thread) {first}")
+    event = {
+        "type": "message",
+        "channel": f"D{USER_ID}",
+        "channel_type": "im",
+        "user": USER_ID,
+        "text": first,
+        "ts": reply["ts"],
+        "thread_ts": nudge["ts"],
+    }
+    await slack.post_event(event)
+    await ctx.in_flight.wait_idle()
+    for call in sim.calls_to("reactions.add"):
+        transcript.write(f"[Leading Health reacts with :{call.body['name']}: — saved, privately]")
+
+    edited = first + " Next time I'll ask what they need from us, too."
+    transcript.person(f"(edits the reply) {edited}")
+    await slack.post_event(
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": f"D{USER_ID}",
+            "channel_type": "im",
+            "ts": reply["ts"][:-1] + "9",
+            "message": {**event, "text": edited},
+        }
+    )
+    await ctx.in_flight.wait_idle()
+
+    transcript.person("/leading-tip journal")
+    journal = await slack.slash("journal", team_id=TEAM_ID, user_id=USER_ID)
+    transcript.app(journal.json(), "only visible to you")

@@ -40,7 +40,29 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
         misfire_grace_time=None,  # a late run still runs; the pass itself skips stale nudges
         next_run_time=datetime.now(UTC),  # first pass at start-up: nothing waits a minute
     )
+    days = ctx.settings.reflection_retention_days
+    if days:
+        scheduler.add_job(
+            apply_retention,
+            IntervalTrigger(days=1),
+            args=[ctx, days],
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
     return scheduler
+
+
+async def apply_retention(ctx: AppContext, days: int) -> None:
+    """REFLECTION_RETENTION_DAYS: delete reflections older than that, once a day."""
+    try:
+        deleted = await ctx.reflections.delete_older_than(days)
+    except Exception:
+        logger.exception("retention job failed; it runs again tomorrow")
+        return
+    logger.info("retention: deleted %d reflections older than %d days", deleted, days)
 
 
 def start(ctx: AppContext) -> AsyncIOScheduler:

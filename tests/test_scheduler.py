@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app_context import AppContext
+from bot.clock import ManualClock
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
-from scheduler.runner import build_scheduler
+from scheduler.runner import apply_retention, build_scheduler
 from tests.seeding import seed_due_members
 
 
@@ -25,6 +26,25 @@ async def test_dispatch_job_runs_every_minute_one_at_a_time_and_keeps_late_runs(
     assert job.max_instances == 1
     assert job.coalesce is True
     assert job.misfire_grace_time is None
+
+
+async def test_no_retention_job_unless_reflection_retention_days_is_set(ctx: AppContext) -> None:
+    assert build_scheduler(ctx).get_job("retention") is None
+
+
+async def test_retention_job_runs_daily_and_deletes_old_reflections(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"reflection_retention_days": 30})
+    job = build_scheduler(ctx).get_job("retention")
+    assert job is not None and job.trigger.interval == timedelta(days=1)
+    for age_days, text in ((45, "old"), (3, "recent")):
+        clock.set(datetime(2026, 11, 23, tzinfo=UTC) - timedelta(days=age_days))
+        await ctx.reflections.capture_modal("T0001", "U0001", None, text)
+    clock.set(datetime(2026, 11, 23, tzinfo=UTC))
+    await apply_retention(ctx, 30)
+    entries, _ = await ctx.reflections.page("T0001", "U0001")
+    assert [entry.text for entry in entries] == ["recent"]
 
 
 async def test_scheduler_process_sends_what_is_due_and_nothing_twice(
