@@ -15,6 +15,7 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
 from bot.services.dispatch import Dispatcher
+from bot.services.insights import Insights
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Reflections
 from bot.services.rotation import Rotation
@@ -34,6 +35,7 @@ class AppContext:
     rotation: Rotation
     subscriptions: Subscriptions
     reflections: Reflections
+    insights: Insights
     dispatcher: Dispatcher
     in_flight: InFlight
 
@@ -71,6 +73,7 @@ def build_context(
         rotation=Rotation(sessions, library, clock),
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
         reflections=Reflections(sessions, clock),
+        insights=Insights(sessions, library, clock),
         dispatcher=Dispatcher(sessions, library, clock, settings, slack),
         in_flight=InFlight(),
     )

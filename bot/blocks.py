@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import MAX_WORD_SHOWN
 from bot.content import KIND_LABELS, Item, Library, Question
 from bot.schedule_words import weekday_name
+from bot.services.insights import MIN_GROUP, STATS_WEEKS, Progress, WorkspaceFigures
 from bot.services.reflections import MAX_MODAL_CHARS, Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.services.timing import MONTH_NAMES, describe_local, format_time
+from bot.services.timing import MONTH_NAMES, WEEKDAY_NAMES, describe_local, format_time
 
 Block = dict[str, Any]
 
@@ -25,11 +26,6 @@ ANOTHER_LABELS = {
     "practice": "Another practice idea",
     "blocker": "Another blocker",
     "reflect": "Another question",
-}
-
-# Words whose features arrive in later releases, and how to say they are not here yet.
-NOT_YET = {
-    "stats": "Workspace figures aren't",
 }
 
 
@@ -126,14 +122,6 @@ def help_message(
     blocks.append(_context(library.attribution.context_line))
     text = (lead + " " if lead else "") + "Leading Health nudges: type /leading-tip help for usage."
     return Message(text=text, blocks=blocks)
-
-
-def not_available_yet(word: str) -> Message:
-    text = (
-        f"{NOT_YET[word]} available yet. "
-        "For now, try `/leading-tip tip`, or `/leading-tip help` for everything else."
-    )
-    return Message(text=text, blocks=[_section(text)])
 
 
 def something_went_wrong() -> Message:
@@ -312,6 +300,10 @@ LONG_REFLECTION = (
 )
 
 
+def excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def local_date(instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
     return f"{local.day} {MONTH_NAMES[local.month - 1]} {local.year}, {format_time(local.time())}"
@@ -374,9 +366,7 @@ def journal(
     heading = "*Your reflections*" + (" (older)" if offset else "") + " · only you can see these"
     blocks: list[Block] = [_section(heading)]
     for entry in entries:
-        words = entry.text
-        if len(words) > JOURNAL_EXCERPT:
-            words = words[:JOURNAL_EXCERPT].rstrip() + "…"
+        words = excerpt(entry.text, JOURNAL_EXCERPT)
         quoted = "\n".join(f"> {line}" for line in escape(words).splitlines() or [""])
         edited = " (edited)" if entry.edited else ""
         blocks.append(
@@ -472,4 +462,224 @@ def forget_done(report: ForgetReport) -> Message:
 
 def forget_cancelled() -> Message:
     text = "Cancelled. Nothing was deleted."
+    return Message(text=text, blocks=[_section(text)])
+
+
+# --- App Home, welcome and admin figures -----------------------------------------------------
+
+HOME_CHANGE_ACTION = "home_change"
+HOME_SUBSCRIBE_ACTION = "home_subscribe"
+HOME_PAUSE_ACTION = "home_pause"
+HOME_RESUME_ACTION = "home_resume"
+HOME_STOP_ACTION = "home_stop"
+HOME_JOURNAL_ACTION = "home_journal"
+HOME_TIP_ACTION = "home_tip"
+SCHEDULE_MODAL = "schedule_modal"
+DAY_BLOCK, DAY_INPUT = "day", "day_select"
+TIME_BLOCK, TIME_INPUT = "time", "time_picker"
+HOME_EXCERPT = 300
+
+PLURAL_LABELS = {"tip": "Quick tips", "practice": "Practice ideas", "blocker": "Blockers"}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _divider() -> Block:
+    return {"type": "divider"}
+
+
+def _actions(*buttons: Block) -> Block:
+    return {"type": "actions", "elements": list(buttons)}
+
+
+def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
+    if view.status != "active":
+        text = (
+            "*Your weekly nudge*\nYou're not subscribed. Choose a day and time and I'll send "
+            "you one small thing to practise each week, with a question to reflect on."
+        )
+        return [
+            _section(text),
+            _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),
+        ]
+    lines = [f"*Your weekly nudge*\n{_rhythm(view)} ({view.zone})."]
+    paused = view.paused_until is not None and view.paused_until > today
+    if paused and view.paused_until is not None:
+        lines.append(f"Paused until {view.paused_until.day} {view.paused_until:%B %Y}.")
+    lines.append(_next_line(view))
+    buttons = [_button("Change", HOME_CHANGE_ACTION, "change")]
+    if paused:
+        buttons.append(_button("Resume", HOME_RESUME_ACTION, "resume", style="primary"))
+    else:
+        buttons.append(_button("Pause a week", HOME_PAUSE_ACTION, "pause"))
+    buttons.append(_button("Stop", HOME_STOP_ACTION, "stop", style="danger"))
+    return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
+
+
+def home_view(
+    library: Library,
+    view: ScheduleView,
+    progress: Progress,
+    latest: list[Entry],
+    zone: ZoneInfo,
+    today: date,
+) -> dict[str, Any]:
+    """Everything a person can see and change, without remembering a command."""
+    capability = library.capabilities[0]
+    behaviours = "\n".join(f"• {b.text}" for b in capability.behaviours)
+    seen = "\n".join(
+        f"{PLURAL_LABELS[kind]}: {progress.seen[kind]} of {progress.totals[kind]} seen"
+        for kind in progress.totals
+    )
+    weeks = progress.weeks_in_a_row
+    blocks: list[Block] = [
+        _header("Leading Health nudges"),
+        _context(f"{capability.group} · {library.attribution.context_line}"),
+        _section(f"*{capability.title}*\n{capability.purpose}"),
+        _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
+        _divider(),
+        *_schedule_section(view, today),
+        _divider(),
+        _section(
+            f"*Your progress*\n{seen}\nReflections written: {progress.reflections}\n"
+            f"Weeks in a row with a reflection: {weeks}"
+        ),
+        _divider(),
+        _section("*Your latest reflections* · only you can see these"),
+    ]
+    if latest:
+        for entry in latest:
+            words = escape(excerpt(entry.text, HOME_EXCERPT))
+            blocks.append(_context(f"*{local_date(entry.created_at, zone)}* · {words}"))
+    else:
+        blocks.append(_context("None yet. Reply to a nudge in our DM and it's kept here."))
+    blocks.append(
+        _actions(
+            _button("Journal", HOME_JOURNAL_ACTION, "journal"),
+            _button("Give me a tip", HOME_TIP_ACTION, "tip"),
+        )
+    )
+    blocks.append(_divider())
+    blocks.append(
+        _section(
+            "*How it works*\nOnce a week I send one small thing to try and a question. Reply "
+            "in our DM to keep a private reflection.\n"
+            "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
+            "`resume` `stop` `journal` `export` `forget` `help`"
+        )
+    )
+    return {"type": "home", "blocks": blocks}
+
+
+def schedule_modal(view: ScheduleView) -> dict[str, Any]:
+    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
+    options = [
+        {"text": {"type": "plain_text", "text": name}, "value": str(number)}
+        for number, name in enumerate(WEEKDAY_NAMES)
+    ]
+    return {
+        "type": "modal",
+        "callback_id": SCHEDULE_MODAL,
+        "title": {"type": "plain_text", "text": "Your weekly nudge"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": DAY_BLOCK,
+                "label": {"type": "plain_text", "text": "Day"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": DAY_INPUT,
+                    "options": options,
+                    "initial_option": options[view.weekday],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": TIME_BLOCK,
+                "label": {"type": "plain_text", "text": "Time"},
+                "element": {
+                    "type": "timepicker",
+                    "action_id": TIME_INPUT,
+                    "initial_time": f"{view.local_time:%H:%M}",
+                },
+            },
+            _context(f"In your Slack time zone, {view.zone}."),
+        ],
+    }
+
+
+def info_modal(title: str, message: Message) -> dict[str, Any]:
+    """A read-only modal (a tip or the journal opened from Home): no buttons inside."""
+    blocks = [block for block in message.blocks if block["type"] != "actions"]
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
+def welcome(library: Library) -> Message:
+    capability = library.capabilities[0]
+    text = (
+        f"Kia ora. I help you practise *{capability.title}*, from "
+        f"{library.attribution.framework}.\n"
+        "Once a week I can send you one small thing to try and a question to reflect on, at a "
+        "day and time you choose.\n"
+        "Reply to me any time: your reflections are private, and only you can see them."
+    )
+    return Message(
+        text="Kia ora, welcome to Leading Health nudges.",
+        blocks=[
+            _section(text),
+            _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),
+        ],
+    )
+
+
+def _bar(value: int, largest: int, width: int = 16) -> str:
+    return "█" * (round(value / largest * width) if largest else 0)
+
+
+def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
+    """Counts only: never anyone's words or names."""
+    rate = figures.reflection_rate
+    rate_text = (
+        f"{rate:.0%} of nudges got a reflection"
+        if rate is not None
+        else f"too few to show (fewer than {MIN_GROUP} people got nudges)"
+    )
+    largest = max([w.nudges_sent for w in figures.weeks] + [w.reflections for w in figures.weeks])
+    rows = [
+        f"{w.week_start.day:>2} {w.week_start:%b}  "
+        f"{_bar(w.nudges_sent, largest):<16} {w.nudges_sent:>4} sent  "
+        f"{_bar(w.reflections, largest):<16} {w.reflections:>4} reflections"
+        for w in figures.weeks
+    ]
+    top = [
+        f"{rank}. {_answered(library, item_id)} ({count} reflection{'s' if count != 1 else ''})"
+        for rank, (item_id, count) in enumerate(figures.top_items, start=1)
+    ]
+    blocks = [
+        _section("*Leading Health nudges: workspace figures*"),
+        _context("Counts only. Nobody's reflections or names are ever shown."),
+        _section(
+            f"Subscribers: *{figures.subscribers}* ({figures.paused} paused)\n"
+            f"Reflection rate, last {STATS_WEEKS} weeks: *{rate_text}*"
+        ),
+        _section(f"*Week starting*\n```{chr(10).join(rows)}```"),
+        _section("*Items most often reflected on*\n" + ("\n".join(top) if top else "None yet.")),
+    ]
+    return Message(text="Workspace figures for Leading Health nudges", blocks=blocks)
+
+
+def figures_refused() -> Message:
+    text = (
+        "Workspace figures are for Slack workspace admins and owners. "
+        "If you need them, ask one of your admins."
+    )
     return Message(text=text, blocks=[_section(text)])

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
 SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
 REFLECTION_WORDS = ("journal", "export", "forget")
-LATER_WORDS = ("stats",)
-WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, *LATER_WORDS)
+WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats")
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {

@@ -79,6 +79,7 @@ class Member(Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     tz_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
+    home_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first open: welcome
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

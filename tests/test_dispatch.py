@@ -25,6 +25,7 @@ DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am i
 async def subscribe(app: RunningApp, words: str = "weekly", user_id: str = "U0001") -> None:
     app.sim.clear()
     await app.slack.slash(words, user_id=user_id)
+    await app.settle()
     await app.sim.wait_for("response_url")
 
 
@@ -278,7 +279,10 @@ async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
     for user in ("U0001", "U0002"):
         schedule = await schedule_of(app, user)
         assert schedule.status == "stopped" and schedule.next_due_at is None
-    assert len(app.sim.calls_to("conversations.open")) == 1  # stopped after the first answer
+    assert app.sim.calls_to("chat.postMessage") == []
+    app.sim.clear()
+    assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 0
+    assert app.sim.calls == []  # nothing more is tried in that workspace
 
 
 async def test_uninstall_event_stops_everything_for_that_workspace(
@@ -287,6 +291,7 @@ async def test_uninstall_event_stops_everything_for_that_workspace(
     await subscribe(app)
     reply = await app.slack.event({"type": "app_uninstalled"})
     assert reply.status == 200
+    await app.settle()
     app.sim.clear()
     assert (await dispatch_at(app, clock, DUE)).sent == 0
     assert app.sim.calls_to("chat.postMessage") == []
@@ -299,6 +304,7 @@ async def test_tokens_revoked_event_for_the_bot_stops_the_workspace(
     await subscribe(app)
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT0001"]}}
     assert (await app.slack.event(event)).status == 200
+    await app.settle()
     assert (await dispatch_at(app, clock, DUE)).sent == 0
 
 

@@ -102,15 +102,6 @@ async def test_help_lists_every_command_word(app: RunningApp) -> None:
         assert word in text
 
 
-@pytest.mark.parametrize("word", ["stats"])
-async def test_words_of_later_features_say_plainly_they_are_not_here_yet(
-    app: RunningApp, word: str
-) -> None:
-    reply = await app.slack.slash(f"{word} monday")
-    assert reply.status == 200
-    assert "available yet" in all_text(reply.json())
-
-
 @pytest.mark.parametrize(
     "text",
     [

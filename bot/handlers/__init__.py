@@ -7,8 +7,10 @@ from slack_bolt.async_app import AsyncApp
 from bot.app_context import AppContext
 from bot.handlers import (
     another_button,
+    app_home,
     dm_messages,
     forget,
+    home_buttons,
     journal,
     leading_tip,
     nudge_buttons,
@@ -26,5 +28,7 @@ def register_listeners(app: AsyncApp, ctx: AppContext) -> None:
     journal.register(app, ctx)
     forget.register(app, ctx)
     dm_messages.register(app, ctx)
+    app_home.register(app, ctx)
+    home_buttons.register(app, ctx)
     workspace_events.register(app, ctx)
     unhandled.register(app)  # last: it matches whatever the others did not

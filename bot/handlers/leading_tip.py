@@ -13,8 +13,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.commands import CONTENT_WORDS, LATER_WORDS, closest_word
-from bot.handlers import export, forget, journal, pause, resume, stop, weekly
+from bot.commands import CONTENT_WORDS, closest_word
+from bot.handlers import export, forget, journal, pause, resume, stats, stop, weekly
+from bot.handlers.app_home import refresh_home
 from bot.handlers.slash import Route, SlashRequest, slash_request
 
 COMMAND = "/leading-tip"
@@ -33,16 +34,11 @@ async def help_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     return blocks.help_message(ctx.library)
 
 
-async def not_yet_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    return blocks.not_available_yet(request.parsed.word or "")
-
-
 ROUTES: dict[str | None, Route] = {
     None: content_reply,
     **dict.fromkeys(CONTENT_WORDS, content_reply),
     "help": help_reply,
     "unknown": help_reply,
-    **dict.fromkeys(LATER_WORDS, not_yet_reply),
     "weekly": weekly.reply,
     "pause": pause.reply,
     "resume": resume.reply,
@@ -50,9 +46,12 @@ ROUTES: dict[str | None, Route] = {
     "journal": journal.reply,
     "export": export.reply,
     "forget": forget.reply,
+    "stats": stats.reply,
 }
 # These call the Slack Web API, so they answer after the ack, through the response URL.
-ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export"})
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats"})
+# These change what the person's Home tab shows.
+CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop"})
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -78,6 +77,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await ack()
             message = await answer(ctx, request)
             await respond(response_type="ephemeral", **message.as_kwargs())
-            return
-        message = await answer(ctx, request)
-        await ack(response_type="ephemeral", **message.as_kwargs())
+        else:
+            message = await answer(ctx, request)
+            await ack(response_type="ephemeral", **message.as_kwargs())
+        if request.parsed.word in CHANGES_HOME:
+            await refresh_home(ctx, request.team_id, request.user_id)

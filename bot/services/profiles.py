@@ -63,3 +63,12 @@ async def refresh_zone(
         .values(tz=tz, tz_checked_at=now)
     )
     return tz
+
+
+async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
+    """Slack's own answer: admins and owners of the workspace."""
+    try:
+        user = (await client.users_info(user=user_id)).get("user") or {}
+    except SlackApiError:
+        return False
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))

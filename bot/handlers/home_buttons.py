@@ -1,0 +1,103 @@
+"""Buttons on the Home tab (and the welcome DM's Subscribe), and the day-and-time modal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import time
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import blocks
+from bot.app_context import AppContext
+from bot.handlers.app_home import refresh_home
+from bot.schedule_words import PauseChoice, WeeklyChoice
+from bot.services.subscriptions import NotSubscribed
+
+logger = logging.getLogger(__name__)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str]:
+    team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", "")
+    return team, body["user"]["id"]
+
+
+def register(app: AsyncApp, ctx: AppContext) -> None:
+    async def open_schedule_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = _who(body)
+        client = await ctx.client_for(team_id)
+        if client is None:
+            return
+        view = await ctx.subscriptions.view(team_id, user_id, client)
+        await client.views_open(trigger_id=body["trigger_id"], view=blocks.schedule_modal(view))
+
+    for action_id in (blocks.HOME_CHANGE_ACTION, blocks.HOME_SUBSCRIBE_ACTION):
+        app.action(action_id)(ctx.in_flight.track(open_schedule_modal))
+
+    @app.view(blocks.SCHEDULE_MODAL)
+    @ctx.in_flight.track
+    async def schedule_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        try:
+            weekday = int(values[blocks.DAY_BLOCK][blocks.DAY_INPUT]["selected_option"]["value"])
+            hour, minute = values[blocks.TIME_BLOCK][blocks.TIME_INPUT]["selected_time"].split(":")
+            choice = WeeklyChoice(weekday=weekday, local_time=time(int(hour), int(minute)))
+        except (KeyError, TypeError, ValueError):
+            await ack(
+                response_action="errors",
+                errors={blocks.TIME_BLOCK: "Choose a day and a time, e.g. Monday at 9:00 am."},
+            )
+            return
+        await ack()
+        team_id, user_id = _who(body)
+        client = await ctx.client_for(team_id)
+        await ctx.subscriptions.subscribe(team_id, user_id, choice, client)
+        await refresh_home(ctx, team_id, user_id, always=True)
+
+    async def change_schedule(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = _who(body)
+        action = body["actions"][0]["action_id"]
+        client = await ctx.client_for(team_id)
+        try:
+            if action == blocks.HOME_PAUSE_ACTION:
+                await ctx.subscriptions.pause(team_id, user_id, PauseChoice(weeks=1), client)
+            elif action == blocks.HOME_RESUME_ACTION:
+                await ctx.subscriptions.resume(team_id, user_id, client)
+            else:
+                await ctx.subscriptions.stop(team_id, user_id)
+        except NotSubscribed:
+            pass  # the Home was out of date; republishing shows the truth
+        await refresh_home(ctx, team_id, user_id, always=True)
+
+    for action_id in (blocks.HOME_PAUSE_ACTION, blocks.HOME_RESUME_ACTION, blocks.HOME_STOP_ACTION):
+        app.action(action_id)(ctx.in_flight.track(change_schedule))
+
+    @app.action(blocks.HOME_JOURNAL_ACTION)
+    @ctx.in_flight.track
+    async def journal(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        from bot.handlers.journal import page
+
+        team_id, user_id = _who(body)
+        client = await ctx.client_for(team_id)
+        if client is not None:
+            message = await page(ctx, team_id, user_id)
+            modal = blocks.info_modal("Your journal", message)
+            await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    @app.action(blocks.HOME_TIP_ACTION)
+    @ctx.in_flight.track
+    async def tip(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = _who(body)
+        client = await ctx.client_for(team_id)
+        if client is None:
+            return
+        pick = await ctx.rotation.next_item(team_id, user_id, "tip")
+        message = blocks.content_item(ctx.library, pick.kind, pick.item)
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=blocks.info_modal("A quick tip", message)
+        )
+        await refresh_home(ctx, team_id, user_id)

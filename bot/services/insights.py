@@ -1,0 +1,186 @@
+"""Figures: a person's own progress, and a workspace's counts for admins (never any text)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import distinct, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.content import ITEM_KINDS, Library
+from bot.db import Sessions
+from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.store import ensure_member
+
+MIN_GROUP = 5  # no rate over fewer people than this: too easy to tell who is who
+STATS_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Progress:
+    seen: dict[str, int]  # kind → distinct items seen
+    totals: dict[str, int]  # kind → items there are
+    reflections: int
+    weeks_in_a_row: int
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week_start: date
+    nudges_sent: int
+    reflections: int
+
+
+@dataclass(frozen=True)
+class WorkspaceFigures:
+    subscribers: int
+    paused: int
+    weeks: list[WeekFigures]
+    people_nudged: int
+    nudges_sent: int
+    nudges_reflected: int
+    top_items: list[tuple[str, int]]  # item id, reflections
+
+    @property
+    def reflection_rate(self) -> float | None:
+        """Share of nudges that got a reflection; None when too few people to show it."""
+        if self.people_nudged < MIN_GROUP or not self.nudges_sent:
+            return None
+        return self.nudges_reflected / self.nudges_sent
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weeks_in_a_row(written: list[datetime], zone: ZoneInfo, today: date) -> int:
+    """Consecutive weeks with a reflection, ending this week (or last, if none yet this week)."""
+    weeks = {week_start(instant.astimezone(zone).date()) for instant in written}
+    current = week_start(today)
+    if current not in weeks:
+        current -= timedelta(weeks=1)
+    streak = 0
+    while current in weeks:
+        streak += 1
+        current -= timedelta(weeks=1)
+    return streak
+
+
+class Insights:
+    def __init__(self, sessions: Sessions, library: Library, clock: Clock) -> None:
+        self._sessions = sessions
+        self._library = library
+        self._clock = clock
+
+    async def progress(self, team_id: str, user_id: str, zone: ZoneInfo) -> Progress:
+        async with self._sessions() as session:
+            seen_rows = await session.execute(
+                select(SeenItem.kind, func.count(distinct(SeenItem.item_id)))
+                .where(SeenItem.team_id == team_id, SeenItem.user_id == user_id)
+                .group_by(SeenItem.kind)
+            )
+            seen = {kind: int(count) for kind, count in seen_rows}
+            written = list(
+                await session.scalars(
+                    select(Reflection.created_at).where(
+                        Reflection.team_id == team_id, Reflection.user_id == user_id
+                    )
+                )
+            )
+        known = {kind: {item.id for item in self._library.items(kind)} for kind in ITEM_KINDS}
+        return Progress(
+            seen={kind: min(seen.get(kind, 0), len(known[kind])) for kind in ITEM_KINDS},
+            totals={kind: len(known[kind]) for kind in ITEM_KINDS},
+            reflections=len(written),
+            weeks_in_a_row=weeks_in_a_row(written, zone, self._clock().astimezone(zone).date()),
+        )
+
+    async def first_home_open(self, team_id: str, user_id: str) -> bool:
+        """True exactly once per person, however many Home opens arrive together."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, now)
+            result = await session.execute(
+                update(Member)
+                .where(
+                    Member.team_id == team_id,
+                    Member.user_id == user_id,
+                    Member.home_opened_at.is_(None),
+                )
+                .values(home_opened_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def has_opened_home(self, team_id: str, user_id: str) -> bool:
+        async with self._sessions() as session:
+            opened = await session.scalar(
+                select(Member.home_opened_at).where(
+                    Member.team_id == team_id, Member.user_id == user_id
+                )
+            )
+        return opened is not None
+
+    async def workspace(self, team_id: str, zone: ZoneInfo) -> WorkspaceFigures:
+        now = self._clock()
+        today = now.astimezone(zone).date()
+        first_week = week_start(today) - timedelta(weeks=STATS_WEEKS - 1)
+        since = datetime.combine(first_week, datetime.min.time(), tzinfo=zone)
+        async with self._sessions() as session:
+            subscribers, paused = await self._subscriptions(session, team_id, today)
+            sent = list(
+                await session.execute(
+                    select(Delivery.user_id, Delivery.sent_at, Delivery.reflected_at).where(
+                        Delivery.team_id == team_id,
+                        Delivery.status == "sent",
+                        Delivery.kind == "nudge",
+                        Delivery.sent_at >= since,
+                    )
+                )
+            )
+            written = list(
+                await session.execute(
+                    select(Reflection.created_at, Reflection.item_id).where(
+                        Reflection.team_id == team_id, Reflection.created_at >= since
+                    )
+                )
+            )
+
+        def week_of(instant: datetime) -> date:
+            return week_start(instant.astimezone(zone).date())
+
+        nudges_by_week = Counter(week_of(row.sent_at) for row in sent)
+        notes_by_week = Counter(week_of(row.created_at) for row in written)
+        weeks = [
+            WeekFigures(
+                week_start=first_week + timedelta(weeks=i),
+                nudges_sent=nudges_by_week[first_week + timedelta(weeks=i)],
+                reflections=notes_by_week[first_week + timedelta(weeks=i)],
+            )
+            for i in range(STATS_WEEKS)
+        ]
+        items = Counter(row.item_id for row in written if row.item_id)
+        return WorkspaceFigures(
+            subscribers=subscribers,
+            paused=paused,
+            weeks=weeks,
+            people_nudged=len({row.user_id for row in sent}),
+            nudges_sent=len(sent),
+            nudges_reflected=sum(1 for row in sent if row.reflected_at is not None),
+            top_items=items.most_common(3),
+        )
+
+    async def _subscriptions(
+        self, session: AsyncSession, team_id: str, today: date
+    ) -> tuple[int, int]:
+        active = (Schedule.team_id == team_id) & (Schedule.status == "active")
+        subscribers = await session.scalar(select(func.count()).select_from(Schedule).where(active))
+        paused = await session.scalar(
+            select(func.count())
+            .select_from(Schedule)
+            .where(active, Schedule.paused_until.is_not(None), Schedule.paused_until > today)
+        )
+        return int(subscribers or 0), int(paused or 0)
