@@ -623,7 +623,7 @@ def info_modal(title: str, message: Message) -> dict[str, Any]:
     }
 
 
-def welcome(library: Library) -> Message:
+def welcome(library: Library, subscribed: bool) -> Message:
     capability = library.capabilities[0]
     text = (
         f"Kia ora. I help you practise *{capability.title}*, from "
@@ -632,12 +632,13 @@ def welcome(library: Library) -> Message:
         "day and time you choose.\n"
         "Reply to me any time: your reflections are private, and only you can see them."
     )
+    follow = (
+        _context("You're already subscribed. Change the day or time on the Home tab.")
+        if subscribed
+        else _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary"))
+    )
     return Message(
-        text="Kia ora, welcome to Leading Health nudges.",
-        blocks=[
-            _section(text),
-            _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),
-        ],
+        text="Kia ora, welcome to Leading Health nudges.", blocks=[_section(text), follow]
     )
 
 
@@ -654,10 +655,10 @@ def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
         else f"too few to show (fewer than {MIN_GROUP} people got nudges)"
     )
     largest = max([w.nudges_sent for w in figures.weeks] + [w.reflections for w in figures.weeks])
-    rows = [
+    rows = [f"{'Week of':<8}{'Nudges sent':<22}Reflections"] + [
         f"{w.week_start.day:>2} {w.week_start:%b}  "
-        f"{_bar(w.nudges_sent, largest):<16} {w.nudges_sent:>4} sent  "
-        f"{_bar(w.reflections, largest):<16} {w.reflections:>4} reflections"
+        f"{_bar(w.nudges_sent, largest):<16}{w.nudges_sent:>4}  "
+        f"{_bar(w.reflections, largest):<16}{w.reflections:>4}"
         for w in figures.weeks
     ]
     top = [
@@ -671,7 +672,7 @@ def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
             f"Subscribers: *{figures.subscribers}* ({figures.paused} paused)\n"
             f"Reflection rate, last {STATS_WEEKS} weeks: *{rate_text}*"
         ),
-        _section(f"*Week starting*\n```{chr(10).join(rows)}```"),
+        _section(f"*The last {STATS_WEEKS} weeks*\n```{chr(10).join(rows)}```"),
         _section("*Items most often reflected on*\n" + ("\n".join(top) if top else "None yet.")),
     ]
     return Message(text="Workspace figures for Leading Health nudges", blocks=blocks)

@@ -22,7 +22,7 @@ from bot.local_server import serve_locally
 from bot.migrate import upgrade
 from bot.slack_driver import SlackDriver
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
-from bot.transcript import blocks_to_text
+from bot.transcript import blocks_to_text, view_to_text
 from bot.web import create_web_app
 
 SIGNING_SECRET = "demo-signing-secret"
@@ -57,7 +57,8 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
         # Slack stamps messages by the same clock.
         clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
         async with SlackSimulator(clock=lambda: clock().timestamp()) as sim:
-            sim.add_user(TEAM_ID, USER_ID, tz="Pacific/Auckland", real_name="Aroha")
+            # Aroha is also a workspace admin, so the demo can show the figures.
+            sim.add_user(TEAM_ID, USER_ID, tz="Pacific/Auckland", real_name="Aroha", is_admin=True)
             settings = Settings(
                 database_url=database_url,
                 slack_signing_secret=SIGNING_SECRET,
@@ -74,6 +75,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     await _play(Transcript(write), slack, sim)
                     await _weekly(Transcript(write), slack, sim, ctx, clock)
                     await _reflect(Transcript(write), slack, sim, ctx, clock)
+                    await _home_and_figures(Transcript(write), slack, sim, ctx)
             finally:
                 await ctx.close()
     write("\nThat was the real app answering signed requests from a local Slack simulator.")
@@ -179,3 +181,27 @@ async def _reflect(
     transcript.person("/leading-tip journal")
     journal = await slack.slash("journal", team_id=TEAM_ID, user_id=USER_ID)
     transcript.app(journal.json(), "only visible to you")
+
+
+async def _home_and_figures(
+    transcript: Transcript, slack: SlackDriver, sim: SlackSimulator, ctx: AppContext
+) -> None:
+    transcript.heading("The Home tab")
+    sim.clear()
+    transcript.person("(opens the app's Home tab for the first time)")
+    await slack.post_event({"type": "app_home_opened", "user": USER_ID, "tab": "home"})
+    await ctx.in_flight.wait_idle()
+    for call in sim.calls_to("views.publish"):
+        transcript.write("Leading Health (Home tab):")
+        for line in view_to_text(call.body["view"]).splitlines():
+            transcript.write(f"  │ {line}" if line.strip() else "  │")
+    for call in sim.calls_to("chat.postMessage"):
+        transcript.app(call.body, "a one-time welcome in your DM")
+
+    transcript.heading("Figures for a workspace admin")
+    sim.clear()
+    transcript.person("/leading-tip stats")
+    await slack.slash("stats", team_id=TEAM_ID, user_id=USER_ID)
+    await ctx.in_flight.wait_idle()
+    for call in sim.calls_to("response_url"):
+        transcript.app(call.body, "only visible to you")

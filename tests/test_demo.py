@@ -18,6 +18,9 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "Leading Health (in your DM):",
         "saved, privately",
         "Your reflections",
+        "Leading Health (Home tab):",
+        "a one-time welcome in your DM",
+        "workspace figures",
         "From Koru Ārahi | Leadership Koru",
     ):
         assert expected in out

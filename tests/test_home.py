@@ -203,7 +203,7 @@ async def test_stats_show_counts_to_an_admin_and_never_any_reflection_text(
     text = await stats_reply(app)
     assert "Subscribers: *1* (0 paused)" in text
     assert "too few to show (fewer than 5 people" in text
-    assert "1 sent" in text and "1 reflections" in text
+    assert "   1  " in text and "Nudges sent" in text and "Reflections" in text
     assert app.ctx.library.item(nudge.item_id or "").text in text  # most reflected on
     assert secret not in text and "U0001" not in text and "Test User" not in text
 

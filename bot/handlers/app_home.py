@@ -14,10 +14,11 @@ logger = logging.getLogger(__name__)
 LATEST_ON_HOME = 3
 
 
-async def publish_home(ctx: AppContext, team_id: str, user_id: str) -> None:
+async def publish_home(ctx: AppContext, team_id: str, user_id: str) -> bool:
+    """Publish the Home view; True when the person is subscribed."""
     client = await ctx.client_for(team_id)
     if client is None:
-        return
+        return False
     view = await ctx.subscriptions.view(team_id, user_id)
     zone = ctx.zone(view.zone)
     progress = await ctx.insights.progress(team_id, user_id, zone)
@@ -25,6 +26,7 @@ async def publish_home(ctx: AppContext, team_id: str, user_id: str) -> None:
     today = ctx.clock().astimezone(zone).date()
     home = blocks.home_view(ctx.library, view, progress, latest, zone, today)
     await client.views_publish(user_id=user_id, view=home)
+    return view.subscribed
 
 
 async def refresh_home(
@@ -46,10 +48,10 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             return
         team_id, user_id = body.get("team_id", ""), event["user"]
         first = await ctx.insights.first_home_open(team_id, user_id)
-        await publish_home(ctx, team_id, user_id)
+        subscribed = await publish_home(ctx, team_id, user_id)
         if first:
             client = await ctx.client_for(team_id)
             if client is not None:
                 await client.chat_postMessage(
-                    channel=user_id, **blocks.welcome(ctx.library).as_kwargs()
+                    channel=user_id, **blocks.welcome(ctx.library, subscribed).as_kwargs()
                 )
