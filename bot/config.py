@@ -130,16 +130,19 @@ def _raise(message: str) -> Settings:
 def require_slack_credentials(settings: Settings) -> None:
     """`serve` needs a way to talk to Slack: say exactly what to set."""
     if settings.slack_client_id:
-        missing = [] if settings.slack_signing_secret else ["SLACK_SIGNING_SECRET"]
-    else:
-        missing = [
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-                ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-            )
-            if not value
-        ]
+        raise ConfigError(
+            "Configuration error: SLACK_CLIENT_ID: multi-workspace (OAuth) installs are not "
+            "available yet. Unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and set "
+            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for one workspace (see README)."
+        )
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if not value
+    ]
     if settings.slack_app_token and "SLACK_SIGNING_SECRET" in missing:
         missing.remove("SLACK_SIGNING_SECRET")  # Socket Mode does not sign requests
     if missing:

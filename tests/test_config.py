@@ -80,3 +80,12 @@ def test_bad_setting_stops_start_up_without_a_traceback() -> None:
         "Configuration error: DEFAULT_TZ: 'Nowhere/Special' is not an IANA time zone, "
         "e.g. Pacific/Auckland"
     ]
+
+
+def test_multi_workspace_mode_says_plainly_it_is_not_available_yet() -> None:
+    result = run_cli("serve", SLACK_CLIENT_ID="123.456", SLACK_CLIENT_SECRET="s3cret")
+    assert result.returncode == 2
+    assert (
+        "SLACK_CLIENT_ID: multi-workspace (OAuth) installs are not available yet" in result.stderr
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
