@@ -40,6 +40,11 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def plain(text: str) -> Message:
+    """A one-paragraph message."""
+    return Message(text=text, blocks=[_section(text)])
+
+
 def escape(text: str) -> str:
     """Slack's three control characters, so typed text shows as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -129,7 +134,7 @@ def something_went_wrong() -> Message:
         "Sorry, something went wrong on our side and nothing was changed. "
         "Please try again in a minute."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 # --- weekly nudges ---------------------------------------------------------------------------
@@ -239,7 +244,7 @@ def schedule_reply(view: ScheduleView, headline: str) -> Message:
     if view.subscribed:
         lines.append(f"{_rhythm(view)}. {_next_line(view)}")
     text = "\n".join(line for line in lines if line)
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def subscribed(view: ScheduleView) -> Message:
@@ -265,7 +270,7 @@ def stopped() -> Message:
         "Stopped. You won't get weekly nudges any more. Your reflections stay yours; "
         "type `/leading-tip weekly` to start again."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def not_subscribed(word: str) -> Message:
@@ -273,13 +278,13 @@ def not_subscribed(word: str) -> Message:
         f"You don't have a weekly nudge to {word}. "
         "Type `/leading-tip weekly` to get one, e.g. `/leading-tip weekly tue 8:30`."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def correction(message: str) -> Message:
     """Input we could not use: say how to fix it. Nothing was changed."""
     text = f"{message} Nothing was changed."
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 # --- reflections -----------------------------------------------------------------------------
@@ -362,7 +367,7 @@ def journal(
             "Your journal is empty for now. Reply to a weekly nudge, or to any message in "
             "our DM, and it's kept here. Only you can see it."
         )
-        return Message(text=text, blocks=[_section(text)])
+        return plain(text)
     heading = "*Your reflections*" + (" (older)" if offset else "") + " · only you can see these"
     blocks: list[Block] = [_section(heading)]
     for entry in entries:
@@ -417,12 +422,12 @@ def export_markdown(library: Library, entries: list[Entry], zone: ZoneInfo, now:
 
 def export_sent() -> Message:
     text = "I've put your reflections in our DM as a Markdown file. Only you can see it."
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def export_empty() -> Message:
     text = "You don't have any reflections yet, so there's nothing to export."
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def forget_confirm() -> Message:
@@ -457,12 +462,12 @@ def forget_done(report: ForgetReport) -> Message:
         f"{count(report.items_seen, 'record of an item seen', 'records of items seen')}. "
         "Nothing about you is kept here now."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 def forget_cancelled() -> Message:
     text = "Cancelled. Nothing was deleted."
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
 
 
 # --- App Home, welcome and admin figures -----------------------------------------------------
@@ -683,4 +688,4 @@ def figures_refused() -> Message:
         "Workspace figures are for Slack workspace admins and owners. "
         "If you need them, ask one of your admins."
     )
-    return Message(text=text, blocks=[_section(text)])
+    return plain(text)
