@@ -27,13 +27,9 @@ def create_bolt_app(ctx: AppContext) -> AsyncApp:
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        # Ids and kind only: payloads can hold private text.
-        logger.error(
-            "unhandled %s in a %s request from %s: %s",
-            type(error).__name__,
-            body.get("type") or body.get("command") or "slack",
-            (body.get("team") or {}).get("id") or body.get("team_id"),
-            type(error).__qualname__,
-        )
+        # The kind of request and the team only: payloads can hold private text.
+        kind = body.get("type") or body.get("command") or "request"
+        team = (body.get("team") or {}).get("id") or body.get("team_id")
+        logger.error("unhandled %s in a Slack %s from team %s", type(error).__name__, kind, team)
 
     return app
