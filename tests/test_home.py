@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.models import Schedule
+from bot.models import Member, Schedule
 from bot.slack_sim import block_action_body, view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE, dispatch_at, subscribe
@@ -228,3 +228,24 @@ async def test_reflection_rate_is_shown_from_five_people(
         )
     text = await stats_reply(app)
     assert "40% of nudges got a reflection" in text
+
+
+async def test_forget_republishes_an_empty_home_without_keeping_the_person(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await send_nudge(app, clock)
+    await say(app, dm("Private words.", ts_at(DUE + timedelta(hours=1))))
+    await open_home(app)
+    await app.slack.click("forget_confirm", "confirm")
+    await app.settle()
+    home = latest_home(app)
+    assert "You're not subscribed" in home and "Private words." not in home
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(Member)) is None
+
+
+async def test_a_reflection_in_the_dm_republishes_home(app: RunningApp, clock: ManualClock) -> None:
+    await open_home(app)
+    app.sim.clear()
+    await say(app, dm("Fresh thought.", ts_at(DUE)))
+    assert "Fresh thought." in latest_home(app) and "Reflections written: 1" in latest_home(app)

@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import parse
+from bot.handlers.app_home import refresh_home
 from bot.handlers.slash import SlashRequest
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = await answer(ctx, request)
             if client is not None:
                 await client.chat_postMessage(channel=channel, **message.as_kwargs())
+            await refresh_home(ctx, team_id, user_id)
             return
         captured = await ctx.reflections.capture_dm(
             team_id, user_id, channel, event["ts"], event.get("thread_ts"), text
@@ -70,20 +72,24 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await client.reactions_add(
                 channel=channel, timestamp=event["ts"], name=blocks.SAVED_REACTION
             )
+        if captured.created:
+            await refresh_home(ctx, team_id, user_id)
 
     @app.event({"type": "message", "subtype": "message_changed"}, matchers=[in_a_dm])
     @ctx.in_flight.track
     async def edited(event: dict[str, Any], body: dict[str, Any]) -> None:
         message = event.get("message") or {}
+        team_id = body.get("team_id", "")
         if message.get("ts") and not message.get("bot_id"):
-            await ctx.reflections.edit_dm(
-                body.get("team_id", ""), event["channel"], message["ts"], message.get("text") or ""
-            )
+            text = message.get("text") or ""
+            if await ctx.reflections.edit_dm(team_id, event["channel"], message["ts"], text):
+                await refresh_home(ctx, team_id, message.get("user", ""))
 
     @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
     @ctx.in_flight.track
     async def deleted(event: dict[str, Any], body: dict[str, Any]) -> None:
+        team_id = body.get("team_id", "")
         if event.get("deleted_ts"):
-            await ctx.reflections.delete_dm(
-                body.get("team_id", ""), event["channel"], event["deleted_ts"]
-            )
+            author = await ctx.reflections.delete_dm(team_id, event["channel"], event["deleted_ts"])
+            if author:
+                await refresh_home(ctx, team_id, author)

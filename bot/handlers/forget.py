@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.app_home import publish_home
 from bot.handlers.slash import SlashRequest
 
 logger = logging.getLogger(__name__)
@@ -24,13 +25,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
+        had_home = False
         try:
+            had_home = await ctx.insights.has_opened_home(team_id, user_id)
             report = await ctx.reflections.forget(team_id, user_id)
             message = blocks.forget_done(report)
         except Exception:
             logger.exception("forget failed for %s/%s", team_id, user_id)
             message = blocks.something_went_wrong()
         await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        if had_home:  # show the emptied Home, without remembering they opened it
+            await publish_home(ctx, team_id, user_id)
 
     @app.action(blocks.FORGET_CANCEL_ACTION)
     @ctx.in_flight.track

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.app_home import refresh_home
 from bot.services.subscriptions import NotSubscribed
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             message = blocks.something_went_wrong()
         await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        await refresh_home(ctx, team_id, user_id)
 
     for action_id in CHOICES:
         app.action(action_id)(ctx.in_flight.track(on_choice))

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.app_home import refresh_home
 from bot.services.reflections import MAX_MODAL_CHARS
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             return
         await ack()
+        await refresh_home(ctx, team_id, user_id)

@@ -162,16 +162,18 @@ class Reflections:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def delete_dm(self, team_id: str, channel_id: str, ts: str) -> bool:
+    async def delete_dm(self, team_id: str, channel_id: str, ts: str) -> str | None:
+        """Remove a reflection whose message was deleted; returns its author, if there was one."""
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(Reflection).where(
+            return await session.scalar(
+                delete(Reflection)
+                .where(
                     Reflection.team_id == team_id,
                     Reflection.channel_id == channel_id,
                     Reflection.message_ts == ts,
                 )
+                .returning(Reflection.user_id)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
         """The person's own nudge (never someone else's), for the Reflect modal."""

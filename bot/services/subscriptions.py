@@ -88,8 +88,8 @@ class Subscriptions:
     async def view(
         self, team_id: str, user_id: str, client: AsyncWebClient | None = None
     ) -> ScheduleView:
+        """Read-only: never creates a member (the Home after `forget` must not bring one back)."""
         async with self._sessions() as session, session.begin():
-            await ensure_member(session, team_id, user_id, self._clock())
             zone = await self._zone(session, client, team_id, user_id)
             return _view(await self._schedule(session, team_id, user_id), zone)
 
