@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LATE = timedelta(hours=12)
 LEASE = timedelta(minutes=2)  # a claim older than this, still unconfirmed, was abandoned
+RENEW_EVERY = LEASE.total_seconds() / 4  # real seconds between renewals of waiting claims
 MAX_ATTEMPTS = 3
 UNANSWERED_BEFORE_ASKING = 3
 METADATA_EVENT = "leading_health_nudge"
@@ -69,6 +70,31 @@ class Job:
     recovering: bool
     zone: str | None = None  # as stored when claimed
     tz_stale: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        delivery: Delivery,
+        channel_id: str | None,
+        *,
+        recovering: bool,
+        zone: str | None = None,
+        tz_stale: bool = False,
+    ) -> Job:
+        return cls(
+            delivery_id=delivery.id,
+            team_id=delivery.team_id,
+            user_id=delivery.user_id,
+            kind=delivery.kind,
+            item_id=delivery.item_id,
+            question_id=delivery.question_id,
+            follow_up_item_id=delivery.follow_up_item_id,
+            channel_id=delivery.channel_id or channel_id,
+            attempts=delivery.attempts or 0,
+            recovering=recovering,
+            zone=zone,
+            tz_stale=tz_stale,
+        )
 
 
 class _Recorder:
@@ -120,7 +146,7 @@ class _PassState:
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
     team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
-    tokens: dict[str, str | None] = field(default_factory=dict)
+    tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -136,6 +162,8 @@ class Dispatcher:
         batch_size: int = 500,
         concurrency: int = 64,
         per_workspace: int = 8,
+        batches_in_flight: int = 2,
+        renew_every: float = RENEW_EVERY,
         record_every: int = 100,
         record_within: float = 0.5,
     ) -> None:
@@ -148,6 +176,8 @@ class Dispatcher:
         self._batch = batch_size
         self._concurrency = concurrency
         self._per_workspace = per_workspace
+        self._batches_in_flight = batches_in_flight
+        self._renew_every = renew_every
         self._record_every = record_every
         self._record_within = record_within
 
@@ -157,8 +187,23 @@ class Dispatcher:
         gate = asyncio.Semaphore(self._concurrency)
         while jobs := await self._reclaim(now, state):
             await self._send_all(jobs, state, gate)
-        while jobs := await self._claim(now, state):
-            await self._send_all(jobs, state, gate)
+        # The next batch is claimed while this one sends: a batch held up by one workspace's
+        # rate limit does not hold up the workspaces in the batch after it.
+        in_flight: set[asyncio.Future[None]] = set()
+        try:
+            while jobs := await self._claim(now, state):
+                in_flight.add(asyncio.ensure_future(self._send_all(jobs, state, gate)))
+                if len(in_flight) >= self._batches_in_flight:
+                    done, in_flight = await asyncio.wait(
+                        in_flight, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for batch in done:
+                        batch.result()  # raise what the batch raised
+        finally:
+            outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return state.summary
 
     # --- claiming ------------------------------------------------------------------------
@@ -201,20 +246,7 @@ class Dispatcher:
             for delivery, schedule, channel_id, tz, tz_stale in planned:
                 schedule.last_delivery_id = delivery.id
                 jobs.append(
-                    Job(
-                        delivery_id=delivery.id,
-                        team_id=delivery.team_id,
-                        user_id=delivery.user_id,
-                        kind=delivery.kind,
-                        item_id=delivery.item_id,
-                        question_id=delivery.question_id,
-                        follow_up_item_id=delivery.follow_up_item_id,
-                        channel_id=channel_id,
-                        attempts=0,
-                        recovering=False,
-                        zone=tz,
-                        tz_stale=tz_stale,
-                    )
+                    Job.of(delivery, channel_id, recovering=False, zone=tz, tz_stale=tz_stale)
                 )
             return jobs
 
@@ -321,20 +353,7 @@ class Dispatcher:
                     continue
                 delivery.status = "pending"
                 delivery.claimed_at = now
-                jobs.append(
-                    Job(
-                        delivery_id=delivery.id,
-                        team_id=delivery.team_id,
-                        user_id=delivery.user_id,
-                        kind=delivery.kind,
-                        item_id=delivery.item_id,
-                        question_id=delivery.question_id,
-                        follow_up_item_id=delivery.follow_up_item_id,
-                        channel_id=delivery.channel_id or channel_id,
-                        attempts=delivery.attempts,
-                        recovering=True,
-                    )
-                )
+                jobs.append(Job.of(delivery, channel_id, recovering=True))
             return jobs
 
     # --- sending -------------------------------------------------------------------------
@@ -346,20 +365,50 @@ class Dispatcher:
             async with lock, gate:
                 await self._send(job, state)
 
+        unfinished = {job.delivery_id for job in jobs}
+
+        async def one_then_done(job: Job) -> None:
+            try:
+                await one(job)
+            finally:
+                unfinished.discard(job.delivery_id)
+
+        keeper = asyncio.create_task(self._keep_claims(unfinished))
         try:
-            outcomes = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
+            outcomes = await asyncio.gather(
+                *(one_then_done(job) for job in jobs), return_exceptions=True
+            )
         finally:
+            keeper.cancel()
             await state.recorder.flush()
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
 
+    async def _keep_claims(self, unfinished: set[int]) -> None:
+        """Renew the claims of jobs still waiting their turn (a rate-limited workspace can take
+        longer than LEASE), so another replica never takes them over and sends them twice."""
+        while True:
+            await asyncio.sleep(self._renew_every)
+            if not unfinished:
+                continue
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id.in_(list(unfinished)), Delivery.status == "pending")
+                    .values(claimed_at=self._clock())
+                )
+
     async def _client(self, team_id: str, state: _PassState) -> AsyncWebClient | None:
-        if team_id not in state.tokens:
-            async with self._sessions() as session:
-                state.tokens[team_id] = await bot_token(session, self._settings, team_id)
-        token = state.tokens[team_id]
+        lookup = state.tokens.get(team_id)
+        if lookup is None:  # one look-up per workspace, however many of its jobs start at once
+            lookup = state.tokens[team_id] = asyncio.ensure_future(self._token(team_id))
+        token = await lookup
         return self._clients.for_token(token) if token else None
+
+    async def _token(self, team_id: str) -> str | None:
+        async with self._sessions() as session:
+            return await bot_token(session, self._settings, team_id)
 
     async def _send(self, job: Job, state: _PassState) -> None:
         summary = state.summary
