@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot.clock import ManualClock
 from bot.db import create_engine
 from bot.models import Delivery, Schedule
-from bot.services.dispatch import METADATA_EVENT, PassSummary
+from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher, PassSummary
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import RunningApp
 from tests.seeding import seed_due_members
@@ -431,3 +431,47 @@ async def test_time_zone_is_refreshed_weekly_and_retimes_the_next_nudge(
     await dispatch_at(app, clock, DUE + timedelta(weeks=1))  # 13 days: ask Slack again
     london_monday_nine = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
     assert (await schedule_of(app)).next_due_at == london_monday_nine
+
+
+async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_twice(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    users = seed_due_members(database_url, count=12, due=DUE)
+    for user in users:
+        app.sim.add_user("T0001", user)
+    app.sim.latency = 0.02
+    ctx = app.ctx
+    slow = Dispatcher(
+        ctx.sessions,
+        ctx.library,
+        clock,
+        ctx.settings,
+        ctx.slack,
+        per_workspace=1,
+        renew_every=0.01,
+    )
+    clock.set(DUE)
+    first = asyncio.create_task(slow.run_pass())
+    await app.sim.wait_for("chat.postMessage", count=2)
+    clock.advance(LEASE * 2)  # long enough that an unrenewed claim would look abandoned
+    await wait_until_claims_renewed(app, clock.now)
+    second = await ctx.dispatcher.run_pass()  # another replica, at the same moment
+    summary = await first
+    assert second.sent == 0 and summary.sent == 12
+    counts = dms_per_channel(app.sim, [f"D{user}" for user in users])
+    assert len(counts) == 12 and set(counts.values()) == {1}
+
+
+async def wait_until_claims_renewed(app: RunningApp, instant: datetime) -> None:
+    """Until some still-waiting delivery carries a claim renewed at `instant`."""
+    for _ in range(500):
+        async with app.ctx.sessions() as session:
+            renewed = await session.scalar(
+                select(Delivery.id).where(
+                    Delivery.status == "pending", Delivery.claimed_at == instant
+                )
+            )
+        if renewed is not None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("claims were not renewed")
