@@ -55,6 +55,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def member_key() -> ForeignKeyConstraint:
+    """(team_id, user_id) → members: deleting a person deletes everything of theirs."""
+    return ForeignKeyConstraint(
+        ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
+    )
+
+
 class Workspace(Base):
     __tablename__ = "workspaces"
 
@@ -91,11 +98,7 @@ class SeenItem(Base):
 
     __tablename__ = "seen_items"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["team_id", "user_id"],
-            ["members.team_id", "members.user_id"],
-            ondelete="CASCADE",
-        ),
+        member_key(),
         UniqueConstraint("team_id", "user_id", "kind", "cycle", "item_id"),
     )
 
@@ -113,9 +116,7 @@ class Schedule(Base):
 
     __tablename__ = "schedules"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
-        ),
+        member_key(),
         UniqueConstraint("team_id", "user_id"),
         # Finding due work reads only due rows: O(due), not O(subscribers).
         Index(None, "next_due_at"),
@@ -143,9 +144,7 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
-        ),
+        member_key(),
         UniqueConstraint("schedule_id", "due_at"),
         Index(None, "status", "claimed_at"),
         Index(None, "team_id", "channel_id", "message_ts"),
@@ -177,9 +176,7 @@ class Reflection(Base):
 
     __tablename__ = "reflections"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["team_id", "user_id"], ["members.team_id", "members.user_id"], ondelete="CASCADE"
-        ),
+        member_key(),
         # One row per Slack message, however often Slack delivers the event.
         UniqueConstraint("team_id", "channel_id", "message_ts"),
         Index(None, "team_id", "user_id", "created_at"),

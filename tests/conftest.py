@@ -50,7 +50,7 @@ def postgres_schema_url() -> Iterator[str]:
     """A schema of our own on the test PostgreSQL, migrated once, dropped at the end."""
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (CI sets it)")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
