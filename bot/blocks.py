@@ -171,7 +171,7 @@ def nudge(
     opening = NUDGE_OPENINGS[delivery_id % len(NUDGE_OPENINGS)]
     if follow_up is not None:
         opening = (
-            f"Last week you reflected on “{follow_up.text}” Thank you for taking the time.\n"
+            f"Last time you reflected on “{follow_up.text}” Thank you for taking the time.\n"
             + opening
         )
     value = str(delivery_id)
@@ -257,7 +257,7 @@ def paused(view: ScheduleView) -> Message:
     until = view.paused_until
     headline = "Paused."
     if until is not None:
-        headline = f"Paused until {until.day} {until:%B %Y}."
+        headline = f"Paused until {long_date(until)}."
     return schedule_reply(view, headline + " Type `/leading-tip resume` to start again sooner.")
 
 
@@ -309,9 +309,14 @@ def excerpt(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
+def long_date(day: date) -> str:
+    """ "14 December 2026": month names from our own list, whatever the machine's locale."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 def local_date(instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
-    return f"{local.day} {MONTH_NAMES[local.month - 1]} {local.year}, {format_time(local.time())}"
+    return f"{long_date(local.date())}, {format_time(local.time())}"
 
 
 def _answered(library: Library, item_id: str | None) -> str:
@@ -512,7 +517,7 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     lines = [f"*Your weekly nudge*\n{_rhythm(view)} ({view.zone})."]
     paused = view.paused_until is not None and view.paused_until > today
     if paused and view.paused_until is not None:
-        lines.append(f"Paused until {view.paused_until.day} {view.paused_until:%B %Y}.")
+        lines.append(f"Paused until {long_date(view.paused_until)}.")
     lines.append(_next_line(view))
     buttons = [_button("Change", HOME_CHANGE_ACTION, "change")]
     if paused:
@@ -661,7 +666,7 @@ def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
     )
     largest = max([w.nudges_sent for w in figures.weeks] + [w.reflections for w in figures.weeks])
     rows = [f"{'Week of':<8}{'Nudges sent':<22}Reflections"] + [
-        f"{w.week_start.day:>2} {w.week_start:%b}  "
+        f"{w.week_start.day:>2} {MONTH_NAMES[w.week_start.month - 1][:3]}  "
         f"{_bar(w.nudges_sent, largest):<16}{w.nudges_sent:>4}  "
         f"{_bar(w.reflections, largest):<16}{w.reflections:>4}"
         for w in figures.weeks

@@ -407,7 +407,7 @@ async def test_after_a_reflection_the_next_nudge_names_last_weeks_item(
         )
     await dispatch_at(app, clock, DUE + timedelta(weeks=1))
     item = app.ctx.library.item(first.item_id or "")
-    assert f"Last week you reflected on “{item.text}”" in text_of(nudges(app.sim)[-1])
+    assert f"Last time you reflected on “{item.text}”" in text_of(nudges(app.sim)[-1])
 
 
 async def test_spring_forward_gap_in_auckland_sends_at_half_past_three(
