@@ -12,6 +12,17 @@ from bot.handlers import register_listeners
 from bot.slack_client import make_client
 
 logger = logging.getLogger(__name__)
+bolt_logger = logging.getLogger("bot.bolt")
+
+
+class _OurClientWins(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN and warns that our client wins: that is the intent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+bolt_logger.addFilter(_OurClientWins())
 
 
 def create_bolt_app(ctx: AppContext) -> AsyncApp:
@@ -21,7 +32,7 @@ def create_bolt_app(ctx: AppContext) -> AsyncApp:
         client=make_client(settings, settings.slack_bot_token),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,
-        logger=logging.getLogger("bot.bolt"),
+        logger=bolt_logger,
     )
     register_listeners(app, ctx)
 
