@@ -43,7 +43,6 @@ def build_manifest(library: Library, url: str | None = None) -> dict[str, Any]:
         slash["url"] = events_url
         settings["event_subscriptions"]["request_url"] = events_url
         settings["interactivity"]["request_url"] = events_url
-        oauth["redirect_urls"] = [f"{url.rstrip('/')}/slack/oauth_redirect"]  # type: ignore[union-attr]
     long_description = (
         f"Leading Health nudges turns one leadership capability, “{capability.title}”, "
         "into weekly practice. Ask /leading-tip for a quick tip, a way to practise, or "
