@@ -129,6 +129,13 @@ def help_message(
     return Message(text=text, blocks=blocks)
 
 
+def reflection_not_saved() -> Message:
+    return plain(
+        "Sorry, I couldn't save that reflection just now. "
+        "Please send it again in a minute; nothing else was changed."
+    )
+
+
 def something_went_wrong() -> Message:
     text = (
         "Sorry, something went wrong on our side and nothing was changed. "

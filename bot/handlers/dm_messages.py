@@ -36,9 +36,16 @@ async def in_a_dm(event: dict[str, Any]) -> bool:
     return event.get("channel_type") == "im"
 
 
-def as_command(text: str) -> bool:
-    parsed = parse(text)
-    return parsed.word in DM_COMMANDS and len(parsed.args) <= 3 and len(text) <= 60
+def as_command(text: str, thread_ts: str | None) -> bool:
+    """Only the bare word, typed as its own top-level message: "Stop and listen more." in a
+    thread is a reflection, not an unsubscribe."""
+    return thread_ts is None and text.strip().strip(".!?").lower() in DM_COMMANDS
+
+
+def slack_text(event_text: str | None) -> str:
+    """What the person typed: Slack escapes &, < and > in message text."""
+    text = event_text or ""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -48,18 +55,29 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     @ctx.in_flight.track
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
-        user_id, channel, text = event["user"], event["channel"], event.get("text") or ""
+        user_id, channel, text = event["user"], event["channel"], slack_text(event.get("text"))
         client = await ctx.client_for(team_id)
-        if as_command(text):
+        if as_command(text, event.get("thread_ts")):
             request = SlashRequest(team_id, user_id, channel, parse(text))
             message = await answer(ctx, request)
             if client is not None:
                 await client.chat_postMessage(channel=channel, **message.as_kwargs())
             await refresh_home(ctx, team_id, user_id)
             return
-        captured = await ctx.reflections.capture_dm(
-            team_id, user_id, channel, event["ts"], event.get("thread_ts"), text
-        )
+        try:
+            captured = await ctx.reflections.capture_dm(
+                team_id, user_id, channel, event["ts"], event.get("thread_ts"), text
+            )
+        except Exception:
+            # Slack has its ack, so nothing will resend this: tell the person, not just the log.
+            logger.exception("saving a reflection failed for %s/%s", team_id, user_id)
+            if client is not None:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=event.get("thread_ts"),
+                    **blocks.reflection_not_saved().as_kwargs(),
+                )
+            return
         # Ids and counts only: what people write never goes to the logs.
         logger.info(
             "reflection from %s/%s: %s, %d characters",
@@ -81,7 +99,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         message = event.get("message") or {}
         team_id = body.get("team_id", "")
         if message.get("ts") and not message.get("bot_id"):
-            text = message.get("text") or ""
+            text = slack_text(message.get("text"))
             if await ctx.reflections.edit_dm(team_id, event["channel"], message["ts"], text):
                 await refresh_home(ctx, team_id, message.get("user", ""))
 
