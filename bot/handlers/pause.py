@@ -6,17 +6,17 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.slash import SlashRequest
 from bot.schedule_words import WordsError, parse_pause
-from bot.services.profiles import zone_or_default
 from bot.services.subscriptions import NotSubscribed
 
 
 async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    today = ctx.clock().astimezone(zone_or_default(None, ctx.settings.default_tz)).date()
+    client = await ctx.client_for(request.team_id)
+    current = await ctx.subscriptions.view(request.team_id, request.user_id, client)
+    today = ctx.clock().astimezone(ctx.zone(current.zone)).date()  # "today" where they are
     try:
         choice = parse_pause(request.parsed.args, today)
     except WordsError as error:
         return blocks.correction(error.message)
-    client = await ctx.client_for(request.team_id)
     try:
         view = await ctx.subscriptions.pause(request.team_id, request.user_id, choice, client)
     except NotSubscribed:

@@ -24,6 +24,12 @@ def zone_or_default(name: str | None, default: str) -> ZoneInfo:
         return ZoneInfo(default)
 
 
+async def stored_zone(session: AsyncSession, team_id: str, user_id: str) -> str | None:
+    return await session.scalar(
+        select(Member.tz).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
+
+
 async def refresh_zone(
     session: AsyncSession,
     client: AsyncWebClient,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member
 
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
@@ -244,9 +245,7 @@ class Reflections:
 
     async def zone_name(self, team_id: str, user_id: str) -> str | None:
         async with self._sessions() as session:
-            return await session.scalar(
-                select(Member.tz).where(Member.team_id == team_id, Member.user_id == user_id)
-            )
+            return await stored_zone(session, team_id, user_id)
 
     async def forget(self, team_id: str, user_id: str) -> ForgetReport:
         """Delete everything stored about one person in one workspace."""

@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
 from bot.schedule_words import PauseChoice, WeeklyChoice
-from bot.services.profiles import refresh_zone, zone_or_default
+from bot.services.profiles import refresh_zone, stored_zone, zone_or_default
 from bot.services.store import ensure_member
 from bot.services.timing import next_send_after
 
@@ -73,9 +73,11 @@ class Subscriptions:
     async def _zone(
         self, session: AsyncSession, client: AsyncWebClient | None, team_id: str, user_id: str
     ) -> ZoneInfo:
-        name = None
+        """The member's zone: refreshed from Slack when a client is given, else as stored."""
         if client is not None:
             name = await refresh_zone(session, client, team_id, user_id, self._clock())
+        else:
+            name = await stored_zone(session, team_id, user_id)
         return zone_or_default(name, self._default_tz)
 
     async def _schedule(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule | None:
