@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -22,17 +23,23 @@ WORKSPACE_GONE_ERRORS = frozenset(
 
 
 def make_client(
-    settings: Settings, token: str | None = None, session: aiohttp.ClientSession | None = None
+    settings: Settings,
+    token: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    retry_connection_errors: bool = True,
 ) -> AsyncWebClient:
+    """429s always wait for Retry-After (Slack did nothing). Connection errors are retried only
+    where a repeat is harmless: a dropped `chat.postMessage` may already have posted."""
+    handlers: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=5)]
+    if retry_connection_errors:
+        handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,
         session=session,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        ],
+        retry_handlers=handlers,
     )
 
 
@@ -42,17 +49,23 @@ class SlackClients:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
-        self._clients: dict[str, AsyncWebClient] = {}
+        self._clients: dict[tuple[str, bool], AsyncWebClient] = {}
 
-    def for_token(self, token: str) -> AsyncWebClient:
-        client = self._clients.get(token)
+    def for_token(self, token: str, *, retry_connection_errors: bool = True) -> AsyncWebClient:
+        key = (token, retry_connection_errors)
+        client = self._clients.get(key)
         if client is None:
             if self._session is None or self._session.closed:
                 self._session = aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=200, limit_per_host=200)
                 )
-            client = make_client(self._settings, token, self._session)
-            self._clients[token] = client
+            client = make_client(
+                self._settings,
+                token,
+                self._session,
+                retry_connection_errors=retry_connection_errors,
+            )
+            self._clients[key] = client
         return client
 
     async def close(self) -> None:

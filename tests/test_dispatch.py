@@ -313,7 +313,9 @@ async def test_server_errors_retry_on_later_passes_at_most_three_times(
 ) -> None:
     await subscribe(app)
     app.sim.fail("chat.postMessage", status=500, times=10)
-    for minute in range(5):
+    await dispatch_at(app, clock, DUE)
+    assert len(app.sim.calls_to("chat.postMessage")) == 1  # not again in the same pass
+    for minute in range(1, 5):
         await dispatch_at(app, clock, DUE + timedelta(minutes=minute))
     assert len(app.sim.calls_to("chat.postMessage")) == 3
     [delivery] = await deliveries(app)
@@ -475,3 +477,17 @@ async def wait_until_claims_renewed(app: RunningApp, instant: datetime) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("claims were not renewed")
+
+
+async def test_a_dropped_connection_is_not_resent_blindly_but_checked_next_pass(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)  # opens the DM once
+    app.sim.fail("chat.postMessage", drop=True)
+    summary = await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    assert (summary.sent, summary.failed) == (0, 1)
+    assert len(app.sim.calls_to("chat.postMessage")) == 2  # no automatic second attempt
+    app.sim.clear()
+    assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1, minutes=1))).sent == 1
+    assert [call.method for call in app.sim.calls] == ["conversations.history", "chat.postMessage"]

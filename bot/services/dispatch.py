@@ -337,7 +337,8 @@ class Dispatcher:
                     )
                     .where(
                         or_(
-                            Delivery.status == "retry",
+                            # Retries wait for a later pass: never again in the pass that failed.
+                            and_(Delivery.status == "retry", Delivery.claimed_at < now),
                             and_(Delivery.status == "pending", Delivery.claimed_at < now - LEASE),
                         )
                     )
@@ -404,7 +405,8 @@ class Dispatcher:
         if lookup is None:  # one look-up per workspace, however many of its jobs start at once
             lookup = state.tokens[team_id] = asyncio.ensure_future(self._token(team_id))
         token = await lookup
-        return self._clients.for_token(token) if token else None
+        # No automatic resend after a dropped connection: the next pass checks the DM's history.
+        return self._clients.for_token(token, retry_connection_errors=False) if token else None
 
     async def _token(self, team_id: str) -> str | None:
         async with self._sessions() as session:
