@@ -69,7 +69,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
             try:
                 web_app = create_web_app(ctx, create_bolt_app(ctx))
                 async with (
-                    serve_locally(web_app, lifespan="off") as url,
+                    serve_locally(web_app) as url,
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
                     await _play(Transcript(write), slack, sim)

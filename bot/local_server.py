@@ -12,13 +12,13 @@ import uvicorn
 
 
 @asynccontextmanager
-async def serve_locally(asgi_app: Any, *, lifespan: str = "on") -> AsyncIterator[str]:
+async def serve_locally(asgi_app: Any) -> AsyncIterator[str]:
     """Yield the base URL (http://127.0.0.1:PORT) while the server runs."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(asgi_app, log_level="warning", access_log=False, lifespan=lifespan)
+    config = uvicorn.Config(asgi_app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

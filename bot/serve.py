@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import uvicorn
@@ -17,28 +16,37 @@ logger = logging.getLogger(__name__)
 
 async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:
     ctx = build_context(settings)
+    scheduler = None
     if run_scheduler:
         from scheduler.runner import start
 
-        start(ctx)
+        scheduler = start(ctx)
         logger.info("nudge scheduler running in this process (--no-scheduler to turn off)")
     bolt_app = create_bolt_app(ctx)
-    web_app = create_web_app(ctx, bolt_app)
     server = uvicorn.Server(
         uvicorn.Config(
-            web_app,
+            create_web_app(ctx, bolt_app),
             host="0.0.0.0",
             port=settings.port,
             log_level=settings.log_level.lower(),
             access_log=False,
         )
     )
+    socket_mode = None
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
         logger.info("Socket Mode: connecting to Slack; health checks on port %s", settings.port)
-        await asyncio.gather(socket_mode.start_async(), server.serve())
+        await socket_mode.connect_async()
     else:
         logger.info("HTTP mode: Slack requests at POST /slack/events on port %s", settings.port)
-        await server.serve()
+    try:
+        await server.serve()  # returns on SIGTERM or SIGINT
+    finally:
+        # Stop taking work, let what Slack already has an ack for finish, then close.
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await ctx.close()

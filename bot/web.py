@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from starlette.applications import Starlette
@@ -20,6 +17,7 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
+    """Routes only; whoever runs the server closes the context after it stops."""
     slack = AsyncSlackRequestHandler(bolt_app)
 
     async def slack_events(request: Request) -> Response:
@@ -36,16 +34,10 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             return JSONResponse({"status": "ready", "database": "ok"})
         return JSONResponse({"status": "not ready", "database": "unreachable"}, status_code=503)
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await ctx.close()
-
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
+        ]
     )

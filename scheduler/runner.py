@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 async def dispatch_once(ctx: AppContext) -> None:
     try:
-        summary = await ctx.dispatcher.run_pass()
+        # Tracked like a listener, so shutting down waits for a pass under way.
+        summary = await ctx.in_flight.track(ctx.dispatcher.run_pass)()
     except Exception:
         logger.exception("dispatch pass failed; the next pass will pick up what is due")
         return

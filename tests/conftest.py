@@ -134,7 +134,7 @@ async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]
     """The real app under uvicorn on 127.0.0.1, talking to the simulator."""
     web_app = create_web_app(ctx, create_bolt_app(ctx))
     async with (
-        serve_locally(web_app, lifespan="off") as url,
+        serve_locally(web_app) as url,
         SlackDriver(url, SIGNING_SECRET, sim) as slack,
     ):
         yield RunningApp(url=url, ctx=ctx, sim=sim, slack=slack)

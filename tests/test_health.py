@@ -24,7 +24,7 @@ async def test_readyz_is_503_and_healthz_200_when_the_database_does_not_answer(
     ctx = build_context(settings)
     try:
         web = create_web_app(ctx, create_bolt_app(ctx))
-        async with serve_locally(web, lifespan="off") as url, aiohttp.ClientSession() as http:
+        async with serve_locally(web) as url, aiohttp.ClientSession() as http:
             async with http.get(f"{url}/readyz") as response:
                 assert response.status == 503
                 assert (await response.json())["database"] == "unreachable"
