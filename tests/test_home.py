@@ -249,3 +249,11 @@ async def test_a_reflection_in_the_dm_republishes_home(app: RunningApp, clock: M
     app.sim.clear()
     await say(app, dm("Fresh thought.", ts_at(DUE)))
     assert "Fresh thought." in latest_home(app) and "Reflections written: 1" in latest_home(app)
+
+
+async def test_home_shows_times_in_the_members_own_time_zone(app: RunningApp) -> None:
+    app.sim.add_user("T0001", "U0001", tz="Europe/London")
+    await subscribe(app, "weekly tue 8:30")
+    home = await open_home(app)
+    assert "Every Tuesday at 8:30 am (Europe/London)" in home
+    assert "Next nudge: Tuesday 24 November, 8:30 am (Europe/London)" in home

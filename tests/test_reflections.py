@@ -450,3 +450,32 @@ async def test_reflection_text_never_reaches_the_logs(
     assert "reflection from T0001/U0001: saved" in logged  # the capture did see our logs
     assert "Confidential" not in logged and "xoxb-" not in logged
     assert len(await reflections(app)) == 2
+
+
+@pytest.mark.parametrize(
+    "text", ["Stop and listen more.", "Pause before reacting", "help the new grad"]
+)
+async def test_sentences_starting_with_a_command_word_are_reflections(
+    app: RunningApp, clock: ManualClock, text: str
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await say(app, dm(text, ts_at(DUE + timedelta(hours=1)), thread_ts=nudge.message_ts))
+    await say(app, dm(text, ts_at(DUE + timedelta(hours=2))))
+    assert [r.text for r in await reflections(app)] == [text, text]
+    async with app.ctx.sessions() as session:
+        schedule = await session.scalar(select(Schedule))
+    assert schedule is not None and schedule.status == "active"
+
+
+async def test_a_command_word_in_a_nudge_thread_is_a_reflection(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await say(app, dm("stop", ts_at(DUE + timedelta(hours=1)), thread_ts=nudge.message_ts))
+    assert [r.text for r in await reflections(app)] == ["stop"]
+
+
+async def test_slack_escaped_characters_are_stored_as_typed(app: RunningApp) -> None:
+    await say(app, dm("Health &amp; social care &lt;3 partners &gt; silos", ts_at(DUE)))
+    [saved] = await reflections(app)
+    assert saved.text == "Health & social care <3 partners > silos"
