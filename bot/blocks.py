@@ -249,6 +249,8 @@ def schedule_reply(view: ScheduleView, headline: str) -> Message:
     """Replies to weekly, pause, resume, stop and the nudge buttons: always say what's next."""
     lines = [headline]
     if view.subscribed:
+        if view.paused_until is not None:
+            lines.append(f"Paused until {long_date(view.paused_until)}.")
         lines.append(f"{_rhythm(view)}. {_next_line(view)}")
     text = "\n".join(line for line in lines if line)
     return plain(text)
@@ -261,11 +263,9 @@ def subscribed(view: ScheduleView) -> Message:
 
 
 def paused(view: ScheduleView) -> Message:
-    until = view.paused_until
-    headline = "Paused."
-    if until is not None:
-        headline = f"Paused until {long_date(until)}."
-    return schedule_reply(view, headline + " Type `/leading-tip resume` to start again sooner.")
+    return schedule_reply(
+        view, "Your weekly nudge is paused. Type `/leading-tip resume` to start again sooner."
+    )
 
 
 def resumed(view: ScheduleView) -> Message:

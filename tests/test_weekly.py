@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.models import Schedule
 from tests.conftest import RunningApp
@@ -114,3 +114,19 @@ async def test_schedule_words_without_a_subscription_explain_how_to_subscribe(
 ) -> None:
     text = await command_reply(app, word)
     assert "You don't have a weekly nudge" in text and "/leading-tip weekly" in text
+
+
+async def test_changing_day_and_time_while_paused_keeps_the_pause(app: RunningApp) -> None:
+    await command_reply(app, "weekly")
+    await command_reply(app, "pause until 2027-01-11")
+    text = await command_reply(app, "weekly wed 7am")
+    assert "Paused until 11 January 2027." in text
+    assert "Next nudge: Wednesday 13 January, 7:00 am" in text
+
+
+async def test_changing_the_time_keeps_a_fortnightly_rhythm(app: RunningApp) -> None:
+    await command_reply(app, "weekly")
+    async with app.ctx.sessions() as session, session.begin():
+        await session.execute(update(Schedule).values(every_weeks=2))
+    text = await command_reply(app, "weekly thu 10am")
+    assert "Every second Thursday at 10:00 am" in text

@@ -42,7 +42,8 @@ class NotSubscribed(Exception):
     """pause/resume/stop from someone without a weekly nudge."""
 
 
-def _view(schedule: Schedule | None, zone: ZoneInfo) -> ScheduleView:
+def _view(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleView:
+    """`paused_until` only while the pause lasts, in the member's own calendar."""
     if schedule is None:
         return ScheduleView(status="none", zone=str(zone))
     return ScheduleView(
@@ -52,8 +53,18 @@ def _view(schedule: Schedule | None, zone: ZoneInfo) -> ScheduleView:
         zone=str(zone),
         every_weeks=schedule.every_weeks,
         next_due_at=schedule.next_due_at,
-        paused_until=schedule.paused_until,
+        paused_until=paused_until(schedule, zone, now),
     )
+
+
+def just_before(day: date, zone: ZoneInfo) -> datetime:
+    """A second before `day` starts in `zone`: the next slot after it may fall on that day."""
+    return datetime.combine(day, time(0, 0), tzinfo=zone) - timedelta(seconds=1)
+
+
+def paused_until(schedule: Schedule, zone: ZoneInfo, now: datetime) -> date | None:
+    until = schedule.paused_until
+    return until if until is not None and until > now.astimezone(zone).date() else None
 
 
 def next_due(
@@ -93,7 +104,8 @@ class Subscriptions:
         """Read-only: never creates a member (the Home after `forget` must not bring one back)."""
         async with self._sessions() as session, session.begin():
             zone = await self._zone(session, client, team_id, user_id)
-            return _view(await self._schedule(session, team_id, user_id), zone)
+            schedule = await self._schedule(session, team_id, user_id)
+            return _view(schedule, zone, self._clock())
 
     async def subscribe(
         self, team_id: str, user_id: str, choice: WeeklyChoice, client: AsyncWebClient | None
@@ -113,15 +125,19 @@ class Subscriptions:
                 session.add(schedule)
             schedule.weekday = choice.weekday
             schedule.local_minutes = choice.local_time.hour * 60 + choice.local_time.minute
-            schedule.every_weeks = 1
-            schedule.status = "active"
-            schedule.ended_reason = None
-            schedule.paused_until = None
-            schedule.unanswered = 0
-            schedule.backoff_pending = False
             schedule.updated_at = now
-            schedule.next_due_at = next_due(schedule, now, zone)
-            return _view(schedule, zone)
+            keeps = schedule.status == "active"  # changing day or time keeps pause and rhythm
+            pause_ends = paused_until(schedule, zone, now) if keeps else None
+            if not keeps:
+                schedule.status = "active"
+                schedule.every_weeks = 1
+                schedule.ended_reason = None
+                schedule.unanswered = 0
+                schedule.backoff_pending = False
+            schedule.paused_until = pause_ends
+            after = just_before(pause_ends, zone) if pause_ends else now
+            schedule.next_due_at = next_due(schedule, max(after, now), zone)
+            return _view(schedule, zone, now)
 
     async def pause(
         self, team_id: str, user_id: str, choice: PauseChoice, client: AsyncWebClient | None
@@ -132,14 +148,15 @@ class Subscriptions:
             zone = await self._zone(session, client, team_id, user_id)
             schedule = await self._active(session, team_id, user_id)
             if choice.until is not None:
-                resume_from = datetime.combine(choice.until, time(0, 0), tzinfo=zone)
                 schedule.paused_until = choice.until
+                after = just_before(choice.until, zone)
             else:
                 resume_from = now + timedelta(weeks=choice.weeks or 1)
                 schedule.paused_until = resume_from.astimezone(zone).date()
-            schedule.next_due_at = next_due(schedule, resume_from - timedelta(seconds=1), zone)
+                after = resume_from - timedelta(seconds=1)
+            schedule.next_due_at = next_due(schedule, after, zone)
             schedule.updated_at = now
-            return _view(schedule, zone)
+            return _view(schedule, zone, now)
 
     async def resume(
         self, team_id: str, user_id: str, client: AsyncWebClient | None
@@ -155,7 +172,7 @@ class Subscriptions:
             schedule.paused_until = None
             schedule.next_due_at = next_due(schedule, now, zone)
             schedule.updated_at = now
-            return _view(schedule, zone)
+            return _view(schedule, zone, now)
 
     async def stop(self, team_id: str, user_id: str) -> ScheduleView:
         now = self._clock()
@@ -166,7 +183,7 @@ class Subscriptions:
             schedule.next_due_at = None
             schedule.paused_until = None
             schedule.updated_at = now
-            return _view(schedule, zone_or_default(None, self._default_tz))
+            return _view(schedule, zone_or_default(None, self._default_tz), now)
 
     async def answer_nudge(
         self,
@@ -202,7 +219,7 @@ class Subscriptions:
                 schedule.paused_until = resume_from.astimezone(zone).date()
                 schedule.next_due_at = next_due(schedule, resume_from, zone)
             schedule.updated_at = now
-            return _view(schedule, zone)
+            return _view(schedule, zone, now)
 
     async def _active(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule:
         schedule = await self._schedule(session, team_id, user_id)
