@@ -491,3 +491,17 @@ async def test_a_dropped_connection_is_not_resent_blindly_but_checked_next_pass(
     app.sim.clear()
     assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1, minutes=1))).sent == 1
     assert [call.method for call in app.sim.calls] == ["conversations.history", "chat.postMessage"]
+
+
+async def test_a_nudge_whose_item_left_the_content_fails_alone_without_stopping_the_pass(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", status=500)
+    await dispatch_at(app, clock, DUE)
+    async with app.ctx.sessions() as session, session.begin():
+        await session.execute(update(Delivery).values(item_id="tip-retired-since"))
+    summary = await dispatch_at(app, clock, DUE + timedelta(minutes=1))
+    assert (summary.sent, summary.failed) == (0, 1)
+    [delivery] = await deliveries(app)
+    assert (delivery.status, delivery.error) == ("failed", "content_retired")

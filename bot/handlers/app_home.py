@@ -47,9 +47,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if event.get("tab") != "home":
             return
         team_id, user_id = body.get("team_id", ""), event["user"]
-        first = await ctx.insights.first_home_open(team_id, user_id)
         subscribed = await publish_home(ctx, team_id, user_id)
-        if first:
+        # Marked only after Home was shown: if publishing failed, the next open tries again.
+        if await ctx.insights.first_home_open(team_id, user_id):
             client = await ctx.client_for(team_id)
             if client is not None:
                 await client.chat_postMessage(

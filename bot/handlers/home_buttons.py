@@ -49,10 +49,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 errors={blocks.TIME_BLOCK: "Choose a day and a time, e.g. Monday at 9:00 am."},
             )
             return
-        await ack()
         team_id, user_id = _who(body)
-        client = await ctx.client_for(team_id)
-        await ctx.subscriptions.subscribe(team_id, user_id, choice, client)
+        try:
+            client = await ctx.client_for(team_id)
+            await ctx.subscriptions.subscribe(team_id, user_id, choice, client)
+        except Exception:
+            logger.exception("saving a schedule from Home failed for %s/%s", team_id, user_id)
+            await ack(response_action="errors", errors={blocks.TIME_BLOCK: blocks.NOT_SAVED})
+            return
+        await ack()  # saved: the modal may close
         await refresh_home(ctx, team_id, user_id, always=True)
 
     async def change_schedule(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ Exactly once, across restarts and replicas:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -419,6 +420,11 @@ class Dispatcher:
             await self._record(state, job, status="failed", error="workspace_inactive")
             summary.failed += 1
             return
+        message = self._message(job)
+        if message is None:
+            await self._record(state, job, status="failed", error="content_retired")
+            summary.failed += 1
+            return
         channel = job.channel_id
         try:
             if channel is None:
@@ -437,7 +443,7 @@ class Dispatcher:
                     "event_type": METADATA_EVENT,
                     "event_payload": {"delivery_id": job.delivery_id},
                 },
-                **self._message(job).as_kwargs(),
+                **message.as_kwargs(),
             )
             await self._record(state, job, status="sent", channel=channel, ts=str(response["ts"]))
             summary.sent += 1
@@ -452,16 +458,25 @@ class Dispatcher:
         if job.tz_stale:
             await self._refresh_zone(job, client)
 
-    def _message(self, job: Job) -> blocks.Message:
+    def _message(self, job: Job) -> blocks.Message | None:
+        """The DM for a job; None if its item was taken out of the content since it was claimed."""
         if job.kind == "backoff":
             return blocks.backoff_question(self._library, job.delivery_id)
-        assert job.item_id is not None
+        try:
+            item = self._library.item(job.item_id or "")
+        except KeyError:
+            return None
+        question = follow_up = None
+        with contextlib.suppress(KeyError):
+            question = self._library.question(job.question_id or "")
+        with contextlib.suppress(KeyError):
+            follow_up = self._library.item(job.follow_up_item_id or "")
         return blocks.nudge(
             self._library,
             delivery_id=job.delivery_id,
-            item=self._library.item(job.item_id),
-            question=self._library.question(job.question_id) if job.question_id else None,
-            follow_up=self._library.item(job.follow_up_item_id) if job.follow_up_item_id else None,
+            item=item,
+            question=question,
+            follow_up=follow_up,
         )
 
     async def _already_sent(
