@@ -161,7 +161,10 @@ NUDGE_OPENINGS = (
     "A new week, and one thing to try.",
     "Here's this week's practice.",
 )
-PRIVATE_NOTE = "Reply in this thread to keep a private reflection. Only you can see it."
+PRIVATE_NOTE = (
+    "Reply in this thread to keep a private reflection. "
+    "It's yours: admins only ever see counts, never your words."
+)
 
 
 def nudge(
@@ -358,7 +361,7 @@ def reflection_modal(
             },
         }
     )
-    blocks.append(_context("Private: only you can see your reflections."))
+    blocks.append(_context("Private to you: admins only ever see counts, never your words."))
     return {
         "type": "modal",
         "callback_id": REFLECTION_MODAL,
@@ -377,10 +380,10 @@ def journal(
     if not entries and offset == 0:
         text = (
             "Your journal is empty for now. Reply to a weekly nudge, or to any message in "
-            "our DM, and it's kept here. Only you can see it."
+            "our DM, and it's kept here, private to you."
         )
         return plain(text)
-    heading = "*Your reflections*" + (" (older)" if offset else "") + " · only you can see these"
+    heading = "*Your reflections*" + (" (older)" if offset else "") + " · private to you"
     blocks: list[Block] = [_section(heading)]
     for entry in entries:
         words = excerpt(entry.text, JOURNAL_EXCERPT)
@@ -433,7 +436,7 @@ def export_markdown(library: Library, entries: list[Entry], zone: ZoneInfo, now:
 
 
 def export_sent() -> Message:
-    text = "I've put your reflections in our DM as a Markdown file. Only you can see it."
+    text = "I've put all your reflections in our DM as a file. It's a plain text file you can keep."
     return plain(text)
 
 
@@ -564,7 +567,7 @@ def home_view(
             f"Weeks in a row with a reflection: {weeks}"
         ),
         _divider(),
-        _section("*Your latest reflections* · only you can see these"),
+        _section("*Your latest reflections* · private to you"),
     ]
     if latest:
         for entry in latest:
@@ -647,7 +650,7 @@ def welcome(library: Library, subscribed: bool) -> Message:
         f"{library.attribution.framework}.\n"
         "Once a week I can send you one small thing to try and a question to reflect on, at a "
         "day and time you choose.\n"
-        "Reply to me any time: your reflections are private, and only you can see them."
+        "Reply to me any time. Your reflections are private: admins only ever see counts."
     )
     follow = (
         _context("You're already subscribed. Change the day or time on the Home tab.")

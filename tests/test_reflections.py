@@ -343,7 +343,7 @@ async def test_export_uploads_a_markdown_file_of_everything_into_the_dm(
     await app.slack.slash("export")
     await app.settle()
     [done] = app.sim.calls_to("response_url")
-    assert "Markdown file" in done.body["text"]
+    assert "in our DM as a file" in done.body["text"]
     [complete] = app.sim.calls_to("files.completeUploadExternal")
     assert complete.body["channel_id"] == CHANNEL
     [content] = [c.decode() for c in app.sim.uploaded_files.values()]

@@ -23,6 +23,6 @@ async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
         content=content,
         filename=f"leading-health-reflections-{now.astimezone(zone):%Y-%m-%d}.md",
         title="My reflections: Leading Health nudges",
-        initial_comment="Here are your reflections. Only you can see this DM.",
+        initial_comment="Here are your reflections, as you asked.",
     )
     return blocks.export_sent()
