@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.app_context import AppContext
-from bot.services.workspaces import deactivate_workspace
+from bot.services.workspaces import stop_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,5 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
 
 
 async def _stop(ctx: AppContext, team_id: str, reason: str) -> None:
-    async with ctx.sessions() as session, session.begin():
-        stopped = await deactivate_workspace(session, team_id, reason, ctx.clock())
+    stopped = await stop_workspace(ctx.sessions, team_id, reason, ctx.clock())
     logger.info("workspace %s: %s, %d schedules stopped", team_id, reason, stopped)

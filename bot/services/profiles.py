@@ -71,6 +71,15 @@ async def refresh_zone(
     return tz
 
 
+async def may_see_figures(
+    client: AsyncWebClient | None, user_id: str, admin_ids: frozenset[str]
+) -> bool:
+    """Workspace figures: people listed in ADMIN_USER_IDS, and the workspace's admins and owners."""
+    if user_id in admin_ids:
+        return True
+    return client is not None and await is_workspace_admin(client, user_id)
+
+
 async def is_workspace_admin(client: AsyncWebClient, user_id: str) -> bool:
     """Slack's own answer: admins and owners of the workspace."""
     try:

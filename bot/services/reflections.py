@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
-from bot.services.store import ensure_member
+from bot.services.store import ensure_member, insert_ignoring_duplicates
 
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
@@ -82,12 +81,8 @@ class Reflections:
                 "text": text,
                 "created_at": message_time(ts),
             }
-            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-            inserted = await session.scalar(
-                dialect.insert(Reflection)
-                .values(**values)
-                .on_conflict_do_nothing()
-                .returning(Reflection.id)
+            inserted = await insert_ignoring_duplicates(
+                session, Reflection, values, returning=Reflection.id
             )
             if inserted is None:
                 return Captured(created=False)

@@ -7,16 +7,25 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.models import Base, Member, Workspace
 
 
 async def insert_ignoring_duplicates(
-    session: AsyncSession, model: type[Base], values: dict[str, Any]
-) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on either database."""
+    session: AsyncSession,
+    model: type[Base],
+    values: dict[str, Any],
+    returning: InstrumentedAttribute[Any] | None = None,
+) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on either database; with `returning`, that column of the
+    new row, or None when the row was already there."""
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+    statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
+    if returning is None:
+        await session.execute(statement)
+        return None
+    return await session.scalar(statement.returning(returning))
 
 
 async def ensure_member(session: AsyncSession, team_id: str, user_id: str, now: datetime) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.db import Sessions
 from bot.models import Schedule, Workspace
 
 
@@ -32,3 +33,9 @@ async def deactivate_workspace(
         .values(status="stopped", ended_reason=reason[:64], next_due_at=None, updated_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def stop_workspace(sessions: Sessions, team_id: str, reason: str, now: datetime) -> int:
+    """The app was uninstalled or its token revoked (an event from Slack)."""
+    async with sessions() as session, session.begin():
+        return await deactivate_workspace(session, team_id, reason, now)
