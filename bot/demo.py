@@ -10,6 +10,7 @@ import logging
 import tempfile
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,9 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     serve_locally(web_app) as url,
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
-                    await _play(Transcript(write), slack, sim)
-                    await _weekly(Transcript(write), slack, sim, ctx, clock)
-                    await _reflect(Transcript(write), slack, sim, ctx, clock)
-                    await _home_and_figures(Transcript(write), slack, sim, ctx)
+                    scene = Scene(Transcript(write), slack, sim, ctx, clock)
+                    for act in (_ask, _weekly, _reflect, _home_and_figures):
+                        await act(scene)
             finally:
                 await ctx.close()
     write("\nThat was the real app answering signed requests from a local Slack simulator.")
@@ -83,7 +83,19 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
     return 0
 
 
-async def _play(transcript: Transcript, slack: SlackDriver, sim: SlackSimulator) -> None:
+@dataclass
+class Scene:
+    """What every part of the demo plays with."""
+
+    transcript: Transcript
+    slack: SlackDriver
+    sim: SlackSimulator
+    ctx: AppContext
+    clock: ManualClock
+
+
+async def _ask(scene: Scene) -> None:
+    transcript, slack, sim = scene.transcript, scene.slack, scene.sim
     transcript.write("Leading Health nudges: a demo against a local Slack simulator")
     transcript.write(
         "(Replies to /leading-tip are ephemeral: only the person who asked sees them.)"
@@ -108,13 +120,14 @@ async def _play(transcript: Transcript, slack: SlackDriver, sim: SlackSimulator)
         transcript.app(reply.json(), "only visible to you")
 
 
-async def _weekly(
-    transcript: Transcript,
-    slack: SlackDriver,
-    sim: SlackSimulator,
-    ctx: AppContext,
-    clock: ManualClock,
-) -> None:
+async def _weekly(scene: Scene) -> None:
+    transcript, slack, sim, ctx, clock = (
+        scene.transcript,
+        scene.slack,
+        scene.sim,
+        scene.ctx,
+        scene.clock,
+    )
     transcript.heading("A weekly nudge")
     sim.clear()
     transcript.person("/leading-tip weekly tue 8:30")
@@ -133,13 +146,14 @@ async def _weekly(
         transcript.app(call.body, "in your DM")
 
 
-async def _reflect(
-    transcript: Transcript,
-    slack: SlackDriver,
-    sim: SlackSimulator,
-    ctx: AppContext,
-    clock: ManualClock,
-) -> None:
+async def _reflect(scene: Scene) -> None:
+    transcript, slack, sim, ctx, clock = (
+        scene.transcript,
+        scene.slack,
+        scene.sim,
+        scene.ctx,
+        scene.clock,
+    )
     transcript.heading("Reflecting in the DM")
     clock.advance(timedelta(hours=3))
     transcript.write("[three hours later]")
@@ -183,9 +197,8 @@ async def _reflect(
     transcript.app(journal.json(), "only visible to you")
 
 
-async def _home_and_figures(
-    transcript: Transcript, slack: SlackDriver, sim: SlackSimulator, ctx: AppContext
-) -> None:
+async def _home_and_figures(scene: Scene) -> None:
+    transcript, slack, sim, ctx = scene.transcript, scene.slack, scene.sim, scene.ctx
     transcript.heading("The Home tab")
     sim.clear()
     transcript.person("(opens the app's Home tab for the first time)")
