@@ -95,75 +95,60 @@ class Scene:
 
 
 async def _ask(scene: Scene) -> None:
-    transcript, slack, sim = scene.transcript, scene.slack, scene.sim
-    transcript.write("Leading Health nudges: a demo against a local Slack simulator")
-    transcript.write(
+    scene.transcript.write("Leading Health nudges: a demo against a local Slack simulator")
+    scene.transcript.write(
         "(Replies to /leading-tip are ephemeral: only the person who asked sees them.)"
     )
 
-    transcript.heading("Asking for something to practise")
+    scene.transcript.heading("Asking for something to practise")
     for words in ("", "blocker"):
-        transcript.person(f"/leading-tip {words}".rstrip())
-        reply = await slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
-        transcript.app(reply.json(), "only visible to you")
+        scene.transcript.person(f"/leading-tip {words}".rstrip())
+        reply = await scene.slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
+        scene.transcript.app(reply.json(), "only visible to you")
 
-    transcript.person("[presses “Another blocker”]")
-    sim.clear()
-    await slack.click("another_item", "blocker", team_id=TEAM_ID, user_id=USER_ID)
-    for call in await sim.wait_for("response_url"):
-        transcript.app(call.body, "replaces the message")
+    scene.transcript.person("[presses “Another blocker”]")
+    scene.sim.clear()
+    await scene.slack.click("another_item", "blocker", team_id=TEAM_ID, user_id=USER_ID)
+    for call in await scene.sim.wait_for("response_url"):
+        scene.transcript.app(call.body, "replaces the message")
 
-    transcript.heading("Getting help")
+    scene.transcript.heading("Getting help")
     for words in ("help", "weeky"):
-        transcript.person(f"/leading-tip {words}")
-        reply = await slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
-        transcript.app(reply.json(), "only visible to you")
+        scene.transcript.person(f"/leading-tip {words}")
+        reply = await scene.slack.slash(words, team_id=TEAM_ID, user_id=USER_ID)
+        scene.transcript.app(reply.json(), "only visible to you")
 
 
 async def _weekly(scene: Scene) -> None:
-    transcript, slack, sim, ctx, clock = (
-        scene.transcript,
-        scene.slack,
-        scene.sim,
-        scene.ctx,
-        scene.clock,
-    )
-    transcript.heading("A weekly nudge")
-    sim.clear()
-    transcript.person("/leading-tip weekly tue 8:30")
-    await slack.slash("weekly tue 8:30", team_id=TEAM_ID, user_id=USER_ID)
-    [reply] = await sim.wait_for("response_url")
-    transcript.app(reply.body, "only visible to you")
+    scene.transcript.heading("A weekly nudge")
+    scene.sim.clear()
+    scene.transcript.person("/leading-tip weekly tue 8:30")
+    await scene.slack.slash("weekly tue 8:30", team_id=TEAM_ID, user_id=USER_ID)
+    [reply] = await scene.sim.wait_for("response_url")
+    scene.transcript.app(reply.body, "only visible to you")
 
-    view = await ctx.subscriptions.view(TEAM_ID, USER_ID)
+    view = await scene.ctx.subscriptions.view(TEAM_ID, USER_ID)
     assert view.next_due_at is not None
-    clock.set(view.next_due_at)
-    transcript.write(f"\n[the clock moves on to {view.next_due_at:%Y-%m-%d %H:%M} UTC]")
-    sim.clear()
-    summary = await ctx.dispatcher.run_pass()
-    transcript.write(f"[dispatch pass: {summary.line()}]")
-    for call in sim.calls_to("chat.postMessage"):
-        transcript.app(call.body, "in your DM")
+    scene.clock.set(view.next_due_at)
+    scene.transcript.write(f"\n[the clock moves on to {view.next_due_at:%Y-%m-%d %H:%M} UTC]")
+    scene.sim.clear()
+    summary = await scene.ctx.dispatcher.run_pass()
+    scene.transcript.write(f"[dispatch pass: {summary.line()}]")
+    for call in scene.sim.calls_to("chat.postMessage"):
+        scene.transcript.app(call.body, "in your DM")
 
 
 async def _reflect(scene: Scene) -> None:
-    transcript, slack, sim, ctx, clock = (
-        scene.transcript,
-        scene.slack,
-        scene.sim,
-        scene.ctx,
-        scene.clock,
-    )
-    transcript.heading("Reflecting in the DM")
-    clock.advance(timedelta(hours=3))
-    transcript.write("[three hours later]")
-    [nudge] = [m for m in sim.messages(f"D{USER_ID}") if m.get("metadata")]
+    scene.transcript.heading("Reflecting in the DM")
+    scene.clock.advance(timedelta(hours=3))
+    scene.transcript.write("[three hours later]")
+    [nudge] = [m for m in scene.sim.messages(f"D{USER_ID}") if m.get("metadata")]
     first = (
         "I sent the PHO our waitlist figures before Tuesday's meeting. "
         "We spent less time arguing about numbers."
     )
-    reply = sim.add_message(f"D{USER_ID}", user=USER_ID, text=first, thread_ts=nudge["ts"])
-    transcript.person(f"(replying in the nudge's thread) {first}")
+    reply = scene.sim.add_message(f"D{USER_ID}", user=USER_ID, text=first, thread_ts=nudge["ts"])
+    scene.transcript.person(f"(replying in the nudge's thread) {first}")
     event = {
         "type": "message",
         "channel": f"D{USER_ID}",
@@ -173,14 +158,16 @@ async def _reflect(scene: Scene) -> None:
         "ts": reply["ts"],
         "thread_ts": nudge["ts"],
     }
-    await slack.post_event(event)
-    await ctx.in_flight.wait_idle()
-    for call in sim.calls_to("reactions.add"):
-        transcript.write(f"[Leading Health reacts with :{call.body['name']}: — saved, privately]")
+    await scene.slack.post_event(event)
+    await scene.ctx.in_flight.wait_idle()
+    for call in scene.sim.calls_to("reactions.add"):
+        scene.transcript.write(
+            f"[Leading Health reacts with :{call.body['name']}: — saved, privately]"
+        )
 
     edited = first + " Next time I'll ask what they need from us, too."
-    transcript.person(f"(edits the reply) {edited}")
-    await slack.post_event(
+    scene.transcript.person(f"(edits the reply) {edited}")
+    await scene.slack.post_event(
         {
             "type": "message",
             "subtype": "message_changed",
@@ -190,31 +177,30 @@ async def _reflect(scene: Scene) -> None:
             "message": {**event, "text": edited},
         }
     )
-    await ctx.in_flight.wait_idle()
+    await scene.ctx.in_flight.wait_idle()
 
-    transcript.person("/leading-tip journal")
-    journal = await slack.slash("journal", team_id=TEAM_ID, user_id=USER_ID)
-    transcript.app(journal.json(), "only visible to you")
+    scene.transcript.person("/leading-tip journal")
+    journal = await scene.slack.slash("journal", team_id=TEAM_ID, user_id=USER_ID)
+    scene.transcript.app(journal.json(), "only visible to you")
 
 
 async def _home_and_figures(scene: Scene) -> None:
-    transcript, slack, sim, ctx = scene.transcript, scene.slack, scene.sim, scene.ctx
-    transcript.heading("The Home tab")
-    sim.clear()
-    transcript.person("(opens the app's Home tab for the first time)")
-    await slack.post_event({"type": "app_home_opened", "user": USER_ID, "tab": "home"})
-    await ctx.in_flight.wait_idle()
-    for call in sim.calls_to("views.publish"):
-        transcript.write("Leading Health (Home tab):")
+    scene.transcript.heading("The Home tab")
+    scene.sim.clear()
+    scene.transcript.person("(opens the app's Home tab for the first time)")
+    await scene.slack.post_event({"type": "app_home_opened", "user": USER_ID, "tab": "home"})
+    await scene.ctx.in_flight.wait_idle()
+    for call in scene.sim.calls_to("views.publish"):
+        scene.transcript.write("Leading Health (Home tab):")
         for line in view_to_text(call.body["view"]).splitlines():
-            transcript.write(f"  │ {line}" if line.strip() else "  │")
-    for call in sim.calls_to("chat.postMessage"):
-        transcript.app(call.body, "a one-time welcome in your DM")
+            scene.transcript.write(f"  │ {line}" if line.strip() else "  │")
+    for call in scene.sim.calls_to("chat.postMessage"):
+        scene.transcript.app(call.body, "a one-time welcome in your DM")
 
-    transcript.heading("Figures for a workspace admin")
-    sim.clear()
-    transcript.person("/leading-tip stats")
-    await slack.slash("stats", team_id=TEAM_ID, user_id=USER_ID)
-    await ctx.in_flight.wait_idle()
-    for call in sim.calls_to("response_url"):
-        transcript.app(call.body, "only visible to you")
+    scene.transcript.heading("Figures for a workspace admin")
+    scene.sim.clear()
+    scene.transcript.person("/leading-tip stats")
+    await scene.slack.slash("stats", team_id=TEAM_ID, user_id=USER_ID)
+    await scene.ctx.in_flight.wait_idle()
+    for call in scene.sim.calls_to("response_url"):
+        scene.transcript.app(call.body, "only visible to you")
