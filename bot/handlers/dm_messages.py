@@ -16,6 +16,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import parse
 from bot.handlers.app_home import refresh_home
+from bot.handlers.leading_tip import answer  # the same replies as the slash command
 from bot.handlers.slash import SlashRequest
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,6 @@ def slack_text(event_text: str | None) -> str:
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
-    from bot.handlers.leading_tip import answer  # the same replies as the slash command
-
     @app.event({"type": "message", "subtype": None}, matchers=[from_a_person_in_a_dm])
     @ctx.in_flight.track
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:

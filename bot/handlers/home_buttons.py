@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
+from bot.handlers.journal import page
 from bot.schedule_words import PauseChoice, WeeklyChoice
 from bot.services.subscriptions import NotSubscribed
 
@@ -83,8 +84,6 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     @ctx.in_flight.track
     async def journal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        from bot.handlers.journal import page
-
         team_id, user_id = _who(body)
         client = await ctx.client_for(team_id)
         if client is not None:
