@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 
 # These log request and response bodies (private text) and headers (tokens) at DEBUG, and
 # SQLAlchemy logs every statement at INFO: hold each at the lowest level that is safe.
@@ -19,12 +20,65 @@ CHATTY_LOGGERS = {
 }
 
 
+# Bolt lines that quote a whole request (or response) body, by how they start, and what we log
+# instead. A wrong or rotated signing secret, or a clock five minutes off, would otherwise put
+# every reflection sent to us into the log at INFO.
+BODY_LINES = {
+    "Invalid request signature detected": (
+        "A request failed Slack's signature check and got 401; its body is not logged. "
+        "Check SLACK_SIGNING_SECRET and the server clock"
+    ),
+    "A global middleware": "A global middleware gave no response; the request is not logged",
+    "Unhandled request": "Unhandled request; its body is not logged",
+    "Responding with": "Responding to Slack; the body is not logged",
+}
+# Filters on a logger only see records made on that very logger, not ones propagated from
+# its children: so each logger that writes those lines gets the filter itself. Bolt's request
+# check logs on its own logger; everything else Bolt says goes through the app's logger.
+BODY_LOGGERS = ("slack_bolt.RequestVerification", "bot.bolt")
+
+
+class NoRequestBodies(logging.Filter):
+    """Keep Bolt's line that something happened; drop the request body it quotes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        for start, instead in BODY_LINES.items():
+            if message.startswith(start):
+                record.msg, record.args = instead, ()
+        return True
+
+
 def hold_chatty_loggers() -> None:
     """Keep body-logging libraries quiet enough, whatever LOG_LEVEL says."""
     for name, floor in CHATTY_LOGGERS.items():
         logger = logging.getLogger(name)
         if logger.level == logging.NOTSET or logger.level < floor:
             logger.setLevel(floor)
+    for name in BODY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, NoRequestBodies) for f in logger.filters):
+            logger.addFilter(NoRequestBodies())
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log the exception being handled: what kind it was and where, never its text.
+
+    Database errors quote what they refused (PostgreSQL: "Failing row contains (…)"), and a
+    refused reflection's row holds the person's own words."""
+    error = sys.exc_info()[1]
+    where = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    logger.error(f"{message}: %s\n%s", *args, error_kinds(error), where.rstrip(), stacklevel=2)
+
+
+def error_kinds(error: BaseException | None) -> str:
+    """`IntegrityError <- CheckViolation [23514]`: each cause's type and error code only."""
+    kinds: list[str] = []
+    while error is not None and len(kinds) < 5:
+        code = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
+        kinds.append(f"{type(error).__name__} [{code}]" if code else type(error).__name__)
+        error = error.__cause__ or error.__context__
+    return " <- ".join(kinds) or "no exception"
 
 
 def configure_logging(level: int) -> None:

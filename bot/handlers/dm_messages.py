@@ -18,6 +18,7 @@ from bot.commands import parse
 from bot.handlers.app_home import refresh_home
 from bot.handlers.leading_tip import answer  # the same replies as the slash command
 from bot.handlers.slash import SlashRequest
+from bot.logs import log_failure
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
         except Exception:
             # Slack has its ack, so nothing will resend this: tell the person, not just the log.
-            logger.exception("saving a reflection failed for %s/%s", team_id, user_id)
+            log_failure(logger, "saving a reflection failed for %s/%s", team_id, user_id)
             if client is not None:
                 await client.chat_postMessage(
                     channel=channel,

@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
+from bot.logs import log_failure
 from bot.services.reflections import MAX_MODAL_CHARS
 
 logger = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 team_id, user_id, int(metadata) if metadata.isdigit() else None, text
             )
         except Exception:
-            logger.exception(
-                "saving a reflection from the modal failed for %s/%s", team_id, user_id
+            log_failure(
+                logger, "saving a reflection from the modal failed for %s/%s", team_id, user_id
             )
             await ack(
                 response_action="errors",
