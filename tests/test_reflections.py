@@ -142,21 +142,67 @@ async def test_edit_in_slack_updates_the_text_and_keeps_when(
     assert saved.edited_at == DUE + timedelta(minutes=5)
 
 
+def edit_event(ts: str, text: str, *, user: str = "U0001", channel: str = CHANNEL) -> dict:
+    """Slack's message_changed event: the author is on the message, not the event."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": channel,
+        "channel_type": "im",
+        "ts": ts_at(DUE, 9),
+        "message": {"type": "message", "user": user, "text": text, "ts": ts},
+    }
+
+
+def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL) -> dict:
+    """Slack's message_deleted event: the author, when known, is on the previous message."""
+    event = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": channel,
+        "channel_type": "im",
+        "deleted_ts": ts,
+        "ts": ts_at(DUE, 5),
+    }
+    if user is not None:
+        event["previous_message"] = {"type": "message", "user": user, "text": "x", "ts": ts}
+    return event
+
+
 async def test_delete_in_slack_removes_the_reflection(app: RunningApp, clock: ManualClock) -> None:
     ts = ts_at(DUE)
     await say(app, dm("Delete me.", ts))
-    await say(
-        app,
-        {
-            "type": "message",
-            "subtype": "message_deleted",
-            "channel": CHANNEL,
-            "channel_type": "im",
-            "deleted_ts": ts,
-            "ts": ts_at(DUE, 5),
-        },
-    )
+    await say(app, delete_event(ts))
     assert await reflections(app) == []
+
+
+async def test_an_edit_or_delete_by_someone_else_changes_nothing(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    ts = ts_at(DUE)
+    await say(app, dm("Only mine to change.", ts))
+    await say(app, edit_event(ts, "Rewritten by someone else.", user="U0002"))
+    await say(app, delete_event(ts, user="U0002"))
+    await say(app, delete_event(ts, user=None))  # no author: nobody to act for
+    [saved] = await reflections(app)
+    assert (saved.text, saved.edited_at) == ("Only mine to change.", None)
+
+
+async def test_a_thread_reply_by_someone_else_does_not_answer_their_nudge(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    app.sim.add_user("T0001", "U0002")
+    reply = dm("Not my nudge.", ts_at(DUE + timedelta(hours=1)), user="U0002")
+    await say(app, {**reply, "thread_ts": nudge.message_ts})
+    [saved] = await reflections(app)
+    assert (saved.user_id, saved.delivery_id, saved.source) == ("U0002", None, "free")
+    async with app.ctx.sessions() as session:
+        delivery = await session.get(Delivery, nudge.id)
+        schedule = await session.scalar(select(Schedule))
+    assert delivery is not None
+    assert (delivery.reflected_at, delivery.responded_at) == (None, None)
+    assert schedule is not None and schedule.user_id == "U0001"
 
 
 @pytest.mark.parametrize(

@@ -97,17 +97,22 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     @ctx.in_flight.track
     async def edited(event: dict[str, Any], body: dict[str, Any]) -> None:
         message = event.get("message") or {}
-        team_id = body.get("team_id", "")
-        if message.get("ts") and not message.get("bot_id"):
+        team_id, user_id = body.get("team_id", ""), message.get("user")
+        if message.get("ts") and user_id and not message.get("bot_id"):
             text = slack_text(message.get("text"))
-            if await ctx.reflections.edit_dm(team_id, event["channel"], message["ts"], text):
-                await refresh_home(ctx, team_id, message.get("user", ""))
+            if await ctx.reflections.edit_dm(
+                team_id, user_id, event["channel"], message["ts"], text
+            ):
+                await refresh_home(ctx, team_id, user_id)
 
     @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
     @ctx.in_flight.track
     async def deleted(event: dict[str, Any], body: dict[str, Any]) -> None:
+        # Slack names the author on the deleted message; without one, nobody to act for.
         team_id = body.get("team_id", "")
-        if event.get("deleted_ts"):
-            author = await ctx.reflections.delete_dm(team_id, event["channel"], event["deleted_ts"])
-            if author:
-                await refresh_home(ctx, team_id, author)
+        user_id = (event.get("previous_message") or {}).get("user")
+        deleted_ts = event.get("deleted_ts")
+        if not (deleted_ts and user_id):
+            return
+        if await ctx.reflections.delete_dm(team_id, user_id, event["channel"], deleted_ts):
+            await refresh_home(ctx, team_id, user_id)

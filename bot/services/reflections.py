@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,9 +101,11 @@ class Reflections:
         thread_ts: str | None,
     ) -> tuple[Delivery | None, str]:
         if thread_ts and thread_ts != ts:
+            # Only the person's own nudge: a reply by anyone else never answers it.
             in_thread = await session.scalar(
                 select(Delivery).where(
                     Delivery.team_id == team_id,
+                    Delivery.user_id == user_id,
                     Delivery.channel_id == channel_id,
                     Delivery.message_ts == thread_ts,
                 )
@@ -144,32 +147,28 @@ class Reflections:
             .values(unanswered=0, backoff_pending=False)
         )
 
-    async def edit_dm(self, team_id: str, channel_id: str, ts: str, text: str) -> bool:
-        """The person edited their reply in Slack: keep the new words and when."""
+    async def edit_dm(
+        self, team_id: str, user_id: str, channel_id: str, ts: str, text: str
+    ) -> bool:
+        """The person edited their reply in Slack: keep the new words and when.
+
+        Only its author's edit counts, in the DM the reply was written in (their own DM with
+        the app): an event naming anyone else changes nothing."""
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(Reflection)
-                .where(
-                    Reflection.team_id == team_id,
-                    Reflection.channel_id == channel_id,
-                    Reflection.message_ts == ts,
-                )
+                .where(*_own_message(team_id, user_id, channel_id, ts))
                 .values(text=text, edited_at=self._clock())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def delete_dm(self, team_id: str, channel_id: str, ts: str) -> str | None:
-        """Remove a reflection whose message was deleted; returns its author, if there was one."""
+    async def delete_dm(self, team_id: str, user_id: str, channel_id: str, ts: str) -> bool:
+        """Remove a reflection whose message its author deleted; True if there was one."""
         async with self._sessions() as session, session.begin():
-            return await session.scalar(
-                delete(Reflection)
-                .where(
-                    Reflection.team_id == team_id,
-                    Reflection.channel_id == channel_id,
-                    Reflection.message_ts == ts,
-                )
-                .returning(Reflection.user_id)
+            result = await session.execute(
+                delete(Reflection).where(*_own_message(team_id, user_id, channel_id, ts))
             )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
         """The person's own nudge (never someone else's), for the Reflect modal."""
@@ -262,6 +261,17 @@ class Reflections:
         async with self._sessions() as session, session.begin():
             result = await session.execute(delete(Reflection).where(Reflection.created_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _own_message(team_id: str, user_id: str, channel_id: str, ts: str) -> list[Any]:
+    """The reflection stored from this Slack message, if `user_id` wrote it. A DM reply is only
+    ever captured from its author's own DM with the app, so its channel is that DM."""
+    return [
+        Reflection.team_id == team_id,
+        Reflection.user_id == user_id,
+        Reflection.channel_id == channel_id,
+        Reflection.message_ts == ts,
+    ]
 
 
 def _entry(row: Reflection) -> Entry:
