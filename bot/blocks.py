@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +19,16 @@ from bot.services.subscriptions import ScheduleView
 from bot.services.timing import MONTH_NAMES, WEEKDAY_NAMES, describe_local, format_time
 
 Block = dict[str, Any]
+
+# Slack's Block Kit limits, in characters. Lengths here are counted in UTF-16 code units (an
+# emoji is two), which is never fewer than Python's count, so a text within them fits either way.
+TEXT_LIMIT = 3000  # any text object: a section, a context element, an input label
+HEADER_LIMIT = 150
+BUTTON_LIMIT = 75
+MODAL_TITLE_LIMIT = 24
+FALLBACK_LIMIT = 3000  # a message's plain `text`, for notifications and screen readers
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100  # a modal or the Home tab
 
 ANOTHER_ACTION = "another_item"
 
@@ -36,6 +48,9 @@ class Message:
     text: str
     blocks: list[Block] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", cut(self.text, FALLBACK_LIMIT))
+
     def as_kwargs(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}
 
@@ -50,18 +65,74 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_ZWJ = "\u200d"  # zero-width joiner: 👩‍⚕️ is 👩, a joiner and ⚕️
+_PARTIAL_ESCAPE = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
+
+
+def _width(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _belongs_to_previous(char: str) -> bool:
+    """An accent, variation selector, skin tone, keycap or emoji tag: part of the character
+    before it."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or char == _ZWJ
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF  # half of a flag: 🇳🇿 is 🇳 and 🇿
+
+
+def _whole_characters(text: str, end: int) -> int:
+    """Move `end` back so text[:end] holds no part of an emoji sequence, flag or accent."""
+    while 0 < end < len(text) and (_belongs_to_previous(text[end]) or text[end - 1] == _ZWJ):
+        end -= 1
+    if 0 < end < len(text) and _regional(text[end]):
+        run = 0
+        while run < end and _regional(text[end - run - 1]):
+            run += 1
+        end -= run % 2
+    return end
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters; otherwise as much as fits, then "…".
+
+    Cut after escaping, so the limit holds for what is sent; never inside an escape such as
+    `&amp;`, an emoji (or the sequence it is part of), or a flag."""
+    if sum(_width(char) for char in text) <= limit:
+        return text
+    end = used = 0
+    for char in text:
+        used += _width(char)
+        if used > limit - 1:  # room for the "…"
+            break
+        end += 1
+    head = text[: _whole_characters(text, end)]
+    return _PARTIAL_ESCAPE.sub("", head).rstrip() + "…"
+
+
 def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, TEXT_LIMIT)}}
 
 
 def _context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": cut(t, TEXT_LIMIT)} for t in texts],
+    }
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
     button: Block = {
         "type": "button",
-        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "text": {"type": "plain_text", "text": cut(text, BUTTON_LIMIT), "emoji": True},
         "action_id": action_id,
         "value": value,
     }
@@ -112,7 +183,7 @@ def help_message(
     blocks: list[Block] = []
     lead = ""
     if typed is not None:
-        shown = escape(typed[:MAX_WORD_SHOWN] + ("…" if len(typed) > MAX_WORD_SHOWN else ""))
+        shown = cut(escape(typed), MAX_WORD_SHOWN)
         lead = f"I don't know “{shown}”."
         if suggestion:
             lead += f" Did you mean `/leading-tip {suggestion}`?"
@@ -315,10 +386,6 @@ LONG_REFLECTION = (
 )
 
 
-def excerpt(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rstrip() + "…"
-
-
 def long_date(day: date) -> str:
     """ "14 December 2026": month names from our own list, whatever the machine's locale."""
     return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
@@ -386,8 +453,9 @@ def journal(
     heading = "*Your reflections*" + (" (older)" if offset else "") + " · private to you"
     blocks: list[Block] = [_section(heading)]
     for entry in entries:
-        words = excerpt(entry.text, JOURNAL_EXCERPT)
-        quoted = "\n".join(f"> {line}" for line in escape(words).splitlines() or [""])
+        # Escaped first, then cut: "&" is sent as "&amp;", so the cut counts what Slack gets.
+        lines = escape(entry.text).splitlines() or [""]
+        quoted = cut("\n".join(f"> {line}" for line in lines), JOURNAL_EXCERPT)
         edited = " (edited)" if entry.edited else ""
         blocks.append(
             _context(
@@ -503,7 +571,10 @@ PLURAL_LABELS = {"tip": "Quick tips", "practice": "Practice ideas", "blocker": "
 
 
 def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": cut(text, HEADER_LIMIT), "emoji": True},
+    }
 
 
 def _divider() -> Block:
@@ -571,7 +642,7 @@ def home_view(
     ]
     if latest:
         for entry in latest:
-            words = escape(excerpt(entry.text, HOME_EXCERPT))
+            words = cut(escape(entry.text), HOME_EXCERPT)
             blocks.append(_context(f"*{local_date(entry.created_at, zone)}* · {words}"))
     else:
         blocks.append(_context("None yet. Reply to a nudge in our DM and it's kept here."))
@@ -637,7 +708,7 @@ def info_modal(title: str, message: Message) -> dict[str, Any]:
     blocks = [block for block in message.blocks if block["type"] != "actions"]
     return {
         "type": "modal",
-        "title": {"type": "plain_text", "text": title},
+        "title": {"type": "plain_text", "text": cut(title, MODAL_TITLE_LIMIT)},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": blocks,
     }
