@@ -1,4 +1,4 @@
-"""`leading-bot`: the command line named in CONTRACT.md."""
+"""`leading-bot`: the command line (see README.md, "Operations")."""
 
 from __future__ import annotations
 

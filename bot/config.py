@@ -1,4 +1,7 @@
-"""Settings from the environment (see CONTRACT.md). Errors name the variable in one line."""
+"""Settings from the environment (see README.md, "Configuration").
+
+Errors name the variable in one line.
+"""
 
 from __future__ import annotations
 
