@@ -151,7 +151,7 @@ def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     from bot.migrate import upgrade
 
     try:
-        upgrade(settings.database_url)
+        upgraded = upgrade(settings.database_url)
     except Exception as error:
         print(
             f"Database error: could not migrate {redacted(settings.database_url)}: "
@@ -160,7 +160,7 @@ def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
         )
         return 1
     if not quiet:
-        print(f"Database is up to date ({redacted(settings.database_url)}).", file=sys.stderr)
+        print(upgraded.line(redacted(settings.database_url)), file=sys.stderr)
     return 0
 
 
