@@ -78,8 +78,14 @@ def _run(args: argparse.Namespace) -> int:
         return _upgrade_database(settings)
     if args.command == "serve":
         require_slack_credentials(settings)
-        from bot.serve import serve
+        from bot.serve import SlackUnreachable, check_app_token, serve
 
+        if settings.slack_app_token:
+            try:
+                asyncio.run(check_app_token(settings))
+            except SlackUnreachable as error:
+                print(error, file=sys.stderr)
+                return 1
         if _upgrade_database(settings) != 0:
             return 1
         asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
