@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -56,8 +57,13 @@ class AppContext:
 
 
 def build_context(
-    settings: Settings, *, clock: Clock = system_clock, library: Library | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    library: Library | None = None,
+    rng: random.Random | None = None,
 ) -> AppContext:
+    """`rng` draws every item people are shown; the demo passes a seeded one to repeat itself."""
     hold_chatty_loggers()
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
@@ -70,10 +76,10 @@ def build_context(
         library=library,
         clock=clock,
         slack=slack,
-        rotation=Rotation(sessions, library, clock),
+        rotation=Rotation(sessions, library, clock, rng),
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
         reflections=Reflections(sessions, clock),
         insights=Insights(sessions, library, clock),
-        dispatcher=Dispatcher(sessions, library, clock, settings, slack),
+        dispatcher=Dispatcher(sessions, library, clock, settings, slack, rng=rng),
         in_flight=InFlight(),
     )

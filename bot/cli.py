@@ -1,4 +1,4 @@
-"""`leading-bot`: the command line named in CONTRACT.md."""
+"""`leading-bot`: the command line (see README.md, "Operations")."""
 
 from __future__ import annotations
 
@@ -23,13 +23,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-scheduler", action="store_true", help="do not run nudges here")
     commands.add_parser("scheduler", help="run the nudge scheduler alone")
     dispatch = commands.add_parser("dispatch", help="run one dispatch pass")
-    dispatch.add_argument("--at", help="ISO-8601 instant to act as now")
+    dispatch.add_argument(
+        "--at",
+        metavar="INSTANT",
+        help="ISO-8601 instant to act as now, with its zone offset (required), "
+        "e.g. 2026-12-07T09:00:00+13:00",
+    )
     commands.add_parser("demo", help="walk through the app against a local Slack simulator")
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply database migrations")
     content = commands.add_parser("content", help="content pack commands")
-    content_commands = content.add_subparsers(dest="content_command", required=True)
+    content_commands = content.add_subparsers(
+        dest="content_command", required=True, metavar="ACTION"
+    )
     validate = content_commands.add_parser("validate", help="check a content pack")
     validate.add_argument("path", nargs="?", type=Path, help="content folder or capability file")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
@@ -53,23 +60,32 @@ def _run(args: argparse.Namespace) -> int:
         return _validate_content(args.path)
     if args.command == "manifest":
         from bot.content import load_library
-        from bot.manifest import build_manifest
+        from bot.manifest import build_manifest, public_base_url
 
-        print(json.dumps(build_manifest(load_library(), args.url), indent=2, ensure_ascii=False))
+        url = public_base_url(args.url) if args.url is not None else None
+        print(json.dumps(build_manifest(load_library(), url), indent=2, ensure_ascii=False))
         return 0
     if args.command == "demo":
         from bot.demo import run_demo
 
         return asyncio.run(run_demo())
 
+    # A mistyped --at is refused before any setting is read or the database is touched.
+    at = _parse_instant(args.at) if args.command == "dispatch" and args.at is not None else None
     settings = load_settings()
     configure_logging(settings.log_level_number)
     if args.command == "db":
         return _upgrade_database(settings)
     if args.command == "serve":
         require_slack_credentials(settings)
-        from bot.serve import serve
+        from bot.serve import SlackUnreachable, check_app_token, serve
 
+        if settings.slack_app_token:
+            try:
+                asyncio.run(check_app_token(settings))
+            except SlackUnreachable as error:
+                print(error, file=sys.stderr)
+                return 1
         if _upgrade_database(settings) != 0:
             return 1
         asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
@@ -77,25 +93,31 @@ def _run(args: argparse.Namespace) -> int:
     if _upgrade_database(settings, quiet=True) != 0:
         return 1
     if args.command == "dispatch":
-        return asyncio.run(_dispatch(settings, args.at))
+        return asyncio.run(_dispatch(settings, at))
     return asyncio.run(_scheduler(settings))
 
 
 def _parse_instant(text: str) -> datetime:
+    """An instant with its zone offset, as UTC; a bare local time is refused, not guessed."""
     try:
         instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(
             f"--at: “{text[:40]}” is not an ISO-8601 instant, e.g. 2026-12-07T09:00:00+13:00"
         ) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    if instant.utcoffset() is None:
+        raise ConfigError(
+            f"--at: “{text[:40]}” has no zone offset; add one, e.g. 2026-12-07T09:00:00+13:00 "
+            "(New Zealand summer time) or 2026-12-06T20:00:00Z (UTC)"
+        )
+    return instant.astimezone(UTC)
 
 
-async def _dispatch(settings: Settings, at: str | None) -> int:
+async def _dispatch(settings: Settings, at: datetime | None) -> int:
     from bot.app_context import build_context
     from bot.clock import fixed_clock, system_clock
 
-    clock = fixed_clock(_parse_instant(at)) if at else system_clock
+    clock = fixed_clock(at) if at is not None else system_clock
     ctx = build_context(settings, clock=clock)
     try:
         summary = await ctx.dispatcher.run_pass()
@@ -135,7 +157,7 @@ def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     from bot.migrate import upgrade
 
     try:
-        upgrade(settings.database_url)
+        upgraded = upgrade(settings.database_url)
     except Exception as error:
         print(
             f"Database error: could not migrate {redacted(settings.database_url)}: "
@@ -144,7 +166,7 @@ def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
         )
         return 1
     if not quiet:
-        print(f"Database is up to date ({redacted(settings.database_url)}).", file=sys.stderr)
+        print(upgraded.line(redacted(settings.database_url)), file=sys.stderr)
     return 0
 
 

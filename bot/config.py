@@ -1,4 +1,7 @@
-"""Settings from the environment (see CONTRACT.md). Errors name the variable in one line."""
+"""Settings from the environment (see README.md, "Configuration").
+
+Errors name the variable in one line.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///leading-bot.db"
 
@@ -108,6 +111,27 @@ class Settings(BaseSettings):
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+class _GivenSettings(Settings):
+    """Only the values given and the defaults: the environment is not read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def given_settings(**values: object) -> Settings:
+    """Settings for something self-contained, like the demo: a stray LOG_LEVEL, PORT or
+    DEFAULT_TZ in the shell has no say in it."""
+    return _GivenSettings(**values)  # type: ignore[arg-type]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,7 @@ sent back (or the call it made to the simulated Slack Web API).
 from __future__ import annotations
 
 import logging
+import random
 import tempfile
 import textwrap
 from collections.abc import Callable
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import create_bolt_app
 from bot.app_context import AppContext, build_context
+from bot.blocks import local_date
 from bot.clock import ManualClock
-from bot.config import Settings
+from bot.config import given_settings
 from bot.local_server import serve_locally
 from bot.migrate import upgrade
 from bot.slack_driver import SlackDriver
@@ -26,6 +29,10 @@ from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from bot.transcript import blocks_to_text, view_to_text
 from bot.web import create_web_app
 
+# Every run plays the same conversation: the clock starts at 9:00 am on Tuesday 24 November 2026
+# in Auckland, and the items are drawn with a fixed seed, so Aroha's reply always fits her nudge.
+START = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+SEED = 2
 SIGNING_SECRET = "demo-signing-secret"
 TEAM_ID = "T0001"
 USER_ID = "U0001"
@@ -54,19 +61,20 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
     with tempfile.TemporaryDirectory(prefix="leading-bot-demo-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'demo.db'}"
         upgrade(database_url)
-        # The demo's clock starts now and jumps forward to show the weekly nudge; the simulated
-        # Slack stamps messages by the same clock.
-        clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
+        # The demo's clock jumps forward to show the weekly nudge; the simulated Slack stamps
+        # messages by the same clock.
+        clock = ManualClock(START)
         async with SlackSimulator(clock=lambda: clock().timestamp()) as sim:
             # Aroha is also a workspace admin, so the demo can show the figures.
             sim.add_user(TEAM_ID, USER_ID, tz="Pacific/Auckland", real_name="Aroha", is_admin=True)
-            settings = Settings(
+            # Only what the demo sets: LOG_LEVEL, PORT or DEFAULT_TZ in the shell are not its own.
+            settings = given_settings(
                 database_url=database_url,
                 slack_signing_secret=SIGNING_SECRET,
                 slack_bot_token=DEFAULT_TOKEN,
                 slack_api_url=sim.base_url,
             )
-            ctx = build_context(settings, clock=clock)
+            ctx = build_context(settings, clock=clock, rng=random.Random(SEED))
             try:
                 web_app = create_web_app(ctx, create_bolt_app(ctx))
                 async with (
@@ -99,6 +107,8 @@ async def _ask(scene: Scene) -> None:
     scene.transcript.write(
         "(Replies to /leading-tip are ephemeral: only the person who asked sees them.)"
     )
+    started = local_date(START, ZoneInfo("Pacific/Auckland"))
+    scene.transcript.write(f"(Every run starts at {started}, Auckland time, and plays the same.)")
 
     scene.transcript.heading("Asking for something to practise")
     for words in ("", "blocker"):
@@ -144,8 +154,8 @@ async def _reflect(scene: Scene) -> None:
     scene.transcript.write("[three hours later]")
     [nudge] = [m for m in scene.sim.messages(f"D{USER_ID}") if m.get("metadata")]
     first = (
-        "I sent the PHO our waitlist figures before Tuesday's meeting. "
-        "We spent less time arguing about numbers."
+        "I messaged the operations manager at the PHO, who has a role like mine. "
+        "We're meeting on Thursday to compare our waitlists."
     )
     reply = scene.sim.add_message(f"D{USER_ID}", user=USER_ID, text=first, thread_ts=nudge["ts"])
     scene.transcript.person(f"(replying in the nudge's thread) {first}")
@@ -165,7 +175,7 @@ async def _reflect(scene: Scene) -> None:
             f"[Leading Health reacts with :{call.body['name']}: — saved, privately]"
         )
 
-    edited = first + " Next time I'll ask what they need from us, too."
+    edited = first + " I'll take our figures, so we start from the same numbers."
     scene.transcript.person(f"(edits the reply) {edited}")
     await scene.slack.post_event(
         {

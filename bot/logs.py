@@ -17,6 +17,9 @@ CHATTY_LOGGERS = {
     "psycopg": logging.INFO,
     "sqlalchemy.engine": logging.WARNING,
     "sqlalchemy.pool": logging.WARNING,
+    # Not private, only noisy: "setup plugin …" seven times and its dialect on every start.
+    # bot.migrate says in one line of its own which revision the database is at.
+    "alembic": logging.WARNING,
 }
 
 

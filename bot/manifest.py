@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from bot.config import ConfigError
 from bot.content import Library
 
 APP_NAME = "Leading Health nudges"
@@ -18,13 +20,38 @@ BOT_SCOPES = (
     "files:write",
 )
 BOT_EVENTS = ("message.im", "app_home_opened", "app_uninstalled", "tokens_revoked")
+EVENTS_PATH = "/slack/events"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def public_base_url(text: str) -> str:
+    """The app's public base URL from what someone typed or pasted, or one line saying why not.
+
+    Slack only calls https:// addresses (http:// is allowed for localhost, for trying things
+    out). A pasted events URL or a trailing slash is trimmed so the path is not doubled.
+    """
+    problem = ConfigError(
+        f"--url: “{text[:60]}” is not an https:// address with a host name, "
+        "e.g. https://nudges.example.org (http:// is for localhost only)"
+    )
+    try:
+        parts = urlsplit(text.strip())
+        host, _port = parts.hostname, parts.port  # .port raises on a port that is not a number
+    except ValueError:
+        raise problem from None
+    if not host or parts.query or parts.fragment:
+        raise problem
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in LOCAL_HOSTS):
+        raise problem
+    path = parts.path.rstrip("/").removesuffix(EVENTS_PATH).rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def build_manifest(library: Library, url: str | None = None) -> dict[str, Any]:
     """With a public URL the app uses HTTP; without one, Socket Mode (needs SLACK_APP_TOKEN)."""
     capability = library.capabilities[0]
     attribution = library.attribution
-    events_url = f"{url.rstrip('/')}/slack/events" if url else None
+    events_url = f"{url.rstrip('/')}{EVENTS_PATH}" if url else None
     slash: dict[str, Any] = {
         "command": COMMAND,
         "description": "A tip, practice idea or reflection for leading health",

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, pool
+
+from bot.db import sync_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    before: str | None
+    after: str | None
+
+    def line(self, where: str) -> str:
+        """The one line start-up prints about the schema."""
+        if self.before == self.after:
+            return f"Database is up to date at revision {self.after} ({where})."
+        if self.before is None:
+            return f"Database set up at revision {self.after} ({where})."
+        return f"Database migrated from revision {self.before} to {self.after} ({where})."
 
 
 def alembic_config(database_url: str) -> Config:
@@ -17,5 +36,17 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "head") -> Upgraded:
+    """Migrate, and say from which revision to which (Alembic's own INFO lines are held)."""
+    before = current_revision(database_url)
     command.upgrade(alembic_config(database_url), revision)
+    return Upgraded(before=before, after=current_revision(database_url))
+
+
+def current_revision(database_url: str) -> str | None:
+    engine = create_engine(sync_url(database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

@@ -4,14 +4,44 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 import uvicorn
+from slack_sdk.errors import SlackApiError
 
 from bot.app import create_bolt_app
 from bot.app_context import build_context
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.slack_client import make_client
 from bot.web import create_web_app
 
 logger = logging.getLogger(__name__)
+
+
+class SlackUnreachable(Exception):
+    """Slack's Web API did not answer at all; str(error) is one line."""
+
+
+async def check_app_token(settings: Settings) -> None:
+    """Ask Slack once for a Socket Mode address before anything starts.
+
+    The Socket Mode client retries a refused token every 10 seconds for ever, with a traceback
+    each time; here a refusal is one line naming SLACK_APP_TOKEN (ConfigError).
+    """
+    client = make_client(settings, retry_connection_errors=False)
+    try:
+        await client.apps_connections_open(app_token=settings.slack_app_token or "")
+    except SlackApiError as error:
+        raise ConfigError(
+            f"Configuration error: SLACK_APP_TOKEN: Slack refused it "
+            f"({error.response.get('error')}). Create an app-level token with the "
+            "connections:write scope (see README, 'Create the Slack app'), or unset "
+            "SLACK_APP_TOKEN to take Slack's requests over HTTP."
+        ) from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        raise SlackUnreachable(
+            f"Slack error: could not reach {settings.slack_api_url} to start Socket Mode "
+            f"({type(error).__name__}). Check the network and SLACK_API_URL, then start again."
+        ) from None
 
 
 async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:

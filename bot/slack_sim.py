@@ -174,6 +174,7 @@ class SlackSimulator:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._methods: dict[str, Callable[[_Workspace, JsonDict], JsonDict]] = {
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -677,6 +678,11 @@ class SlackSimulator:
         return message
 
     # ---- Web API methods -------------------------------------------------------------------
+
+    def _apps_connections_open(self, workspace: _Workspace, body: JsonDict) -> JsonDict:
+        # The simulator has no app-level (xapp-) tokens: an unknown token already answers
+        # invalid_auth, and a bot token is the wrong kind for Socket Mode.
+        raise SlackError("not_allowed_token_type")
 
     def _auth_test(self, workspace: _Workspace, body: JsonDict) -> JsonDict:
         return {

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
+from bot.cli import main
 from bot.content import default_content_dir
 from tests.test_config import run_cli
 
@@ -32,3 +37,33 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
     ]
     assert any(sentence in out for sentence in seed_sentences)
     assert "Traceback" not in result.stderr
+
+
+def test_demo_plays_the_same_conversation_every_run() -> None:
+    first, second = run_cli("demo"), run_cli("demo")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout
+    # Aroha's reply is about getting in touch with a peer: the nudge she replies to asks that.
+    assert (
+        "Connect with other individuals from similar roles in other organisations."
+        in (first.stdout.split("Reflecting in the DM")[0].split("in your DM")[-1])
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOG_LEVEL", "verbose"), ("PORT", "abc"), ("DEFAULT_TZ", "Mars/Base")],
+)
+def test_demo_ignores_settings_in_the_shell_that_are_not_its_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        assert main(["demo"]) == 0
+    finally:
+        root.setLevel(level)  # the demo quietens the root logger for its own run
+    out, err = capsys.readouterr()
+    assert "[dispatch pass: sent 1, skipped 0, failed 0]" in out
+    assert "Configuration error" not in err

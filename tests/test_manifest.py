@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.test_config import run_cli
 
 
@@ -57,3 +59,42 @@ def test_manifest_without_url_uses_socket_mode_and_credits_the_source() -> None:
     description = data["display_information"]["long_description"]
     assert "Koru Ārahi | Leadership Koru" in description and "HELM" in description
     assert 175 <= len(description) <= 4000
+
+
+@pytest.mark.parametrize(
+    ("given", "base"),
+    [
+        ("https://nudges.example.org/slack/events", "https://nudges.example.org"),
+        ("https://nudges.example.org/slack/events/", "https://nudges.example.org"),
+        ("https://example.org/nudges//", "https://example.org/nudges"),
+        ("http://localhost:3000", "http://localhost:3000"),
+        ("http://127.0.0.1:3000/slack/events", "http://127.0.0.1:3000"),
+    ],
+)
+def test_manifest_url_takes_a_pasted_events_url_without_doubling_it(given: str, base: str) -> None:
+    data = manifest("--url", given)
+    assert data["settings"]["event_subscriptions"]["request_url"] == f"{base}/slack/events"
+    assert data["features"]["slash_commands"][0]["url"] == f"{base}/slack/events"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "notaurl",
+        "http://",
+        "https://",
+        "http://nudges.example.org",
+        "ftp://nudges.example.org",
+        "https://nudges.example.org:port",
+        "https://nudges.example.org/?team=T1",
+        "",
+    ],
+)
+def test_manifest_refuses_a_url_slack_cannot_call_in_one_line(given: str) -> None:
+    result = run_cli("manifest", "--url", given)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"--url: “{given}” is not an https:// address with a host name, "
+        "e.g. https://nudges.example.org (http:// is for localhost only)"
+    ]

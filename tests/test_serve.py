@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
 import aiohttp
 
@@ -68,3 +69,63 @@ async def test_serve_answers_health_checks_and_a_signed_command(
     # uvicorn shuts down cleanly, then re-raises SIGTERM so the parent sees why it stopped.
     assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
     assert "Traceback" not in stderr.decode() and "WARNING" not in stderr.decode()
+
+
+async def run_serve_until_it_stops(env: dict[str, str]) -> tuple[int, str]:
+    """Start `serve` and wait for it to stop by itself; one that keeps running fails the test."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--no-scheduler",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    except TimeoutError:
+        process.kill()
+        _, stderr = await process.communicate()
+        raise AssertionError(f"serve kept running:\n{stderr.decode()}") from None
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+def socket_mode_env(tmp_path: Path, api_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    return {
+        **env,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-A0001-0000-not-a-real-token",
+        "SLACK_API_URL": api_url,
+        "PORT": str(free_port()),
+        "LOG_LEVEL": "INFO",
+    }
+
+
+async def test_socket_mode_with_a_token_slack_refuses_stops_in_one_line(
+    sim: SlackSimulator, tmp_path: Path
+) -> None:
+    returncode, stderr = await run_serve_until_it_stops(socket_mode_env(tmp_path, sim.base_url))
+    assert returncode == 2
+    assert stderr.splitlines() == [
+        "Configuration error: SLACK_APP_TOKEN: Slack refused it (invalid_auth). Create an "
+        "app-level token with the connections:write scope (see README, 'Create the Slack app'), "
+        "or unset SLACK_APP_TOKEN to take Slack's requests over HTTP."
+    ]
+    [call] = sim.calls_to("apps.connections.open")
+    assert call.headers["Authorization"] == "Bearer xapp-1-A0001-0000-not-a-real-token"
+    assert not (tmp_path / "serve.db").exists()  # checked before anything else starts
+
+
+async def test_socket_mode_when_slack_cannot_be_reached_stops_in_one_line(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/api/"
+    returncode, stderr = await run_serve_until_it_stops(socket_mode_env(tmp_path, nowhere))
+    assert returncode == 1
+    assert stderr.splitlines() == [
+        f"Slack error: could not reach {nowhere} to start Socket Mode (ClientConnectorError). "
+        "Check the network and SLACK_API_URL, then start again."
+    ]

@@ -426,3 +426,15 @@ async def test_bolt_accepts_the_signed_bodies_and_answers_through_the_simulator(
     assert sim.home_view("U0001") is not None
     bad = signed_headers("wrong-secret", command)
     assert (await bolt.async_dispatch(AsyncBoltRequest(body=command, headers=bad))).status == 401
+
+
+@pytest.mark.parametrize(
+    ("token", "error"),
+    [("xapp-1-A0001-unknown", "invalid_auth"), (DEFAULT_TOKEN, "not_allowed_token_type")],
+)
+async def test_socket_mode_connections_are_refused_to_unknown_and_bot_tokens(
+    sim: SlackSimulator, token: str, error: str
+) -> None:
+    with pytest.raises(SlackApiError) as refused:
+        await AsyncWebClient(base_url=sim.base_url).apps_connections_open(app_token=token)
+    assert refused.value.response["error"] == error
