@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content import Library, load_library
+from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
@@ -32,6 +33,7 @@ class AppContext:
     library: Library
     clock: Clock
     slack: SlackClients
+    keyring: Keyring
     rotation: Rotation
     subscriptions: Subscriptions
     reflections: Reflections
@@ -42,7 +44,7 @@ class AppContext:
     async def client_for(self, team_id: str) -> AsyncWebClient | None:
         """A Web API client speaking for that workspace, or None if we have no token for it."""
         async with self.sessions() as session:
-            token = await bot_token(session, self.settings, team_id)
+            token = await bot_token(session, self.settings, self.keyring, team_id)
         return self.slack.for_token(token) if token else None
 
     def zone(self, name: str | None) -> ZoneInfo:
@@ -56,9 +58,15 @@ class AppContext:
 
 
 def build_context(
-    settings: Settings, *, clock: Clock = system_clock, library: Library | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    library: Library | None = None,
+    keyring: Keyring | None = None,
 ) -> AppContext:
+    """Raises ConfigError when there is no encryption key to be had (see bot.crypto)."""
     hold_chatty_loggers()
+    keyring = keyring or keyring_for(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     library = library or load_library()
@@ -70,10 +78,11 @@ def build_context(
         library=library,
         clock=clock,
         slack=slack,
+        keyring=keyring,
         rotation=Rotation(sessions, library, clock),
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
-        reflections=Reflections(sessions, clock),
+        reflections=Reflections(sessions, clock, keyring),
         insights=Insights(sessions, library, clock),
-        dispatcher=Dispatcher(sessions, library, clock, settings, slack),
+        dispatcher=Dispatcher(sessions, library, clock, settings, slack, keyring),
         in_flight=InFlight(),
     )

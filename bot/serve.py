@@ -9,13 +9,16 @@ import uvicorn
 from bot.app import create_bolt_app
 from bot.app_context import build_context
 from bot.config import Settings
+from bot.crypto import Keyring
 from bot.web import create_web_app
 
 logger = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:
-    ctx = build_context(settings)
+async def serve(
+    settings: Settings, *, run_scheduler: bool = True, keyring: Keyring | None = None
+) -> None:
+    ctx = build_context(settings, keyring=keyring)
     scheduler = None
     if run_scheduler:
         from scheduler.runner import start
