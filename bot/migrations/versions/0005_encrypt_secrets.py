@@ -30,32 +30,41 @@ workspaces = sa.table(
 
 
 def upgrade() -> None:
+    cipher = _cipher_for("encrypting")  # before any change: no key, nothing touched
     # A Fernet token of a long Slack token does not fit in 255 characters.
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
         batch_op.alter_column(
             "bot_token", existing_type=sa.String(length=255), type_=sa.Text(), nullable=True
         )
-    _convert("encrypting", lambda keys, text: keys.encrypt(text.encode()).decode("ascii"))
+    if cipher is not None:
+        _convert(lambda text: cipher.encrypt(text.encode()).decode("ascii"))
 
 
 def downgrade() -> None:
-    _convert("decrypting", lambda keys, text: keys.decrypt(text.encode("ascii")).decode())
+    cipher = _cipher_for("decrypting")
+    if cipher is not None:
+        _convert(lambda text: cipher.decrypt(text.encode("ascii")).decode())
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
         batch_op.alter_column(
             "bot_token", existing_type=sa.Text(), type_=sa.String(length=255), nullable=True
         )
 
 
-def _convert(doing: str, change: Callable[[MultiFernet, str], str]) -> None:
+COLUMNS = (
+    (reflections, reflections.c.id, reflections.c.text),
+    (workspaces, workspaces.c.team_id, workspaces.c.bot_token),
+)
+
+
+def _cipher_for(doing: str) -> MultiFernet | None:
+    """The keys passed in the Alembic config; None when there is nothing stored to change."""
     bind = op.get_bind()
-    columns = ((reflections, reflections.c.id, reflections.c.text),)
-    columns += ((workspaces, workspaces.c.team_id, workspaces.c.bot_token),)
     counts = [
         bind.scalar(sa.select(sa.func.count()).select_from(table).where(value.is_not(None)))
-        for table, _key, value in columns
+        for table, _key, value in COLUMNS
     ]
     if not any(counts):
-        return
+        return None
     config = op.get_context().config
     keys = list(config.attributes.get("encryption_keys") or []) if config else []
     if not keys:
@@ -64,8 +73,12 @@ def _convert(doing: str, change: Callable[[MultiFernet, str], str]) -> None:
             f"{doing} and no key was given. Set ENCRYPTION_KEYS and run `leading-bot db upgrade` "
             "(with SQLite it uses the key file beside the database)."
         )
-    cipher = MultiFernet([Fernet(key) for key in keys])
-    for table, key, value in columns:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def _convert(change: Callable[[str], str]) -> None:
+    bind = op.get_bind()
+    for table, key, value in COLUMNS:
         last = None
         while True:
             query = sa.select(key, value).where(value.is_not(None)).order_by(key).limit(BATCH)
@@ -78,6 +91,6 @@ def _convert(doing: str, change: Callable[[MultiFernet, str], str]) -> None:
                 table.update()
                 .where(key == sa.bindparam("row_key"))
                 .values({value.name: sa.bindparam("new_value")}),
-                [{"row_key": row[0], "new_value": change(cipher, row[1])} for row in rows],
+                [{"row_key": row[0], "new_value": change(row[1])} for row in rows],
             )
             last = rows[-1][0]
