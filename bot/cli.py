@@ -42,16 +42,15 @@ def _parser() -> argparse.ArgumentParser:
         "rotate", help="re-encrypt everything stored with the first key of ENCRYPTION_KEYS"
     )
     rotate.add_argument(
-        "--batch", type=_positive, default=500, help="values per transaction (default 500)"
+        "--batch", type=_batch_size, default=500, help="values per transaction (default 500)"
     )
     return parser
 
 
-def _positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError(text)
-    return number
+def _batch_size(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"“{text[:20]}” is not a whole number of 1 or more")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     default_tz: str = "Pacific/Auckland"
     admin_user_ids: str = ""
     reflection_retention_days: int | None = Field(default=None, ge=1)
-    encryption_keys: str | None = None  # comma-separated Fernet keys: the first encrypts
+    # Comma-separated Fernet keys: the first encrypts, all decrypt. Kept out of repr().
+    encryption_keys: str | None = Field(default=None, repr=False)
 
     @field_validator(
         "slack_signing_secret",

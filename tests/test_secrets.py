@@ -382,6 +382,20 @@ def test_keys_rotate_interrupted_keeps_finished_batches_and_carries_on_when_run_
     assert asyncio.run(read_back(database_url, new)) == (words, STORED_TOKEN)
 
 
+def test_keys_rotate_batch_must_be_a_whole_number_of_one_or_more(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_code:
+        run_cli(monkeypatch, "keys", "rotate", "--batch", "0")
+    assert exit_code.value.code == 2
+    assert "--batch: “0” is not a whole number of 1 or more" in capsys.readouterr().err
+
+
+def test_settings_never_show_the_keys() -> None:
+    key = new_key()
+    assert key not in repr(settings_for("sqlite:///x.db", key))
+
+
 def test_keys_rotate_without_the_key_a_value_was_written_with_says_so_in_one_line(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
