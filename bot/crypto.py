@@ -60,11 +60,11 @@ def key_file_path(database_url: str) -> Path | None:
 
     None for PostgreSQL, which needs ENCRYPTION_KEYS, and for an in-memory SQLite database.
     """
-    url = make_url(database_url.replace("postgres://", "postgresql://", 1))
+    url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return None
-    database = url.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    database = (url.database or "").removeprefix("file:")  # `file:` URIs name a file too
+    if database in ("", ":memory:") or url.query.get("mode") == "memory":
         return None
     return Path(database + KEY_FILE_SUFFIX)
 
@@ -92,7 +92,6 @@ def encryption_keys(settings: Settings) -> list[str]:
 
 def _key_from_file(path: Path) -> str:
     """Read the key file, or make it (readable by this user only) if there is none yet."""
-    key = new_key()
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -102,6 +101,7 @@ def _key_from_file(path: Path) -> str:
             f"Configuration error: ENCRYPTION_KEYS is not set and the key file {path} could not "
             f"be made ({error.strerror}). Set ENCRYPTION_KEYS (`leading-bot keys new` makes a key)."
         ) from None
+    key = new_key()
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     logger.info(

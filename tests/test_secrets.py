@@ -22,7 +22,7 @@ from bot import cli
 from bot.app_context import build_context
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings
-from bot.crypto import Keyring, keyring_for, new_key
+from bot.crypto import Keyring, key_file_path, keyring_for, new_key
 from bot.db import sync_url
 from bot.migrate import alembic_config, upgrade
 from bot.models import Member, Reflection, Workspace
@@ -243,6 +243,23 @@ def test_an_in_memory_sqlite_database_gets_a_key_for_the_process_and_no_file(
         "gone when the process ends"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///leading-bot.db", "leading-bot.db.key"),
+        ("sqlite:////data/nudges.db", "/data/nudges.db.key"),
+        ("sqlite+aiosqlite:///x.db", "x.db.key"),
+        ("sqlite:///file:x.db?uri=true", "x.db.key"),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+        ("sqlite:///file:x?mode=memory&uri=true", None),
+        ("postgresql://localhost/nudges", None),
+    ],
+)
+def test_the_key_file_sits_beside_a_sqlite_database_file(url: str, path: str | None) -> None:
+    assert key_file_path(url) == (Path(path) if path else None)
 
 
 def test_a_key_file_that_holds_no_key_stops_start_up_in_one_line(tmp_path: Path) -> None:
