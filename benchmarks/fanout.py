@@ -1,7 +1,7 @@
 """Weekly nudge fan-out: many members due in the same minute, sent by `leading-bot dispatch`.
 
 Each run gets a fresh PostgreSQL schema, seeded with bulk SQL (COPY): `--workspaces` workspaces,
-each with its own bot token (stored in `workspaces.bot_token` and registered in the simulator)
+each with its own bot token (encrypted in `workspaces.bot_token`, registered in the simulator)
 and `--members` members whose weekly nudge is due at the same instant. Then one, and separately
 three, `leading-bot dispatch --at <due>` processes run against the Slack simulator, which serves
 from this process's event loop. Prints wall time, nudges per second, and a check that every
@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from support import (
+    BENCH_KEYRING,
     BenchSchema,
     app_env,
     fresh_schema,
@@ -76,7 +77,14 @@ def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
         ) as copy:
             for team in teams:
                 copy.write_row(
-                    (team.team_id, team.team_id, True, due, team.token, team.bot_user_id)
+                    (
+                        team.team_id,
+                        team.team_id,
+                        True,
+                        due,
+                        BENCH_KEYRING.encrypt(team.token),  # stored encrypted, as the app does
+                        team.bot_user_id,
+                    )
                 )
         with connection.cursor().copy(
             "COPY members (team_id, user_id, tz, tz_checked_at, created_at) FROM STDIN"

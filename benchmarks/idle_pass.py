@@ -29,7 +29,7 @@ from typing import Any
 
 from psycopg import sql as pgsql
 from sqlalchemy import event
-from support import BenchSchema, fresh_schema, machine
+from support import BENCH_KEY, BENCH_KEYRING, BenchSchema, fresh_schema, machine
 
 from bot.app_context import build_context
 from bot.clock import fixed_clock
@@ -45,11 +45,13 @@ def seed(schema: BenchSchema, schedules: int) -> None:
     """Members, schedules (due over the coming week) and last week's deliveries, in bulk."""
     params = {"n": schedules, "w": WORKSPACES, "start": START, "week": WEEK}
     with schema.connect() as connection:
-        connection.execute(
+        connection.cursor().executemany(
             "INSERT INTO workspaces (team_id, name, active, created_at, bot_token) "
-            "SELECT 'TI' || lpad(w::text, 3, '0'), 'Idle ' || w, true, %(start)s, "
-            "'xoxb-idle-' || w FROM generate_series(0, %(w)s - 1) AS w",
-            params,
+            "VALUES (%s, %s, true, %s, %s)",
+            [
+                (f"TI{w:03d}", f"Idle {w}", START, BENCH_KEYRING.encrypt(f"xoxb-idle-{w}"))
+                for w in range(WORKSPACES)
+            ],
         )
         connection.execute(
             "INSERT INTO members (team_id, user_id, tz, tz_checked_at, created_at) "
@@ -103,7 +105,7 @@ def summary(name: str, samples_ms: list[float]) -> str:
 
 
 async def time_run_pass(url: str, runs: int, captured: CapturedSql) -> list[float]:
-    settings = Settings(database_url=url, slack_bot_token="xoxb-idle")
+    settings = Settings(database_url=url, slack_bot_token="xoxb-idle", encryption_keys=BENCH_KEY)
     ctx = build_context(settings, clock=fixed_clock(START))
 
     @event.listens_for(ctx.engine.sync_engine, "before_cursor_execute")

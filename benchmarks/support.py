@@ -20,12 +20,16 @@ from datetime import datetime
 
 import psycopg
 
+from bot.crypto import Keyring, new_key
 from bot.db import sync_url
 from bot.migrate import upgrade
 from bot.slack_sim import SlackSimulator
 
 # The PostgreSQL the benchmarks create their schemas in (trust auth on loopback by default).
 BASE_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# ENCRYPTION_KEYS for the app in every benchmark run; seeded tokens are encrypted with it.
+BENCH_KEY = new_key()
+BENCH_KEYRING = Keyring([BENCH_KEY])
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def app_env(database_url: str, sim: SlackSimulator, **extra: str) -> dict[str, s
         "DATABASE_URL": database_url,
         "SLACK_API_URL": sim.base_url,
         "LOG_LEVEL": "WARNING",
+        "ENCRYPTION_KEYS": BENCH_KEY,
         **extra,
     }
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content import Library, load_library
+from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
@@ -33,6 +34,7 @@ class AppContext:
     library: Library
     clock: Clock
     slack: SlackClients
+    keyring: Keyring
     rotation: Rotation
     subscriptions: Subscriptions
     reflections: Reflections
@@ -43,7 +45,7 @@ class AppContext:
     async def client_for(self, team_id: str) -> AsyncWebClient | None:
         """A Web API client speaking for that workspace, or None if we have no token for it."""
         async with self.sessions() as session:
-            token = await bot_token(session, self.settings, team_id)
+            token = await bot_token(session, self.settings, self.keyring, team_id)
         return self.slack.for_token(token) if token else None
 
     def zone(self, name: str | None) -> ZoneInfo:
@@ -62,9 +64,12 @@ def build_context(
     clock: Clock = system_clock,
     library: Library | None = None,
     rng: random.Random | None = None,
+    keyring: Keyring | None = None,
 ) -> AppContext:
-    """`rng` draws every item people are shown; the demo passes a seeded one to repeat itself."""
+    """`rng` draws every item people are shown; the demo passes a seeded one to repeat itself.
+    Raises ConfigError when there is no encryption key to be had (see bot.crypto)."""
     hold_chatty_loggers()
+    keyring = keyring or keyring_for(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     library = library or load_library()
@@ -76,10 +81,11 @@ def build_context(
         library=library,
         clock=clock,
         slack=slack,
+        keyring=keyring,
         rotation=Rotation(sessions, library, clock, rng),
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
-        reflections=Reflections(sessions, clock),
+        reflections=Reflections(sessions, clock, keyring),
         insights=Insights(sessions, library, clock),
-        dispatcher=Dispatcher(sessions, library, clock, settings, slack, rng=rng),
+        dispatcher=Dispatcher(sessions, library, clock, settings, slack, keyring, rng=rng),
         in_flight=InFlight(),
     )

@@ -721,7 +721,8 @@ def welcome(library: Library, subscribed: bool) -> Message:
         f"{library.attribution.framework}.\n"
         "Once a week I can send you one small thing to try and a question to reflect on, at a "
         "day and time you choose.\n"
-        "Reply to me any time. Your reflections are private: admins only ever see counts."
+        "Reply to me any time. Your reflections are private: admins only ever see counts.\n"
+        "Please keep patient details out of your reflections."
     )
     follow = (
         _context("You're already subscribed. Change the day or time on the Home tab.")

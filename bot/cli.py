@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, require_slack_credentials
+from bot.crypto import Keyring, encryption_keys, new_key
 from bot.logs import configure_logging
 
 
@@ -41,7 +42,22 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("path", nargs="?", type=Path, help="content folder or capability file")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://nudges.example.org")
+    keys = commands.add_parser("keys", help="encryption keys for what is stored")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    keys_commands.add_parser("new", help="print a fresh key for ENCRYPTION_KEYS")
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt everything stored with the first key of ENCRYPTION_KEYS"
+    )
+    rotate.add_argument(
+        "--batch", type=_batch_size, default=500, help="values per transaction (default 500)"
+    )
     return parser
+
+
+def _batch_size(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"“{text[:20]}” is not a whole number of 1 or more")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,16 +85,17 @@ def _run(args: argparse.Namespace) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo())
+    if args.command == "keys" and args.keys_command == "new":
+        print(new_key())
+        return 0
 
     # A mistyped --at is refused before any setting is read or the database is touched.
     at = _parse_instant(args.at) if args.command == "dispatch" and args.at is not None else None
     settings = load_settings()
     configure_logging(settings.log_level_number)
-    if args.command == "db":
-        return _upgrade_database(settings)
     if args.command == "serve":
         require_slack_credentials(settings)
-        from bot.serve import SlackUnreachable, check_app_token, serve
+        from bot.serve import SlackUnreachable, check_app_token
 
         if settings.slack_app_token:
             try:
@@ -86,15 +103,24 @@ def _run(args: argparse.Namespace) -> int:
             except SlackUnreachable as error:
                 print(error, file=sys.stderr)
                 return 1
-        if _upgrade_database(settings) != 0:
+    keys = encryption_keys(settings)  # before any work: no key, no start
+    keyring = Keyring(keys)
+    if args.command == "db":
+        return _upgrade_database(settings, keys)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        if _upgrade_database(settings, keys) != 0:
             return 1
-        asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
+        asyncio.run(serve(settings, run_scheduler=not args.no_scheduler, keyring=keyring))
         return 0
-    if _upgrade_database(settings, quiet=True) != 0:
+    if _upgrade_database(settings, keys, quiet=True) != 0:
         return 1
+    if args.command == "keys":
+        return asyncio.run(_rotate_keys(settings, keyring, args.batch))
     if args.command == "dispatch":
-        return asyncio.run(_dispatch(settings, at))
-    return asyncio.run(_scheduler(settings))
+        return asyncio.run(_dispatch(settings, keyring, at))
+    return asyncio.run(_scheduler(settings, keyring))
 
 
 def _parse_instant(text: str) -> datetime:
@@ -113,12 +139,12 @@ def _parse_instant(text: str) -> datetime:
     return instant.astimezone(UTC)
 
 
-async def _dispatch(settings: Settings, at: datetime | None) -> int:
+async def _dispatch(settings: Settings, keyring: Keyring, at: datetime | None) -> int:
     from bot.app_context import build_context
     from bot.clock import fixed_clock, system_clock
 
     clock = fixed_clock(at) if at is not None else system_clock
-    ctx = build_context(settings, clock=clock)
+    ctx = build_context(settings, clock=clock, keyring=keyring)
     try:
         summary = await ctx.dispatcher.run_pass()
     finally:
@@ -127,11 +153,11 @@ async def _dispatch(settings: Settings, at: datetime | None) -> int:
     return 0
 
 
-async def _scheduler(settings: Settings) -> int:
+async def _scheduler(settings: Settings, keyring: Keyring) -> int:
     from bot.app_context import build_context
     from scheduler.runner import run_forever
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, keyring=keyring)
     try:
         await run_forever(ctx)
     finally:
@@ -152,12 +178,35 @@ def _validate_content(path: Path | None) -> int:
     return 0
 
 
-def _upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
+async def _rotate_keys(settings: Settings, keyring: Keyring, batch: int) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_engine, redacted, session_factory
+    from bot.services.secrets import rotate_keys
+
+    engine = create_engine(settings.database_url)
+    try:
+        summary = await rotate_keys(session_factory(engine), keyring, batch_size=batch)
+    except SQLAlchemyError as error:
+        print(
+            f"Database error: keys rotate stopped in {redacted(settings.database_url)}: "
+            f"{type(error).__name__}: {str(error).splitlines()[0]}. What was done is kept; "
+            "run it again to carry on.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await engine.dispose()
+    print(summary.line())
+    return 0
+
+
+def _upgrade_database(settings: Settings, keys: Sequence[str], *, quiet: bool = False) -> int:
     from bot.db import redacted
     from bot.migrate import upgrade
 
     try:
-        upgraded = upgrade(settings.database_url)
+        upgraded = upgrade(settings.database_url, encryption_keys=keys)
     except Exception as error:
         print(
             f"Database error: could not migrate {redacted(settings.database_url)}: "

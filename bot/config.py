@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import Fernet
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     default_tz: str = "Pacific/Auckland"
     admin_user_ids: str = ""
     reflection_retention_days: int | None = Field(default=None, ge=1)
+    # Comma-separated Fernet keys: the first encrypts, all decrypt. Kept out of repr().
+    encryption_keys: str | None = Field(default=None, repr=False)
 
     @field_validator(
         "slack_signing_secret",
@@ -41,6 +44,7 @@ class Settings(BaseSettings):
         "slack_client_secret",
         "slack_app_token",
         "reflection_retention_days",
+        "encryption_keys",
         mode="before",
     )
     @classmethod
@@ -92,6 +96,24 @@ class Settings(BaseSettings):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
 
+    @field_validator("encryption_keys")
+    @classmethod
+    def _fernet_keys(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        keys = [part.strip() for part in value.split(",") if part.strip()]
+        if not keys:
+            raise ValueError("holds no key; make one with `leading-bot keys new`")
+        for number, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    f"key {number} of {len(keys)} is not a Fernet key (32 url-safe base64 bytes); "
+                    "make one with `leading-bot keys new`"
+                ) from None
+        return ",".join(keys)
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.slack_bot_token and self.slack_client_id:
@@ -107,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.admin_user_ids.split(",") if part.strip())
+
+    @property
+    def encryption_key_list(self) -> list[str]:
+        return self.encryption_keys.split(",") if self.encryption_keys else []
 
     @property
     def log_level_number(self) -> int:

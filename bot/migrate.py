@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,17 +30,23 @@ class Upgraded:
         return f"Database migrated from revision {self.before} to {self.after} ({where})."
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, encryption_keys: Sequence[str] = ()) -> Config:
+    """`encryption_keys`: for the migrations that encrypt (or decrypt) stored rows."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
+    config.attributes["encryption_keys"] = list(encryption_keys)
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> Upgraded:
-    """Migrate, and say from which revision to which (Alembic's own INFO lines are held)."""
+def upgrade(
+    database_url: str, revision: str = "head", *, encryption_keys: Sequence[str] = ()
+) -> Upgraded:
+    """Migrate to `revision`, and say from which revision to which (Alembic's own INFO lines
+    are held). Rows already in the database are encrypted on the way with the first of
+    `encryption_keys`; with rows to encrypt and no key, the migration stops."""
     before = current_revision(database_url)
-    command.upgrade(alembic_config(database_url), revision)
+    command.upgrade(alembic_config(database_url, encryption_keys), revision)
     return Upgraded(before=before, after=current_revision(database_url))
 
 

@@ -70,7 +70,8 @@ class Workspace(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Multi-workspace installs keep their own bot token; single-workspace mode uses the setting.
-    bot_token: Mapped[str | None] = mapped_column(String(255))
+    # Stored encrypted (bot.crypto), never in clear.
+    bot_token: Mapped[str | None] = mapped_column(Text)
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deactivated_reason: Mapped[str | None] = mapped_column(String(64))
@@ -194,6 +195,6 @@ class Reflection(Base):
     )
     item_id: Mapped[str | None] = mapped_column(String(100))
     question_id: Mapped[str | None] = mapped_column(String(100))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # encrypted (bot.crypto), never in clear
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import create_bolt_app
 from bot.app_context import build_context
 from bot.config import ConfigError, Settings
+from bot.crypto import Keyring
 from bot.slack_client import make_client
 from bot.web import create_web_app
 
@@ -44,8 +45,10 @@ async def check_app_token(settings: Settings) -> None:
         ) from None
 
 
-async def serve(settings: Settings, *, run_scheduler: bool = True) -> None:
-    ctx = build_context(settings)
+async def serve(
+    settings: Settings, *, run_scheduler: bool = True, keyring: Keyring | None = None
+) -> None:
+    ctx = build_context(settings, keyring=keyring)
     scheduler = None
     if run_scheduler:
         from scheduler.runner import start

@@ -17,6 +17,7 @@ from bot.app import create_bolt_app
 from bot.app_context import AppContext, build_context
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.crypto import new_key
 from bot.db import sync_url
 from bot.local_server import serve_locally
 from bot.migrate import upgrade
@@ -28,6 +29,8 @@ from bot.web import create_web_app
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-T0001"
 PG_ENV = "TEST_DATABASE_URL"
+# ENCRYPTION_KEYS for the app in every test, made afresh for each test session.
+ENCRYPTION_KEY = new_key()
 
 
 @pytest.fixture
@@ -107,6 +110,7 @@ def settings(database_url: str, sim: SlackSimulator) -> Settings:
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=sim.base_url,
+        encryption_keys=ENCRYPTION_KEY,
     )
 
 

@@ -9,8 +9,15 @@ import sys
 import pytest
 
 from bot.config import ConfigError, load_settings
+from bot.crypto import new_key
 
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+VALID_KEY = new_key()
+
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))
+}
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -52,6 +59,9 @@ def test_defaults_match_the_contract() -> None:
             "SLACK_CLIENT_ID",
         ),
         ({"SLACK_CLIENT_ID": "1"}, "SLACK_CLIENT_SECRET"),
+        ({"ENCRYPTION_KEYS": "not-a-key"}, "ENCRYPTION_KEYS"),
+        ({"ENCRYPTION_KEYS": f"{VALID_KEY},{VALID_KEY[:-2]}"}, "ENCRYPTION_KEYS"),
+        ({"ENCRYPTION_KEYS": " , "}, "ENCRYPTION_KEYS"),
     ],
 )
 def test_wrong_setting_names_the_variable_in_one_line(env: dict[str, str], names: str) -> None:
@@ -89,3 +99,13 @@ def test_multi_workspace_mode_says_plainly_it_is_not_available_yet() -> None:
         "SLACK_CLIENT_ID: multi-workspace (OAuth) installs are not available yet" in result.stderr
     )
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_encryption_key_stops_start_up_in_one_line_without_showing_it() -> None:
+    result = run_cli("db", "upgrade", ENCRYPTION_KEYS=f"{VALID_KEY},secret-but-wrong")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: ENCRYPTION_KEYS: key 2 of 2 is not a Fernet key (32 url-safe "
+        "base64 bytes); make one with `leading-bot keys new`"
+    ]
+    assert "secret-but-wrong" not in result.stderr

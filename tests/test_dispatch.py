@@ -16,7 +16,7 @@ from bot.db import create_engine
 from bot.models import Delivery, Schedule
 from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher, PassSummary
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
-from tests.conftest import RunningApp
+from tests.conftest import ENCRYPTION_KEY, RunningApp
 from tests.seeding import seed_due_members
 
 DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
@@ -164,6 +164,7 @@ async def start_dispatch(
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "LOG_LEVEL": "WARNING",
     }
     return await asyncio.create_subprocess_exec(
@@ -449,6 +450,7 @@ async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_t
         clock,
         ctx.settings,
         ctx.slack,
+        ctx.keyring,
         per_workspace=1,
         renew_every=0.01,
     )

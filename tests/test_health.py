@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.local_server import serve_locally
 from bot.slack_sim import SlackSimulator
 from bot.web import create_web_app
+from tests.conftest import ENCRYPTION_KEY
 
 
 async def test_readyz_is_503_and_healthz_200_when_the_database_does_not_answer(
@@ -20,6 +21,7 @@ async def test_readyz_is_503_and_healthz_200_when_the_database_does_not_answer(
         slack_signing_secret="s",
         slack_bot_token="xoxb-test-T0001",
         slack_api_url=sim.base_url,
+        encryption_keys=ENCRYPTION_KEY,
     )
     ctx = build_context(settings)
     try:

@@ -98,7 +98,9 @@ async def test_home_shows_progress_and_only_your_own_latest_three_reflections(
 async def test_welcome_dm_is_sent_on_the_first_home_open_only(app: RunningApp) -> None:
     await open_home(app)
     [welcome] = app.sim.calls_to("chat.postMessage")
-    assert "Kia ora" in welcome.body["blocks"][0]["text"]["text"]
+    words = welcome.body["blocks"][0]["text"]["text"]
+    assert "Kia ora" in words
+    assert "Please keep patient details out of your reflections." in words
     assert "home_subscribe" in str(welcome.body["blocks"])
     for _ in range(3):
         await open_home(app)

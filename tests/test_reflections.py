@@ -44,8 +44,13 @@ async def send_nudge(app: RunningApp, clock: ManualClock) -> Delivery:
 
 
 async def reflections(app: RunningApp) -> list[Reflection]:
+    """The stored rows, each text decrypted back to what the person wrote (it is stored
+    encrypted; the rows are detached, so this changes nothing stored)."""
     async with app.ctx.sessions() as session:
-        return list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+        rows = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+    for row in rows:
+        row.text = app.ctx.keyring.decrypt(row.text)
+    return rows
 
 
 async def say(app: RunningApp, event: dict, **headers: str) -> None:

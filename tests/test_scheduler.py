@@ -13,6 +13,7 @@ from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from scheduler.runner import apply_retention, build_scheduler
+from tests.conftest import ENCRYPTION_KEY
 from tests.seeding import seed_due_members
 
 
@@ -59,6 +60,7 @@ async def test_scheduler_process_sends_what_is_due_and_nothing_twice(
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
+from tests.conftest import ENCRYPTION_KEY
 
 
 def free_port() -> int:
@@ -30,6 +31,7 @@ async def test_serve_answers_health_checks_and_a_signed_command(
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_SIGNING_SECRET": "serve-secret",
         "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "PORT": str(port),
         "LOG_LEVEL": "WARNING",
     }

@@ -29,6 +29,7 @@ from bot import blocks
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
+from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Schedule, SeenItem
 from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
@@ -158,6 +159,7 @@ class Dispatcher:
         clock: Clock,
         settings: Settings,
         clients: SlackClients,
+        keyring: Keyring,
         *,
         rng: random.Random | None = None,
         batch_size: int = 500,
@@ -173,6 +175,7 @@ class Dispatcher:
         self._clock = clock
         self._settings = settings
         self._clients = clients
+        self._keyring = keyring
         self._rng = rng or random.Random()
         self._batch = batch_size
         self._concurrency = concurrency
@@ -411,7 +414,7 @@ class Dispatcher:
 
     async def _token(self, team_id: str) -> str | None:
         async with self._sessions() as session:
-            return await bot_token(session, self._settings, team_id)
+            return await bot_token(session, self._settings, self._keyring, team_id)
 
     async def _send(self, job: Job, state: _PassState) -> None:
         summary = state.summary

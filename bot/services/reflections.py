@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
@@ -50,9 +51,12 @@ def message_time(ts: str) -> datetime:
 
 
 class Reflections:
-    def __init__(self, sessions: Sessions, clock: Clock) -> None:
+    """The text is encrypted with the keyring before it is written and decrypted when read."""
+
+    def __init__(self, sessions: Sessions, clock: Clock, keyring: Keyring) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._keyring = keyring
 
     async def capture_dm(
         self,
@@ -79,7 +83,7 @@ class Reflections:
                 "delivery_id": delivery.id if delivery else None,
                 "item_id": delivery.item_id if delivery else None,
                 "question_id": delivery.question_id if delivery else None,
-                "text": text,
+                "text": self._keyring.encrypt(text),
                 "created_at": message_time(ts),
             }
             inserted = await insert_ignoring_duplicates(
@@ -158,7 +162,7 @@ class Reflections:
             result = await session.execute(
                 update(Reflection)
                 .where(*_own_message(team_id, user_id, channel_id, ts))
-                .values(text=text, edited_at=self._clock())
+                .values(text=self._keyring.encrypt(text), edited_at=self._clock())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -203,7 +207,7 @@ class Reflections:
                 delivery_id=delivery.id if delivery else None,
                 item_id=delivery.item_id if delivery else None,
                 question_id=delivery.question_id if delivery else None,
-                text=text,
+                text=self._keyring.encrypt(text),
                 created_at=now,
             )
             session.add(reflection)
@@ -224,7 +228,7 @@ class Reflections:
                 .offset(max(0, offset))
                 .limit(limit + 1)
             )
-            entries = [_entry(row) for row in rows]
+            entries = [self._entry(row) for row in rows]
         return entries[:limit], len(entries) > limit
 
     async def everything(self, team_id: str, user_id: str) -> list[Entry]:
@@ -235,7 +239,7 @@ class Reflections:
                 .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
                 .order_by(Reflection.created_at, Reflection.id)
             )
-            return [_entry(row) for row in rows]
+            return [self._entry(row) for row in rows]
 
     async def zone_name(self, team_id: str, user_id: str) -> str | None:
         async with self._sessions() as session:
@@ -262,6 +266,16 @@ class Reflections:
             result = await session.execute(delete(Reflection).where(Reflection.created_at < cutoff))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def _entry(self, row: Reflection) -> Entry:
+        return Entry(
+            id=row.id,
+            text=self._keyring.decrypt(row.text),
+            created_at=row.created_at,
+            edited=row.edited_at is not None,
+            item_id=row.item_id,
+            question_id=row.question_id,
+        )
+
 
 def _own_message(team_id: str, user_id: str, channel_id: str, ts: str) -> list[Any]:
     """The reflection stored from this Slack message, if `user_id` wrote it. A DM reply is only
@@ -272,14 +286,3 @@ def _own_message(team_id: str, user_id: str, channel_id: str, ts: str) -> list[A
         Reflection.channel_id == channel_id,
         Reflection.message_ts == ts,
     ]
-
-
-def _entry(row: Reflection) -> Entry:
-    return Entry(
-        id=row.id,
-        text=row.text,
-        created_at=row.created_at,
-        edited=row.edited_at is not None,
-        item_id=row.item_id,
-        question_id=row.question_id,
-    )

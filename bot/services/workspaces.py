@@ -1,4 +1,6 @@
-"""Workspaces: which bot token speaks for a team, and stopping everything when one leaves."""
+"""Workspaces: which bot token speaks for a team, and stopping everything when one leaves.
+
+A workspace's own token is stored encrypted with the keyring, never in clear."""
 
 from __future__ import annotations
 
@@ -8,14 +10,36 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Schedule, Workspace
+from bot.services.store import insert_ignoring_duplicates
 
 
-async def bot_token(session: AsyncSession, settings: Settings, team_id: str) -> str | None:
+async def bot_token(
+    session: AsyncSession, settings: Settings, keyring: Keyring, team_id: str
+) -> str | None:
     """A workspace's own token (multi-workspace installs), else the single-workspace token."""
     stored = await session.scalar(select(Workspace.bot_token).where(Workspace.team_id == team_id))
-    return stored or settings.slack_bot_token
+    return keyring.decrypt(stored) if stored else settings.slack_bot_token
+
+
+async def store_bot_token(
+    sessions: Sessions,
+    keyring: Keyring,
+    team_id: str,
+    token: str,
+    now: datetime,
+    *,
+    bot_user_id: str | None = None,
+) -> None:
+    """Keep a workspace's own bot token (an install), encrypted."""
+    values = {"bot_token": keyring.encrypt(token), "bot_user_id": bot_user_id, "active": True}
+    async with sessions() as session, session.begin():
+        await insert_ignoring_duplicates(
+            session, Workspace, {"team_id": team_id, "created_at": now, **values}
+        )
+        await session.execute(update(Workspace).where(Workspace.team_id == team_id).values(values))
 
 
 async def deactivate_workspace(
