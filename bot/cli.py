@@ -74,10 +74,17 @@ def _run(args: argparse.Namespace) -> int:
             return 1
         asyncio.run(serve(settings, run_scheduler=not args.no_scheduler))
         return 0
+    at = _parse_instant(args.at) if args.command == "dispatch" and args.at else None
     if _upgrade_database(settings, quiet=True) != 0:
         return 1
+    if not asyncio.run(_can_send(settings)):
+        raise ConfigError(
+            "Configuration error: SLACK_BOT_TOKEN is not set and no workspace has installed "
+            "the app, so no nudge can be sent. Set SLACK_BOT_TOKEN (see README, 'Create the "
+            "Slack app')."
+        )
     if args.command == "dispatch":
-        return asyncio.run(_dispatch(settings, args.at))
+        return asyncio.run(_dispatch(settings, at))
     return asyncio.run(_scheduler(settings))
 
 
@@ -91,11 +98,24 @@ def _parse_instant(text: str) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-async def _dispatch(settings: Settings, at: str | None) -> int:
+async def _can_send(settings: Settings) -> bool:
+    """A token in the settings, or an installed workspace with its own: else nudges would be
+    claimed and never sent."""
+    from bot.db import create_engine, session_factory
+    from bot.services.workspaces import can_send
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await can_send(session_factory(engine), settings)
+    finally:
+        await engine.dispose()
+
+
+async def _dispatch(settings: Settings, at: datetime | None) -> int:
     from bot.app_context import build_context
     from bot.clock import fixed_clock, system_clock
 
-    clock = fixed_clock(_parse_instant(at)) if at else system_clock
+    clock = fixed_clock(at) if at else system_clock
     ctx = build_context(settings, clock=clock)
     try:
         summary = await ctx.dispatcher.run_pass()

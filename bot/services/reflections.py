@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import Sessions
+from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
@@ -62,7 +62,23 @@ class Reflections:
         thread_ts: str | None,
         text: str,
     ) -> Captured:
-        """Store a DM reply once, however many times Slack delivers it, linked to its nudge."""
+        """Store a DM reply once, however many times Slack delivers it, linked to its nudge.
+        A transient database error is tried again: the unique key makes a repeat harmless."""
+
+        async def once() -> Captured:
+            return await self._capture_dm(team_id, user_id, channel_id, ts, thread_ts, text)
+
+        return await retrying(once, "capturing a reflection")
+
+    async def _capture_dm(
+        self,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        thread_ts: str | None,
+        text: str,
+    ) -> Captured:
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
@@ -146,30 +162,38 @@ class Reflections:
 
     async def edit_dm(self, team_id: str, channel_id: str, ts: str, text: str) -> bool:
         """The person edited their reply in Slack: keep the new words and when."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(Reflection)
-                .where(
-                    Reflection.team_id == team_id,
-                    Reflection.channel_id == channel_id,
-                    Reflection.message_ts == ts,
+
+        async def once() -> bool:
+            async with self._sessions() as session, session.begin():
+                result = await session.execute(
+                    update(Reflection)
+                    .where(
+                        Reflection.team_id == team_id,
+                        Reflection.channel_id == channel_id,
+                        Reflection.message_ts == ts,
+                    )
+                    .values(text=text, edited_at=self._clock())
                 )
-                .values(text=text, edited_at=self._clock())
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await retrying(once, "editing a reflection")
 
     async def delete_dm(self, team_id: str, channel_id: str, ts: str) -> str | None:
         """Remove a reflection whose message was deleted; returns its author, if there was one."""
-        async with self._sessions() as session, session.begin():
-            return await session.scalar(
-                delete(Reflection)
-                .where(
-                    Reflection.team_id == team_id,
-                    Reflection.channel_id == channel_id,
-                    Reflection.message_ts == ts,
+
+        async def once() -> str | None:
+            async with self._sessions() as session, session.begin():
+                return await session.scalar(
+                    delete(Reflection)
+                    .where(
+                        Reflection.team_id == team_id,
+                        Reflection.channel_id == channel_id,
+                        Reflection.message_ts == ts,
+                    )
+                    .returning(Reflection.user_id)
                 )
-                .returning(Reflection.user_id)
-            )
+
+        return await retrying(once, "deleting a reflection")
 
     async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
         """The person's own nudge (never someone else's), for the Reflect modal."""
