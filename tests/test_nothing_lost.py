@@ -47,11 +47,8 @@ def retries_logged(caplog: pytest.LogCaptureFixture) -> int:
 
 
 def logged(caplog: pytest.LogCaptureFixture) -> str:
-    """Everything logged, tracebacks included."""
-    return "\n".join(
-        record.getMessage() + (record.exc_text or "") + str(record.exc_info or "")
-        for record in caplog.records
-    )
+    """Everything logged, as it would be written, tracebacks included."""
+    return caplog.text
 
 
 def not_saved_dms(app: RunningApp) -> list[dict]:
@@ -118,6 +115,7 @@ async def test_reply_the_database_refuses_gets_a_not_saved_dm_and_its_text_is_ne
     assert "send it again in a minute" in told["text"]
     assert retries_logged(caplog) == 0  # a refusal is not worth trying again
     assert "saving a reflection failed for T0001/U0001" in logged(caplog)
+    assert "refused by the test" in logged(caplog)  # the traceback is checked too
     assert "Private" not in logged(caplog) and "xoxb-" not in logged(caplog)
 
 
