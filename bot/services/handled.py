@@ -18,7 +18,7 @@ from bot.services.store import insert_ignoring_duplicates
 
 logger = logging.getLogger(__name__)
 
-# Slack gives up retrying within the hour; a few days is plenty, and keeps the table small.
+# Slack retries an event three times within minutes; a few days is plenty, and stays small.
 KEEP_HANDLED = timedelta(days=3)
 
 
