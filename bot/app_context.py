@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, system_clock
@@ -24,6 +26,8 @@ from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.services.workspaces import bot_token
 from bot.slack_client import SlackClients
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,9 +47,20 @@ class AppContext:
     in_flight: InFlight
 
     async def client_for(self, team_id: str) -> AsyncWebClient | None:
-        """A Web API client speaking for that workspace, or None if we have no token for it."""
-        async with self.sessions() as session:
-            token = await bot_token(session, self.settings, self.keyring, team_id)
+        """A Web API client speaking for that workspace, or None if we have no token for it.
+
+        Never raises: when the database fails, the SLACK_BOT_TOKEN setting (single-workspace
+        mode) still lets us tell the person that something of theirs was not saved."""
+        try:
+            async with self.sessions() as session:
+                token = await bot_token(session, self.settings, self.keyring, team_id)
+        except SQLAlchemyError as error:
+            logger.warning(
+                "looking up the bot token for %s failed (%s); using SLACK_BOT_TOKEN",
+                team_id,
+                type(error).__name__,
+            )
+            token = self.settings.slack_bot_token
         return self.slack.for_token(token) if token else None
 
     def zone(self, name: str | None) -> ZoneInfo:

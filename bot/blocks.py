@@ -207,6 +207,10 @@ def reflection_not_saved() -> Message:
     )
 
 
+# Inline on a modal's field when what was chosen could not be stored.
+NOT_SAVED = "That didn't save. Please try again in a minute."
+
+
 def something_went_wrong() -> Message:
     text = (
         "Sorry, something went wrong on our side and nothing was changed. "

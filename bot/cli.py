@@ -118,6 +118,12 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     if args.command == "keys":
         return asyncio.run(_rotate_keys(settings, keyring, args.batch))
+    if not asyncio.run(_can_send(settings)):
+        raise ConfigError(
+            "Configuration error: SLACK_BOT_TOKEN is not set and no workspace has installed "
+            "the app, so no nudge can be sent. Set SLACK_BOT_TOKEN (see README, 'Create the "
+            "Slack app')."
+        )
     if args.command == "dispatch":
         return asyncio.run(_dispatch(settings, keyring, at))
     return asyncio.run(_scheduler(settings, keyring))
@@ -137,6 +143,19 @@ def _parse_instant(text: str) -> datetime:
             "(New Zealand summer time) or 2026-12-06T20:00:00Z (UTC)"
         )
     return instant.astimezone(UTC)
+
+
+async def _can_send(settings: Settings) -> bool:
+    """A token in the settings, or an installed workspace with its own: else nudges would be
+    claimed and never sent."""
+    from bot.db import create_engine, session_factory
+    from bot.services.workspaces import can_send
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await can_send(session_factory(engine), settings)
+    finally:
+        await engine.dispose()
 
 
 async def _dispatch(settings: Settings, keyring: Keyring, at: datetime | None) -> int:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +19,16 @@ from sqlalchemy.ext.asyncio import (
 )
 
 Sessions = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+# PostgreSQL errors that a second try can get past: serialisation failure, deadlock, and the
+# server ending or dropping the connection (pg_terminate_backend, a failover, a restart).
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+TRANSIENT_SQLSTATE_CLASSES = ("08",)  # connection exceptions
+# Waits between tries: all of them fit well inside the 3 seconds Slack gives a request.
+RETRY_DELAYS = (0.05, 0.15, 0.35, 0.7)
+RETRY_BUDGET = 2.0  # seconds; no try starts after this, however many delays are left
 
 
 def async_url(url: str) -> URL:
@@ -38,7 +53,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = async_url(url)
     options: dict[str, Any] = dict(kwargs)
     if parsed.get_backend_name() == "sqlite":
-        options.setdefault("connect_args", {"timeout": 30})
+        if "timeout" not in parsed.query:  # `?timeout=` in the URL sets the lock wait instead
+            options.setdefault("connect_args", {"timeout": 30})
     else:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)
@@ -74,3 +90,40 @@ async def database_answers(engine: AsyncEngine) -> bool:
 def redacted(url: str | URL) -> str:
     """A URL safe to print: no password."""
     return make_url(str(url)).render_as_string(hide_password=True)
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """A database error that may well not happen again: worth another try."""
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    if isinstance(state, str) and (
+        state in TRANSIENT_SQLSTATES or state.startswith(TRANSIENT_SQLSTATE_CLASSES)
+    ):
+        return True
+    return "database is locked" in str(error.orig)  # SQLite: another writer held on too long
+
+
+async def retrying(work: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run `work` (one whole transaction), again after a short wait if it fails for a transient
+    reason. Only for work that is safe to repeat. `what` names it in the logs: no values."""
+    started = time.monotonic()
+    delays = iter(RETRY_DELAYS)
+    while True:
+        try:
+            return await work()
+        except DBAPIError as error:
+            delay = next(delays, None)
+            if (
+                delay is None
+                or time.monotonic() - started + delay > RETRY_BUDGET
+                or not is_transient(error)
+            ):
+                raise
+            logger.warning(
+                "%s: transient database error (%s, sqlstate %s); trying again",
+                what,
+                type(error.orig).__name__,
+                getattr(error.orig, "sqlstate", None) or "-",
+            )
+            await asyncio.sleep(delay)

@@ -198,3 +198,18 @@ class Reflection(Base):
     text: Mapped[str] = mapped_column(Text)  # encrypted (bot.crypto), never in clear
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class HandledCommand(Base):
+    """A command word typed in a DM, once answered: Slack's retries of it get no second answer.
+
+    Kept for a few days only (longer than Slack ever retries), then purged daily.
+    """
+
+    __tablename__ = "handled_commands"
+    __table_args__ = (Index(None, "handled_at"),)
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app_context import AppContext
+from bot.services.handled import forget_handled
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
         misfire_grace_time=None,  # a late run still runs; the pass itself skips stale nudges
         next_run_time=datetime.now(UTC),  # first pass at start-up: nothing waits a minute
     )
+    scheduler.add_job(
+        forget_handled_commands,
+        IntervalTrigger(days=1),
+        args=[ctx],
+        id="handled_commands",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
     days = ctx.settings.reflection_retention_days
     if days:
         scheduler.add_job(
@@ -64,6 +75,16 @@ async def apply_retention(ctx: AppContext, days: int) -> None:
         logger.exception("retention job failed; it runs again tomorrow")
         return
     logger.info("retention: deleted %d reflections older than %d days", deleted, days)
+
+
+async def forget_handled_commands(ctx: AppContext) -> None:
+    """Daily: the keys that stop Slack's retries of a DM command being answered twice."""
+    try:
+        deleted = await forget_handled(ctx.sessions, ctx.clock())
+    except Exception:
+        logger.exception("forgetting handled DM commands failed; it runs again tomorrow")
+        return
+    logger.info("forgot %d handled DM commands", deleted)
 
 
 def start(ctx: AppContext) -> AsyncIOScheduler:

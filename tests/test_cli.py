@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select, update
 
+from bot.cli import main
 from bot.content import default_content_dir
+from bot.crypto import Keyring
+from bot.db import sync_url
+from bot.models import Delivery, Schedule, Workspace
+from bot.slack_sim import DEFAULT_TOKEN
+from tests.conftest import ENCRYPTION_KEY
+from tests.seeding import seed_due_members
 from tests.test_config import run_cli
 
 
@@ -64,7 +73,12 @@ def test_dispatch_reads_at_before_settings_and_migrations() -> None:
 def test_dispatch_at_with_a_zone_offset_runs_a_pass(tmp_path: Path) -> None:
     database = tmp_path / "x.db"
     result = run_cli(
-        "dispatch", "--at", "2026-12-07T09:00:00+13:00", DATABASE_URL=f"sqlite:///{database}"
+        "dispatch",
+        "--at",
+        "2026-12-07T09:00:00+13:00",
+        DATABASE_URL=f"sqlite:///{database}",
+        SLACK_BOT_TOKEN=DEFAULT_TOKEN,
+        ENCRYPTION_KEYS=ENCRYPTION_KEY,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "sent 0, skipped 0, failed 0"
@@ -95,3 +109,68 @@ def test_a_command_group_without_its_action_names_what_is_missing(
         f"error: the following arguments are required: {missing}"
     )
     assert "_command" not in result.stderr
+
+
+# --- refusing to run nudges with no way to send them -------------------------------------
+
+
+SEALED_TOKEN = Keyring([ENCRYPTION_KEY]).encrypt(DEFAULT_TOKEN)  # as the app stores it
+
+
+@pytest.fixture
+def no_token_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The environment of a worker set up without SLACK_BOT_TOKEN."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENCRYPTION_KEYS", ENCRYPTION_KEY)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # nothing may be sent
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    return database_url
+
+
+def schedules_and_deliveries(database_url: str) -> tuple[list[datetime | None], int]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        due = list(connection.scalars(select(Schedule.next_due_at)))
+        deliveries = len(list(connection.scalars(select(Delivery.id))))
+    engine.dispose()
+    return due, deliveries
+
+
+@pytest.mark.parametrize("command", [["dispatch"], ["scheduler"]])
+def test_dispatch_and_scheduler_refuse_to_start_with_no_way_to_send_and_burn_no_nudge(
+    no_token_env: str, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    seed_due_members(no_token_env, count=2, due=due)  # a workspace row, but no install token
+    assert main(command) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("Configuration error: SLACK_BOT_TOKEN is not set")
+    assert "no workspace has installed the app" in line
+    assert schedules_and_deliveries(no_token_env) == ([due, due], 0)
+
+
+def test_dispatch_runs_with_no_setting_when_a_workspace_installed_the_app_with_a_token(
+    no_token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    due = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    seed_due_members(no_token_env, count=1, due=due)
+    engine = create_engine(sync_url(no_token_env))
+    with engine.begin() as connection:
+        connection.execute(update(Workspace).values(bot_token=SEALED_TOKEN))
+    engine.dispose()
+    assert main(["dispatch", "--at", (due - timedelta(minutes=1)).isoformat()]) == 0
+    assert capsys.readouterr().out.strip() == "sent 0, skipped 0, failed 0"
+
+
+def test_an_uninstalled_workspace_token_is_no_way_to_send(
+    no_token_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed_due_members(no_token_env, count=1, due=datetime(2026, 11, 29, 20, 0, tzinfo=UTC))
+    engine = create_engine(sync_url(no_token_env))
+    with engine.begin() as connection:
+        connection.execute(update(Workspace).values(bot_token=SEALED_TOKEN, active=False))
+    engine.dispose()
+    assert main(["dispatch"]) == 2
+    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from bot.handlers.app_home import refresh_home
 from bot.handlers.leading_tip import answer  # the same replies as the slash command
 from bot.handlers.slash import SlashRequest
 from bot.logs import log_failure
+from bot.services.handled import first_time
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,10 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
         user_id, channel, text = event["user"], event["channel"], slack_text(event.get("text"))
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id)  # never raises: we can always say what happened
         if as_command(text, event.get("thread_ts")):
+            if not await first_time(ctx.sessions, team_id, channel, event["ts"], ctx.clock()):
+                return  # Slack's retry of a command already answered
             request = SlashRequest(team_id, user_id, channel, parse(text))
             message = await answer(ctx, request)
             if client is not None:

@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions
-from bot.models import Delivery, Member, Schedule, SeenItem
+from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
 from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
 from bot.services.rotation import Seen, choose, seen_row
 from bot.services.subscriptions import next_due
@@ -213,18 +213,24 @@ class Dispatcher:
     # --- claiming ------------------------------------------------------------------------
 
     async def _claim(self, now: datetime, state: _PassState) -> list[Job]:
+        due = (
+            select(Schedule, Member.tz, Member.tz_checked_at, Member.dm_channel_id)
+            .join(
+                Member,
+                and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
+            )
+            .where(Schedule.next_due_at <= now, Schedule.status == "active")
+        )
+        if not self._settings.slack_bot_token:
+            # A workspace with no token of its own can't be sent to: its nudges stay due
+            # (until they are too late and are recorded as missed), never claimed and burnt.
+            due = due.join(Workspace, Workspace.team_id == Schedule.team_id).where(
+                Workspace.bot_token.is_not(None)
+            )
         async with self._sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(Schedule, Member.tz, Member.tz_checked_at, Member.dm_channel_id)
-                    .join(
-                        Member,
-                        and_(
-                            Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id
-                        ),
-                    )
-                    .where(Schedule.next_due_at <= now, Schedule.status == "active")
-                    .order_by(Schedule.next_due_at)
+                    due.order_by(Schedule.next_due_at)
                     .limit(self._batch)
                     .with_for_update(of=Schedule, skip_locked=True)
                 )
@@ -419,9 +425,14 @@ class Dispatcher:
     async def _send(self, job: Job, state: _PassState) -> None:
         summary = state.summary
         client = await self._client(job.team_id, state)
-        if job.team_id in state.dead_teams or client is None:
+        if job.team_id in state.dead_teams:
             await self._record(state, job, status="failed", error="workspace_inactive")
             summary.failed += 1
+            return
+        if client is None:
+            # No token for this workspace now: keep the nudge for a later pass, not a failure.
+            await self._retry_later(state, job, "no_token", job.channel_id, count_attempt=False)
+            summary.skipped += 1
             return
         message = self._message(job)
         if message is None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.crypto import Keyring
-from bot.db import Sessions
+from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
@@ -67,7 +67,23 @@ class Reflections:
         thread_ts: str | None,
         text: str,
     ) -> Captured:
-        """Store a DM reply once, however many times Slack delivers it, linked to its nudge."""
+        """Store a DM reply once, however many times Slack delivers it, linked to its nudge.
+        A transient database error is tried again: the unique key makes a repeat harmless."""
+
+        async def once() -> Captured:
+            return await self._capture_dm(team_id, user_id, channel_id, ts, thread_ts, text)
+
+        return await retrying(once, "capturing a reflection")
+
+    async def _capture_dm(
+        self,
+        team_id: str,
+        user_id: str,
+        channel_id: str,
+        ts: str,
+        thread_ts: str | None,
+        text: str,
+    ) -> Captured:
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
@@ -158,21 +174,29 @@ class Reflections:
 
         Only its author's edit counts, in the DM the reply was written in (their own DM with
         the app): an event naming anyone else changes nothing."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(Reflection)
-                .where(*_own_message(team_id, user_id, channel_id, ts))
-                .values(text=self._keyring.encrypt(text), edited_at=self._clock())
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        async def once() -> bool:
+            async with self._sessions() as session, session.begin():
+                result = await session.execute(
+                    update(Reflection)
+                    .where(*_own_message(team_id, user_id, channel_id, ts))
+                    .values(text=self._keyring.encrypt(text), edited_at=self._clock())
+                )
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await retrying(once, "editing a reflection")
 
     async def delete_dm(self, team_id: str, user_id: str, channel_id: str, ts: str) -> bool:
         """Remove a reflection whose message its author deleted; True if there was one."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(Reflection).where(*_own_message(team_id, user_id, channel_id, ts))
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        async def once() -> bool:
+            async with self._sessions() as session, session.begin():
+                result = await session.execute(
+                    delete(Reflection).where(*_own_message(team_id, user_id, channel_id, ts))
+                )
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        return await retrying(once, "deleting a reflection")
 
     async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
         """The person's own nudge (never someone else's), for the Reflect modal."""

@@ -42,6 +42,19 @@ async def store_bot_token(
         await session.execute(update(Workspace).where(Workspace.team_id == team_id).values(values))
 
 
+async def can_send(sessions: Sessions, settings: Settings) -> bool:
+    """Whether there is any way to send: the setting, or an active install with its own token."""
+    if settings.slack_bot_token:
+        return True
+    async with sessions() as session:
+        installed = await session.scalar(
+            select(Workspace.team_id)
+            .where(Workspace.active, Workspace.bot_token.is_not(None))
+            .limit(1)
+        )
+    return installed is not None
+
+
 async def deactivate_workspace(
     session: AsyncSession, team_id: str, reason: str, now: datetime
 ) -> int:
