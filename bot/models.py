@@ -160,6 +160,9 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | retry | sent | failed | missed
     item_kind: Mapped[str | None] = mapped_column(String(16))
     item_id: Mapped[str | None] = mapped_column(String(100))
+    # The item's round in the rotation, chosen at claim; the item counts as seen once Slack
+    # accepts the nudge. NULL on nudges claimed before this column, which were counted then.
+    item_cycle: Mapped[int | None] = mapped_column(Integer)
     question_id: Mapped[str | None] = mapped_column(String(100))
     follow_up_item_id: Mapped[str | None] = mapped_column(String(100))
     channel_id: Mapped[str | None] = mapped_column(String(32))

@@ -163,6 +163,7 @@ class SlackSimulator:
         self._by_token: dict[str, _Workspace] = {}
         self._revoked: set[str] = set()
         self._failures: list[_Failure] = []
+        self._holds: dict[str, asyncio.Event] = {}
         self._response_urls: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._last_ts_us = 0
@@ -369,6 +370,12 @@ class SlackSimulator:
             _Failure(method, times, status, retry_after, error, drop, token, channel)
         )
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Hold every call of ``method`` (recorded, not yet answered) until the event is set:
+        a response still on its way, so a test can act in between (races)."""
+        held = self._holds[method] = asyncio.Event()
+        return held
+
     def limit_chat_post(
         self,
         per_channel_per_second: float | None = None,
@@ -434,6 +441,8 @@ class SlackSimulator:
 
         if self.latency:
             await asyncio.sleep(self.latency)
+        if (held := self._holds.get(method)) is not None:
+            await held.wait()
         scripted = self._scripted_failure(request, call, token)
         if scripted is not None:
             return scripted

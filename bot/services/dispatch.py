@@ -18,11 +18,13 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import blocks
@@ -33,7 +35,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
 from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
-from bot.services.rotation import Seen, choose, seen_row
+from bot.services.rotation import Seen, choose
 from bot.services.subscriptions import next_due
 from bot.services.workspaces import bot_token, deactivate_workspace
 from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS, SlackClients
@@ -136,10 +138,84 @@ class _Recorder:
         if not channels and not deliveries:
             return
         async with self._sessions() as session, session.begin():
-            if channels:  # bulk UPDATE by primary key (executemany)
-                await session.execute(update(Member), channels)
+            if channels:
+                await _update_rows(session, Member.__table__, channels, ("team_id", "user_id"))
             if deliveries:
-                await session.execute(update(Delivery), deliveries)
+                sent = [row["id"] for row in deliveries if row["status"] == "sent"]
+                newly_sent = await _not_yet_sent(session, sent)
+                await _update_rows(session, Delivery.__table__, deliveries, ("id",))
+                await _count_sent(session, newly_sent)
+
+
+async def _update_rows(
+    session: AsyncSession, table: Any, rows: list[dict[str, object]], keys: tuple[str, ...]
+) -> None:
+    """UPDATE each row by its key, one executemany per set of columns. A row deleted meanwhile
+    (its person confirmed `forget` during the pass) matches nothing; the others are written."""
+    shapes: dict[tuple[str, ...], list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        shapes[tuple(sorted(row))].append(row)
+    for columns, group in shapes.items():
+        statement = update(table).where(*(table.c[key] == bindparam(f"key_{key}") for key in keys))
+        await session.execute(
+            statement,
+            [
+                {(f"key_{name}" if name in keys else name): row[name] for name in columns}
+                for row in group
+            ],
+        )
+
+
+async def _not_yet_sent(session: AsyncSession, ids: list[int]) -> list[int]:
+    """Which of these deliveries are not yet recorded as sent (locked until the batch is written),
+    so a nudge is counted once, however many times its result is recorded."""
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Delivery.id)
+        .where(Delivery.id.in_(ids), Delivery.status != "sent")
+        .order_by(Delivery.id)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def _count_sent(session: AsyncSession, ids: list[int]) -> None:
+    """Only what Slack accepted counts: a nudge is one more unanswered and its item is seen; a
+    "how often?" question now waits for its answer. Rows deleted meanwhile count nothing."""
+    if not ids:
+        return
+    ours = Delivery.id.in_(ids)
+    counted_at_claim = Delivery.item_cycle.is_(None)  # claimed before the count moved here
+    unanswered = select(Delivery.schedule_id).where(
+        ours, Delivery.kind == "nudge", ~counted_at_claim, Delivery.responded_at.is_(None)
+    )
+    await session.execute(
+        update(Schedule)
+        .where(Schedule.id.in_(unanswered))
+        .values(unanswered=Schedule.unanswered + 1)
+        .execution_options(synchronize_session=False)
+    )
+    asked = select(Delivery.schedule_id).where(ours, Delivery.kind == "backoff")
+    await session.execute(
+        update(Schedule)
+        .where(Schedule.id.in_(asked))
+        .values(backoff_pending=True)
+        .execution_options(synchronize_session=False)
+    )
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    seen = select(
+        Delivery.team_id,
+        Delivery.user_id,
+        Delivery.item_kind,
+        Delivery.item_id,
+        Delivery.item_cycle,
+        Delivery.sent_at,
+    ).where(ours, Delivery.kind == "nudge", ~counted_at_claim)
+    columns = ["team_id", "user_id", "kind", "item_id", "cycle", "seen_at"]
+    await session.execute(
+        dialect.insert(SeenItem).from_select(columns, seen).on_conflict_do_nothing()
+    )
 
 
 @dataclass
@@ -293,19 +369,16 @@ class Dispatcher:
             schedule.backoff_pending = False
             schedule.unanswered = 0
         if schedule.unanswered >= UNANSWERED_BEFORE_ASKING:
-            delivery.kind = "backoff"
-            schedule.backoff_pending = True
+            delivery.kind = "backoff"  # pending an answer once Slack accepts it
         else:
             key = (schedule.team_id, schedule.user_id)
             pick = choose(self._library, seen.get(key, []), None, self._rng)
-            seen.setdefault(key, []).append(Seen(pick.kind, pick.item.id, pick.cycle))
-            session.add(seen_row(schedule.team_id, schedule.user_id, pick, now))
             questions = self._library.questions_for(pick.item.id)
             delivery.item_kind = pick.kind
             delivery.item_id = pick.item.id
+            delivery.item_cycle = pick.cycle  # seen, and counted, once Slack accepts it
             delivery.question_id = self._rng.choice(questions).id if questions else None
             delivery.follow_up_item_id = reflected.get(schedule.last_delivery_id or -1)
-            schedule.unanswered += 1
         schedule.next_due_at = next_due(schedule, due, zone, every_weeks=schedule.every_weeks)
         return delivery
 

@@ -1,0 +1,119 @@
+"""Counts that tell the truth: only what Slack accepted counts, any answer to "how often?" is
+heard, and a person forgotten in the middle of a pass leaves the rest of it recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from tests.conftest import RunningApp
+from tests.test_dispatch import (
+    DUE,
+    deliveries,
+    dispatch_at,
+    nudges,
+    schedule_of,
+    subscribe,
+    text_of,
+)
+
+
+async def fail_for_a_whole_week(app: RunningApp, clock: ManualClock, due: datetime) -> None:
+    """Slack answers 500 to the nudge due at `due` and to both of its retries."""
+    app.sim.fail("chat.postMessage", status=500, times=3)
+    for minute in range(3):
+        await dispatch_at(app, clock, due + timedelta(minutes=minute))
+
+
+async def seen_items(app: RunningApp, user_id: str = "U0001") -> list[tuple[str, str]]:
+    async with app.ctx.sessions() as session:
+        rows = await session.execute(
+            select(SeenItem.kind, SeenItem.item_id)
+            .where(SeenItem.user_id == user_id)
+            .order_by(SeenItem.id)
+        )
+        return [(row.kind, row.item_id) for row in rows]
+
+
+async def nudge_weeks(app: RunningApp, clock: ManualClock, weeks: int) -> None:
+    for week in range(weeks):
+        await dispatch_at(app, clock, DUE + timedelta(weeks=week))
+
+
+# --- only what Slack accepted counts -----------------------------------------------------
+
+
+async def test_three_weeks_of_slack_server_errors_count_no_quiet_weeks_and_use_up_no_items(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    for week in range(3):
+        await fail_for_a_whole_week(app, clock, DUE + timedelta(weeks=week))
+    assert [(d.status, d.attempts) for d in await deliveries(app)] == [("failed", 3)] * 3
+    assert (await schedule_of(app)).unanswered == 0
+    assert await seen_items(app) == []  # none of those items was ever in front of them
+
+    await dispatch_at(app, clock, DUE + timedelta(weeks=3))
+    [first] = nudges(app.sim)
+    assert "How often would you like them?" not in text_of(first)
+    sent = (await deliveries(app))[-1]
+    assert (sent.kind, sent.status) == ("nudge", "sent")
+    assert await seen_items(app) == [(sent.item_kind, sent.item_id)]
+    assert (await schedule_of(app)).unanswered == 1
+
+
+async def test_a_how_often_question_slack_refused_is_asked_again_not_taken_as_silence(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    await nudge_weeks(app, clock, 3)  # three nudges, no reply
+    await fail_for_a_whole_week(app, clock, DUE + timedelta(weeks=3))
+    question = (await deliveries(app))[-1]
+    assert (question.kind, question.status) == ("backoff", "failed")
+    schedule = await schedule_of(app)
+    assert (schedule.backoff_pending, schedule.every_weeks) == (False, 1)
+
+    await dispatch_at(app, clock, DUE + timedelta(weeks=4))
+    asked = (await deliveries(app))[-1]
+    assert (asked.kind, asked.status) == ("backoff", "sent")
+    assert "How often would you like them?" in text_of(nudges(app.sim)[-1])
+    schedule = await schedule_of(app)
+    assert schedule.every_weeks == 1 and schedule.next_due_at == DUE + timedelta(weeks=5)
+
+
+# --- forget in the middle of a pass ------------------------------------------------------
+
+
+async def test_forget_confirmed_while_a_pass_is_sending_skips_that_person_and_records_the_rest(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    app.sim.add_user("T0001", "U0002")
+    await subscribe(app)
+    await subscribe(app, user_id="U0002")
+    app.sim.clear()
+    held = app.sim.hold("chat.postMessage")  # both nudges on their way, neither answered yet
+    clock.set(DUE)
+    dispatching = asyncio.create_task(app.ctx.dispatcher.run_pass())
+    await app.sim.wait_for("chat.postMessage", count=2)
+
+    await app.slack.click("forget_confirm", "confirm", user_id="U0001")
+    [done] = await app.sim.wait_for("response_url")
+    assert "Deleted" in done.body["text"]
+    held.set()
+    summary = await dispatching  # no StaleDataError from the forgotten person's rows
+
+    assert summary.failed == 0
+    [kept] = await deliveries(app)
+    assert (kept.user_id, kept.status) == ("U0002", "sent") and kept.message_ts
+    assert (await schedule_of(app, "U0002")).unanswered == 1
+    assert await seen_items(app, "U0002") == [(kept.item_kind, kept.item_id)]
+    async with app.ctx.sessions() as session:
+        member = await session.scalar(select(Member).where(Member.user_id == "U0002"))
+        assert member is not None and member.dm_channel_id == "DU0002"
+        for model in (Member, Schedule, Delivery, SeenItem, Reflection):
+            left = await session.scalar(select(model).where(model.user_id == "U0001"))
+            assert left is None, model.__name__
