@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.slack_sim import view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import (
     DUE,
@@ -20,6 +22,7 @@ from tests.test_dispatch import (
     subscribe,
     text_of,
 )
+from tests.test_reflections import dm, reflections, say, ts_at
 
 
 async def fail_for_a_whole_week(app: RunningApp, clock: ManualClock, due: datetime) -> None:
@@ -83,6 +86,83 @@ async def test_a_how_often_question_slack_refused_is_asked_again_not_taken_as_si
     assert "How often would you like them?" in text_of(nudges(app.sim)[-1])
     schedule = await schedule_of(app)
     assert schedule.every_weeks == 1 and schedule.next_due_at == DUE + timedelta(weeks=5)
+
+
+# --- every answer to "how often?" is heard ------------------------------------------------
+
+
+async def ask_how_often(app: RunningApp, clock: ManualClock) -> Delivery:
+    await subscribe(app)
+    await nudge_weeks(app, clock, 4)
+    question = (await deliveries(app))[-1]
+    assert (question.kind, question.status) == ("backoff", "sent")
+    assert (await schedule_of(app)).backoff_pending
+    return question
+
+
+async def test_a_dm_reply_to_the_how_often_question_answers_it_and_nudges_stay_weekly(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    question = await ask_how_often(app, clock)
+    await say(app, dm("Weekly suits me, thanks.", ts_at(DUE + timedelta(weeks=3, hours=2))))
+    [saved] = await reflections(app)
+    assert (saved.source, saved.delivery_id) == ("dm", question.id)
+    schedule = await schedule_of(app)
+    assert (schedule.backoff_pending, schedule.unanswered) == (False, 0)
+
+    await dispatch_at(app, clock, DUE + timedelta(weeks=4))
+    schedule = await schedule_of(app)
+    assert schedule.every_weeks == 1
+    assert schedule.next_due_at == DUE + timedelta(weeks=5)
+    assert (await deliveries(app))[-1].kind == "nudge"
+
+
+async def slash(app: RunningApp, words: str) -> None:
+    await app.slack.slash(words)
+    await app.settle()
+
+
+async def home_change_to_monday_nine(app: RunningApp, words: str) -> None:
+    values = {
+        "day": {"day_select": {"type": "static_select", "selected_option": {"value": "0"}}},
+        "time": {"time_picker": {"type": "timepicker", "selected_time": "09:00"}},
+    }
+    body = view_submission_body("schedule_modal", values, team_id="T0001", user_id="U0001")
+    assert (await app.slack.post(body)).status == 200
+    await app.settle()
+
+
+async def dm_command(app: RunningApp, words: str) -> None:
+    await say(app, dm(words, ts_at(DUE + timedelta(weeks=3, hours=1))))
+
+
+@pytest.mark.parametrize(
+    ("how", "words"),
+    [
+        (slash, "weekly mon 9am"),
+        (home_change_to_monday_nine, ""),
+        (dm_command, "pause"),
+        (slash, "resume"),
+    ],
+    ids=["weekly", "home-change", "dm-pause", "resume"],
+)
+async def test_a_schedule_command_after_the_how_often_question_answers_it(
+    app: RunningApp, clock: ManualClock, how: object, words: str
+) -> None:
+    await ask_how_often(app, clock)
+    clock.set(DUE + timedelta(weeks=3, hours=1))
+    await how(app, words)  # type: ignore[operator]
+    schedule = await schedule_of(app)
+    assert (schedule.backoff_pending, schedule.unanswered) == (False, 0)
+    assert await reflections(app) == []  # a command, not a reflection
+
+    due = schedule.next_due_at
+    assert due is not None
+    await dispatch_at(app, clock, due)
+    schedule = await schedule_of(app)
+    assert (await deliveries(app))[-1].kind == "nudge"
+    assert schedule.every_weeks == 1
+    assert schedule.next_due_at == due + timedelta(weeks=1)
 
 
 # --- forget in the middle of a pass ------------------------------------------------------

@@ -1,8 +1,8 @@
 """Messages in a person's DM with the app: reflections, their edits and deletions, or commands.
 
 A reply in a nudge's thread answers that nudge; a top-level message within a week of the latest
-nudge answers it; anything else is a free journal entry. `help`, `pause`, `resume` and `stop`
-typed as the whole message act as the command instead.
+nudge (or "how often?" question) answers it; anything else is a free journal entry. `help`,
+`pause`, `resume` and `stop` typed as the whole message act as the command instead.
 """
 
 from __future__ import annotations

@@ -137,7 +137,8 @@ class Reflections:
             .where(
                 Delivery.team_id == team_id,
                 Delivery.user_id == user_id,
-                Delivery.kind == "nudge",
+                # The "how often?" question too: a reply to it is its answer.
+                Delivery.kind.in_(("nudge", "backoff")),
                 Delivery.status == "sent",
                 Delivery.sent_at.is_not(None),
             )

@@ -67,6 +67,13 @@ def paused_until(schedule: Schedule, zone: ZoneInfo, now: datetime) -> date | No
     return until if until is not None and until > now.astimezone(zone).date() else None
 
 
+def heard_from(schedule: Schedule) -> None:
+    """The person chose their rhythm themselves: that answers a pending "how often?" question,
+    and the quiet count starts again."""
+    schedule.unanswered = 0
+    schedule.backoff_pending = False
+
+
 def next_due(
     schedule: Schedule, after: datetime, zone: ZoneInfo, *, every_weeks: int = 1
 ) -> datetime:
@@ -132,8 +139,7 @@ class Subscriptions:
                 schedule.status = "active"
                 schedule.every_weeks = 1
                 schedule.ended_reason = None
-                schedule.unanswered = 0
-                schedule.backoff_pending = False
+            heard_from(schedule)
             schedule.paused_until = pause_ends
             after = just_before(pause_ends, zone) if pause_ends else now
             schedule.next_due_at = next_due(schedule, max(after, now), zone)
@@ -147,6 +153,7 @@ class Subscriptions:
         async with self._sessions() as session, session.begin():
             zone = await self._zone(session, client, team_id, user_id)
             schedule = await self._active(session, team_id, user_id)
+            heard_from(schedule)
             if choice.until is not None:
                 schedule.paused_until = choice.until
                 after = just_before(choice.until, zone)
@@ -170,6 +177,7 @@ class Subscriptions:
             schedule.status = "active"
             schedule.ended_reason = None
             schedule.paused_until = None
+            heard_from(schedule)
             schedule.next_due_at = next_due(schedule, now, zone)
             schedule.updated_at = now
             return _view(schedule, zone, now)
