@@ -371,8 +371,8 @@ class SlackSimulator:
         )
 
     def hold(self, method: str) -> asyncio.Event:
-        """Hold every call of ``method`` (recorded, not yet answered) until the event is set:
-        a response still on its way, so a test can act in between (races)."""
+        """Answer no call of ``method`` until the returned event is set: each is done (a message
+        is stored) but its answer is still on its way, so a test can act in between (races)."""
         held = self._holds[method] = asyncio.Event()
         return held
 
@@ -441,8 +441,6 @@ class SlackSimulator:
 
         if self.latency:
             await asyncio.sleep(self.latency)
-        if (held := self._holds.get(method)) is not None:
-            await held.wait()
         scripted = self._scripted_failure(request, call, token)
         if scripted is not None:
             return scripted
@@ -473,6 +471,8 @@ class SlackSimulator:
             result = implementation(workspace, body)
         except SlackError as error:
             return _json({"ok": False, "error": error.error})
+        if (held := self._holds.get(method)) is not None:
+            await held.wait()
         return _json({"ok": True, **result})
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.dispatch import LEASE
 from bot.slack_sim import view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import (
@@ -86,6 +87,29 @@ async def test_a_how_often_question_slack_refused_is_asked_again_not_taken_as_si
     assert "How often would you like them?" in text_of(nudges(app.sim)[-1])
     schedule = await schedule_of(app)
     assert schedule.every_weeks == 1 and schedule.next_due_at == DUE + timedelta(weeks=5)
+
+
+async def test_a_nudge_recorded_twice_by_two_replicas_counts_once(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    held = app.sim.hold("chat.postMessage")  # Slack has the nudge; its answer is slow to come
+    clock.set(DUE)
+    first = asyncio.create_task(app.ctx.dispatcher.run_pass())
+    await app.sim.wait_for("chat.postMessage")
+    # Long enough on that another replica takes the claim over, finds the nudge in the DM's
+    # history and records it as sent.
+    clock.advance(LEASE + timedelta(minutes=1))
+    second = await app.ctx.dispatcher.run_pass()
+    assert (second.sent, second.skipped) == (0, 1)
+    held.set()
+    assert (await first).sent == 1  # and the first replica records it too
+
+    [delivery] = await deliveries(app)
+    assert delivery.status == "sent"
+    assert (await schedule_of(app)).unanswered == 1
+    assert await seen_items(app) == [(delivery.item_kind, delivery.item_id)]
+    assert len(nudges(app.sim)) == 1
 
 
 # --- every answer to "how often?" is heard ------------------------------------------------

@@ -228,6 +228,18 @@ async def test_chat_post_limits_answer_429_from_a_token_bucket(sim: SlackSimulat
     assert (sim.stats["chat_post_allowed"], sim.stats["chat_post_limited"]) == (2, 1)
 
 
+async def test_a_held_method_is_done_but_answered_only_when_released(sim: SlackSimulator) -> None:
+    client = client_for(sim)
+    released = sim.hold("chat.postMessage")
+    posting = asyncio.create_task(client.chat_postMessage(channel="C1", text="on its way"))
+    await sim.wait_for("chat.postMessage")
+    await asyncio.sleep(0.05)
+    assert not posting.done()
+    assert [m["text"] for m in sim.messages("C1")] == ["on its way"]  # Slack has it already
+    released.set()
+    assert (await posting)["ok"] is True
+
+
 async def test_files_upload_v2_round_trip_stores_content(sim: SlackSimulator) -> None:
     client = client_for(sim)
     response = await client.files_upload_v2(
