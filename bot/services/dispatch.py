@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import blocks
@@ -33,7 +33,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
 from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
-from bot.services.rotation import Seen, choose, seen_row
+from bot.services.rotation import Seen, choose, nudge_kind, seen_row
 from bot.services.subscriptions import next_due
 from bot.services.workspaces import bot_token, deactivate_workspace
 from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS, SlackClients
@@ -237,13 +237,15 @@ class Dispatcher:
             ).all()
             if not rows:
                 return []
-            seen = await self._seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows])
+            people = [(row[0].team_id, row[0].user_id) for row in rows]
+            seen = await self._seen_for(session, people)
+            nudged = await self._nudged_kinds(session, people)
             reflected = await self._reflected_items(
                 session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
             )
             planned: list[tuple[Delivery, Schedule, str | None, str | None, bool]] = []
             for schedule, tz, tz_checked_at, channel_id in rows:
-                delivery = self._plan(schedule, tz, now, seen, reflected, session)
+                delivery = self._plan(schedule, tz, now, seen, nudged, reflected, session)
                 if delivery.status == "missed":
                     state.summary.skipped += 1
                     session.add(delivery)
@@ -266,6 +268,7 @@ class Dispatcher:
         tz: str | None,
         now: datetime,
         seen: dict[tuple[str, str], list[Seen]],
+        nudged: dict[tuple[str, str], dict[str, datetime]],
         reflected: dict[int, str],
         session: AsyncSession,
     ) -> Delivery:
@@ -297,7 +300,8 @@ class Dispatcher:
             schedule.backoff_pending = True
         else:
             key = (schedule.team_id, schedule.user_id)
-            pick = choose(self._library, seen.get(key, []), None, self._rng)
+            kind = nudge_kind(nudged.get(key, {}), seen.get(key, []))
+            pick = choose(self._library, seen.get(key, []), kind, self._rng)
             seen.setdefault(key, []).append(Seen(pick.kind, pick.item.id, pick.cycle))
             session.add(seen_row(schedule.team_id, schedule.user_id, pick, now))
             questions = self._library.questions_for(pick.item.id)
@@ -321,6 +325,28 @@ class Dispatcher:
         for row in rows:
             seen[(row.team_id, row.user_id)].append(Seen(row.kind, row.item_id, row.cycle))
         return seen
+
+    async def _nudged_kinds(
+        self, session: AsyncSession, people: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], dict[str, datetime]]:
+        """When each kind was last a person's nudge: kinds take turns in the nudges, whatever
+        they asked for themselves. A nudge that never reached them took no turn."""
+        rows = await session.execute(
+            select(
+                Delivery.team_id, Delivery.user_id, Delivery.item_kind, func.max(Delivery.due_at)
+            )
+            .where(
+                tuple_(Delivery.team_id, Delivery.user_id).in_(people),
+                Delivery.kind == "nudge",
+                Delivery.item_kind.is_not(None),
+                Delivery.status.in_(("pending", "retry", "sent")),
+            )
+            .group_by(Delivery.team_id, Delivery.user_id, Delivery.item_kind)
+        )
+        nudged: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
+        for team_id, user_id, kind, last in rows:
+            nudged[(team_id, user_id)][kind] = last
+        return nudged
 
     async def _reflected_items(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
         """Last nudges that got a reflection: the next nudge opens by naming their item."""
