@@ -4,12 +4,18 @@ hidden, and a deleted reflection or a retired item stops counting."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.content import ITEM_KINDS
+from bot.models import Delivery, SeenItem
+from bot.services.insights import WorkspaceFigures
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE, deliveries, dispatch_at, subscribe
-from tests.test_home import press
+from tests.test_dispatch import DUE, deliveries, dispatch_at, nudges, subscribe, text_of
+from tests.test_home import open_home, press
+from tests.test_reflections import delete_event, dm, say, send_nudge, ts_at
 
 # --- kinds take turns --------------------------------------------------------------------------
 
@@ -34,3 +40,83 @@ async def test_after_ten_tips_on_demand_the_nudges_still_take_turns_among_kinds(
     for start in range(weeks - len(ITEM_KINDS) + 1):
         window = kinds[start : start + len(ITEM_KINDS)]
         assert set(window) == set(ITEM_KINDS), kinds
+
+
+# --- a deleted reflection stops counting -------------------------------------------------------
+
+
+async def figures(app: RunningApp) -> WorkspaceFigures:
+    return await app.ctx.insights.workspace("T0001", ZoneInfo("Pacific/Auckland"))
+
+
+async def reflect_on(app: RunningApp, nudge: Delivery) -> str:
+    ts = ts_at(DUE + timedelta(hours=1))
+    await say(app, dm("Tried it with the team.", ts, thread_ts=nudge.message_ts))
+    assert (await figures(app)).nudges_reflected == 1
+    return ts
+
+
+async def test_a_reflection_deleted_in_slack_no_longer_counts_or_earns_a_follow_up(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    ts = await reflect_on(app, nudge)
+    await say(app, delete_event(ts))
+    assert (await figures(app)).nudges_reflected == 0
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    assert "Last time you reflected on" not in text_of(nudges(app.sim)[-1])
+
+
+async def test_reflections_removed_by_retention_no_longer_count_or_earn_a_follow_up(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    await reflect_on(app, nudge)
+    clock.set(DUE + timedelta(days=6))
+    assert await app.ctx.reflections.delete_older_than(1) == 1
+    assert (await figures(app)).nudges_reflected == 0
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    assert "Last time you reflected on" not in text_of(nudges(app.sim)[-1])
+
+
+async def test_a_nudge_waiting_to_retry_loses_its_follow_up_when_the_reflection_goes(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    ts = await reflect_on(app, nudge)
+    app.sim.fail("chat.postMessage", status=500, times=1)
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))  # claimed with its follow-up; fails
+    waiting = (await deliveries(app))[-1]
+    assert (waiting.status, waiting.follow_up_item_id) == ("retry", nudge.item_id)
+    await say(app, delete_event(ts))
+    assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1, minutes=1))).sent == 1
+    assert "Last time you reflected on" not in text_of(nudges(app.sim)[-1])
+
+
+async def test_deleting_one_of_two_reflections_on_a_nudge_keeps_it_counted(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    first = await reflect_on(app, nudge)
+    await say(
+        app, dm("And another thought.", ts_at(DUE + timedelta(hours=2)), thread_ts=nudge.message_ts)
+    )
+    await say(app, delete_event(first))
+    assert (await figures(app)).nudges_reflected == 1
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    item = app.ctx.library.item(nudge.item_id or "")
+    assert f"Last time you reflected on “{item.text}”" in text_of(nudges(app.sim)[-1])
+
+
+async def test_progress_counts_only_items_that_are_in_the_content_now(app: RunningApp) -> None:
+    tips = len(app.ctx.library.items("tip"))
+    for _ in range(tips):
+        await press(app, "home_tip")
+    assert f"Quick tips: {tips} of {tips} seen" in await open_home(app)
+    async with app.ctx.sessions() as session, session.begin():
+        # One tip seen has since left the content (and a current one was never seen).
+        first = await session.scalar(select(SeenItem.id).order_by(SeenItem.id).limit(1))
+        await session.execute(
+            update(SeenItem).where(SeenItem.id == first).values(item_id="tip-retired-since")
+        )
+    assert f"Quick tips: {tips - 1} of {tips} seen" in await open_home(app)

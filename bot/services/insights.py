@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -79,11 +79,11 @@ class Insights:
     async def progress(self, team_id: str, user_id: str, zone: ZoneInfo) -> Progress:
         async with self._sessions() as session:
             seen_rows = await session.execute(
-                select(SeenItem.kind, func.count(distinct(SeenItem.item_id)))
+                select(SeenItem.kind, SeenItem.item_id)
                 .where(SeenItem.team_id == team_id, SeenItem.user_id == user_id)
-                .group_by(SeenItem.kind)
+                .distinct()
             )
-            seen = {kind: int(count) for kind, count in seen_rows}
+            seen = {(kind, item_id) for kind, item_id in seen_rows}
             written = list(
                 await session.scalars(
                     select(Reflection.created_at).where(
@@ -93,7 +93,11 @@ class Insights:
             )
         known = {kind: {item.id for item in self._library.items(kind)} for kind in ITEM_KINDS}
         return Progress(
-            seen={kind: min(seen.get(kind, 0), len(known[kind])) for kind in ITEM_KINDS},
+            # Only items in the content now: one seen and since retired is not one of these.
+            seen={
+                kind: sum(1 for item_id in known[kind] if (kind, item_id) in seen)
+                for kind in ITEM_KINDS
+            },
             totals={kind: len(known[kind]) for kind in ITEM_KINDS},
             reflections=len(written),
             weeks_in_a_row=weeks_in_a_row(written, zone, self._clock().astimezone(zone).date()),
