@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.content import ITEM_KINDS
-from bot.models import Delivery, SeenItem
+from bot.models import Delivery, Reflection, SeenItem
 from bot.services.insights import WorkspaceFigures
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE, deliveries, dispatch_at, nudges, subscribe, text_of
@@ -120,3 +120,62 @@ async def test_progress_counts_only_items_that_are_in_the_content_now(app: Runni
             update(SeenItem).where(SeenItem.id == first).values(item_id="tip-retired-since")
         )
     assert f"Quick tips: {tips - 1} of {tips} seen" in await open_home(app)
+
+
+# --- the 5-person rule holds for every figure --------------------------------------------------
+
+
+async def figures_reply(app: RunningApp) -> str:
+    app.sim.add_user("T0001", "U0001", is_admin=True)
+    app.sim.clear()
+    await app.slack.slash("stats")
+    await app.settle()
+    [reply] = app.sim.calls_to("response_url")
+    return text_of(reply.body)
+
+
+def reflections_in_week(text: str, week: str) -> str:
+    """The Reflections column of one week's row in the figures table."""
+    [row] = [line for line in text.splitlines() if line.startswith(week)]
+    return row.removesuffix("```").split()[-1]
+
+
+async def nudge_people_and_reflect(
+    app: RunningApp, clock: ManualClock, people: list[str], reflecting: int
+) -> str:
+    for user in people:
+        app.sim.add_user("T0001", user)
+        await subscribe(app, user_id=user)
+    await dispatch_at(app, clock, DUE)  # Monday 30 November in Auckland
+    for user in people[:reflecting]:
+        when = ts_at(DUE + timedelta(hours=1))
+        await say(app, dm("A thought.", when, user=user, channel=f"D{user}"))
+    return app.ctx.library.item((await deliveries(app))[0].item_id or "").text
+
+
+async def test_with_two_people_nudged_no_week_shows_a_reflection_count_or_an_item(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    item = await nudge_people_and_reflect(app, clock, ["U101", "U102"], reflecting=1)
+    text = await figures_reply(app)
+    assert "too few to show (fewer than 5 people got nudges)" in text
+    assert "30 Nov  ████████████████   2" in text  # nudges sent still shows
+    assert reflections_in_week(text, "30 Nov") == "–"
+    assert "fewer than 5 people got nudges that week" in text
+    assert "Too few to show (fewer than 5 people got nudges)." in text
+    assert item not in text
+
+
+async def test_with_five_people_nudged_the_week_shows_reflections_and_the_items(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    people = [f"U10{i}" for i in range(5)]
+    await nudge_people_and_reflect(app, clock, people, reflecting=2)
+    text = await figures_reply(app)
+    assert "40% of nudges got a reflection" in text
+    assert reflections_in_week(text, "30 Nov") == "2"
+    assert reflections_in_week(text, "23 Nov") == "–"  # nobody was nudged that week
+    async with app.ctx.sessions() as session:
+        reflected = list(await session.scalars(select(Reflection.item_id)))
+    for item_id in set(reflected):
+        assert app.ctx.library.item(item_id or "").text in text

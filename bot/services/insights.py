@@ -16,7 +16,7 @@ from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.store import ensure_member
 
-MIN_GROUP = 5  # no rate over fewer people than this: too easy to tell who is who
+MIN_GROUP = 5  # no figure about reflecting over fewer people than this: too easy to tell who
 STATS_WEEKS = 8
 
 
@@ -32,7 +32,7 @@ class Progress:
 class WeekFigures:
     week_start: date
     nudges_sent: int
-    reflections: int
+    reflections: int | None  # None when fewer than MIN_GROUP people got nudges that week
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class WorkspaceFigures:
     people_nudged: int
     nudges_sent: int
     nudges_reflected: int
-    top_items: list[tuple[str, int]]  # item id, reflections
+    top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
 
     @property
     def reflection_rate(self) -> float | None:
@@ -157,24 +157,27 @@ class Insights:
             return week_start(instant.astimezone(zone).date())
 
         nudges_by_week = Counter(week_of(row.sent_at) for row in sent)
+        nudged_in_week = {(week_of(row.sent_at), row.user_id) for row in sent}
+        people_by_week = Counter(week for week, _person in nudged_in_week)
         notes_by_week = Counter(week_of(row.created_at) for row in written)
         weeks = [
             WeekFigures(
-                week_start=first_week + timedelta(weeks=i),
-                nudges_sent=nudges_by_week[first_week + timedelta(weeks=i)],
-                reflections=notes_by_week[first_week + timedelta(weeks=i)],
+                week_start=week,
+                nudges_sent=nudges_by_week[week],
+                reflections=notes_by_week[week] if people_by_week[week] >= MIN_GROUP else None,
             )
-            for i in range(STATS_WEEKS)
+            for week in (first_week + timedelta(weeks=i) for i in range(STATS_WEEKS))
         ]
+        people_nudged = len({row.user_id for row in sent})
         items = Counter(row.item_id for row in written if row.item_id)
         return WorkspaceFigures(
             subscribers=subscribers,
             paused=paused,
             weeks=weeks,
-            people_nudged=len({row.user_id for row in sent}),
+            people_nudged=people_nudged,
             nudges_sent=len(sent),
             nudges_reflected=sum(1 for row in sent if row.reflected_at is not None),
-            top_items=items.most_common(3),
+            top_items=items.most_common(3) if people_nudged >= MIN_GROUP else None,
         )
 
     async def _subscriptions(
