@@ -237,9 +237,8 @@ class Dispatcher:
             ).all()
             if not rows:
                 return []
-            people = [(row[0].team_id, row[0].user_id) for row in rows]
-            seen = await self._seen_for(session, people)
-            nudged = await self._nudged_kinds(session, people)
+            seen = await self._seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows])
+            nudged = await self._nudged_kinds(session, [row[0].id for row in rows])
             reflected = await self._reflected_items(
                 session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
             )
@@ -327,7 +326,7 @@ class Dispatcher:
         return seen
 
     async def _nudged_kinds(
-        self, session: AsyncSession, people: list[tuple[str, str]]
+        self, session: AsyncSession, schedule_ids: list[int]
     ) -> dict[tuple[str, str], dict[str, datetime]]:
         """When each kind was last a person's nudge: kinds take turns in the nudges, whatever
         they asked for themselves. A nudge that never reached them took no turn."""
@@ -336,7 +335,7 @@ class Dispatcher:
                 Delivery.team_id, Delivery.user_id, Delivery.item_kind, func.max(Delivery.due_at)
             )
             .where(
-                tuple_(Delivery.team_id, Delivery.user_id).in_(people),
+                Delivery.schedule_id.in_(schedule_ids),  # indexed: (schedule_id, due_at)
                 Delivery.kind == "nudge",
                 Delivery.item_kind.is_not(None),
                 Delivery.status.in_(("pending", "retry", "sent")),

@@ -315,7 +315,15 @@ async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
     ).all()
     nudges = sorted({row.delivery_id for row in rows if row.delivery_id is not None})
     people = sorted({(row.team_id, row.user_id) for row in rows})
-    still_reflected = select(Reflection.id).where(Reflection.delivery_id == Delivery.id).exists()
+    still_reflected = (
+        select(Reflection.id)
+        .where(  # the person's own reflections (indexed), on this nudge
+            Reflection.team_id == Delivery.team_id,
+            Reflection.user_id == Delivery.user_id,
+            Reflection.delivery_id == Delivery.id,
+        )
+        .exists()
+    )
     for start in range(0, len(nudges), CHUNK):
         await session.execute(
             update(Delivery)
@@ -326,8 +334,7 @@ async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
     follow_up_stands = (
         select(earlier.id)
         .where(
-            earlier.team_id == Delivery.team_id,
-            earlier.user_id == Delivery.user_id,
+            earlier.schedule_id == Delivery.schedule_id,  # the same person's nudges (indexed)
             earlier.item_id == Delivery.follow_up_item_id,
             earlier.reflected_at.is_not(None),
         )
