@@ -7,10 +7,13 @@ Accepted times (any case, as one word or with am/pm as a separate word):
   `1430`; hour 0–23.
 - A bare hour 13–23 (`14`) is taken as on the hour; a bare 1–12 (`9`) is refused as
   ambiguous, with a hint to add am or pm.
-- `noon` or `midday` for 12:00.
+- `noon` or `midday` for 12:00 and `midnight` for 00:00, also after 12 (`12 noon`,
+  `12:00 midnight`).
+Days may be abbreviated with a full stop (`Tue.`).
 The filler words `at`, `on`, `every` and `each` are skipped ("every tuesday at 9am").
 
-Messages are plain text for the person to read; callers escape them for Slack.
+Messages are mrkdwn: anything typed that they repeat is escaped for Slack, so `<!here>` typed
+shows as typed and mentions nobody.
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ for _number, _spellings in enumerate(
     _DAY_WORDS[_spellings[-1] + "s"] = _number  # "mondays"
 
 _FILLER = frozenset({"at", "on", "every", "each"})
-_NOON = frozenset({"noon", "midday"})
+_NAMED_TIMES = {"noon": time(12, 0), "midday": time(12, 0), "midnight": time(0, 0)}
+_NAMED_TIME = re.compile(r"^(?:12(?:[:.]?00)?)?(noon|midday|midnight)\.?$")
+_TWELVE = re.compile(r"^12(?:[:.]?00)?$")
 _SUFFIX = re.compile(r"^([ap])\.?m\.?$")
 _TWELVE_HOUR = re.compile(r"^(\d{1,2})(?:[:.]?(\d{2}))?([ap])\.?m\.?$")
 _TWENTY_FOUR_HOUR = re.compile(r"^(\d{1,2})[:.](\d{2})$")
@@ -93,10 +98,17 @@ class PauseChoice:
 
 
 def _quote(typed: str) -> str:
-    """Echo at most ECHO_LIMIT characters of what the person typed, in curly quotes."""
+    """Echo at most ECHO_LIMIT characters of what the person typed, in curly quotes, with
+    Slack's control characters escaped (after cutting, so no escape is cut in half)."""
     if len(typed) > ECHO_LIMIT:
         typed = typed[: ECHO_LIMIT - 1] + "…"
-    return f"“{typed}”"
+    escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"“{escaped}”"
+
+
+def _day(word: str) -> int | None:
+    """The weekday a word names, if it does: `tue`, `Tuesday`, `Tue.`."""
+    return _DAY_WORDS.get(word.lower().removesuffix("."))
 
 
 def _words(args: Sequence[str]) -> list[str]:
@@ -112,8 +124,8 @@ def _not_a_time(typed: str) -> WordsError:
 def _read_time(typed: str) -> time | None:
     """The time of day in `typed`, None if it isn't time-like, WordsError if it is but wrong."""
     word = typed.lower().replace(" ", "")
-    if word in _NOON:
-        return time(12, 0)
+    if match := _NAMED_TIME.match(word):
+        return _NAMED_TIMES[match[1]]
     if match := _TWELVE_HOUR.match(word):
         hour, minute = int(match[1]), int(match[2] or 0)
         if not 1 <= hour <= 12 or minute > 59:
@@ -142,10 +154,14 @@ def _read_time(typed: str) -> time | None:
 
 
 def _join_suffixes(words: list[str]) -> list[str]:
-    """Glue a separate am/pm onto the number before it: ["9", "am"] → ["9 am"]."""
+    """Glue a separate am/pm onto the number before it: ["9", "am"] → ["9 am"]; and noon,
+    midday or midnight onto a 12 before it: ["12", "noon"] → ["12 noon"]."""
     joined: list[str] = []
     for word in words:
-        if joined and _SUFFIX.match(word.lower()) and joined[-1][-1:].isdigit():
+        lower = word.lower()
+        am_pm = _SUFFIX.match(lower) and joined[-1:] and joined[-1][-1:].isdigit()
+        named = _NAMED_TIME.match(lower) and joined[-1:] and _TWELVE.match(joined[-1])
+        if am_pm or named:
             joined[-1] = f"{joined[-1]} {word}"
         else:
             joined.append(word)
@@ -160,7 +176,7 @@ def parse_weekly(args: Sequence[str]) -> WeeklyChoice:
     days: list[int] = []
     times: list[time] = []
     for word in _join_suffixes([w for w in words if w.lower() not in _FILLER]):
-        if (day := _DAY_WORDS.get(word.lower())) is not None:
+        if (day := _day(word)) is not None:
             days.append(day)
         elif (when := _read_time(word)) is not None:
             times.append(when)

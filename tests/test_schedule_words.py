@@ -77,7 +77,8 @@ def test_no_words_means_monday_at_nine() -> None:
         ("8.30", time(8, 30)), ("0:00", time(0, 0)), ("23:59", time(23, 59)),
         ("0930", time(9, 30)), ("930", time(9, 30)), ("1430", time(14, 30)),
         ("0000", time(0, 0)), ("14", time(14, 0)), ("23", time(23, 0)),
-        ("noon", time(12, 0)), ("Midday", time(12, 0)),
+        ("noon", time(12, 0)), ("Midday", time(12, 0)), ("midnight", time(0, 0)),
+        ("12 noon", time(12, 0)), ("12noon", time(12, 0)), ("12:00 Midnight", time(0, 0)),
     ],
 )  # fmt: skip
 def test_time_spellings_alone_keep_the_monday_default(typed: str, expected: time) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
 from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
-from bot.services.rotation import Seen, choose
+from bot.services.rotation import Seen, choose, nudge_kind
 from bot.services.subscriptions import next_due
 from bot.services.workspaces import bot_token, deactivate_workspace
 from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS, SlackClients
@@ -314,12 +314,13 @@ class Dispatcher:
             if not rows:
                 return []
             seen = await self._seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows])
+            nudged = await self._nudged_kinds(session, [row[0].id for row in rows])
             reflected = await self._reflected_items(
                 session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
             )
             planned: list[tuple[Delivery, Schedule, str | None, str | None, bool]] = []
             for schedule, tz, tz_checked_at, channel_id in rows:
-                delivery = self._plan(schedule, tz, now, seen, reflected, session)
+                delivery = self._plan(schedule, tz, now, seen, nudged, reflected, session)
                 if delivery.status == "missed":
                     state.summary.skipped += 1
                     session.add(delivery)
@@ -342,6 +343,7 @@ class Dispatcher:
         tz: str | None,
         now: datetime,
         seen: dict[tuple[str, str], list[Seen]],
+        nudged: dict[tuple[str, str], dict[str, datetime]],
         reflected: dict[int, str],
         session: AsyncSession,
     ) -> Delivery:
@@ -372,7 +374,8 @@ class Dispatcher:
             delivery.kind = "backoff"  # pending an answer once Slack accepts it
         else:
             key = (schedule.team_id, schedule.user_id)
-            pick = choose(self._library, seen.get(key, []), None, self._rng)
+            kind = nudge_kind(nudged.get(key, {}), seen.get(key, []))
+            pick = choose(self._library, seen.get(key, []), kind, self._rng)
             questions = self._library.questions_for(pick.item.id)
             delivery.item_kind = pick.kind
             delivery.item_id = pick.item.id
@@ -394,6 +397,28 @@ class Dispatcher:
         for row in rows:
             seen[(row.team_id, row.user_id)].append(Seen(row.kind, row.item_id, row.cycle))
         return seen
+
+    async def _nudged_kinds(
+        self, session: AsyncSession, schedule_ids: list[int]
+    ) -> dict[tuple[str, str], dict[str, datetime]]:
+        """When each kind was last a person's nudge: kinds take turns in the nudges, whatever
+        they asked for themselves. A nudge that never reached them took no turn."""
+        rows = await session.execute(
+            select(
+                Delivery.team_id, Delivery.user_id, Delivery.item_kind, func.max(Delivery.due_at)
+            )
+            .where(
+                Delivery.schedule_id.in_(schedule_ids),  # indexed: (schedule_id, due_at)
+                Delivery.kind == "nudge",
+                Delivery.item_kind.is_not(None),
+                Delivery.status.in_(("pending", "retry", "sent")),
+            )
+            .group_by(Delivery.team_id, Delivery.user_id, Delivery.item_kind)
+        )
+        nudged: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
+        for team_id, user_id, kind, last in rows:
+            nudged[(team_id, user_id)][kind] = last
+        return nudged
 
     async def _reflected_items(self, session: AsyncSession, ids: list[int]) -> dict[int, str]:
         """Last nudges that got a reflection: the next nudge opens by naming their item."""

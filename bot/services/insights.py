@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -16,7 +16,7 @@ from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.store import ensure_member
 
-MIN_GROUP = 5  # no rate over fewer people than this: too easy to tell who is who
+MIN_GROUP = 5  # no figure about reflecting over fewer people than this: too easy to tell who
 STATS_WEEKS = 8
 
 
@@ -32,7 +32,7 @@ class Progress:
 class WeekFigures:
     week_start: date
     nudges_sent: int
-    reflections: int
+    reflections: int | None  # None when fewer than MIN_GROUP people got nudges that week
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class WorkspaceFigures:
     people_nudged: int
     nudges_sent: int
     nudges_reflected: int
-    top_items: list[tuple[str, int]]  # item id, reflections
+    top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
 
     @property
     def reflection_rate(self) -> float | None:
@@ -79,11 +79,11 @@ class Insights:
     async def progress(self, team_id: str, user_id: str, zone: ZoneInfo) -> Progress:
         async with self._sessions() as session:
             seen_rows = await session.execute(
-                select(SeenItem.kind, func.count(distinct(SeenItem.item_id)))
+                select(SeenItem.kind, SeenItem.item_id)
                 .where(SeenItem.team_id == team_id, SeenItem.user_id == user_id)
-                .group_by(SeenItem.kind)
+                .distinct()
             )
-            seen = {kind: int(count) for kind, count in seen_rows}
+            seen = {(kind, item_id) for kind, item_id in seen_rows}
             written = list(
                 await session.scalars(
                     select(Reflection.created_at).where(
@@ -93,7 +93,11 @@ class Insights:
             )
         known = {kind: {item.id for item in self._library.items(kind)} for kind in ITEM_KINDS}
         return Progress(
-            seen={kind: min(seen.get(kind, 0), len(known[kind])) for kind in ITEM_KINDS},
+            # Only items in the content now: one seen and since retired is not one of these.
+            seen={
+                kind: sum(1 for item_id in known[kind] if (kind, item_id) in seen)
+                for kind in ITEM_KINDS
+            },
             totals={kind: len(known[kind]) for kind in ITEM_KINDS},
             reflections=len(written),
             weeks_in_a_row=weeks_in_a_row(written, zone, self._clock().astimezone(zone).date()),
@@ -153,24 +157,27 @@ class Insights:
             return week_start(instant.astimezone(zone).date())
 
         nudges_by_week = Counter(week_of(row.sent_at) for row in sent)
+        nudged_in_week = {(week_of(row.sent_at), row.user_id) for row in sent}
+        people_by_week = Counter(week for week, _person in nudged_in_week)
         notes_by_week = Counter(week_of(row.created_at) for row in written)
         weeks = [
             WeekFigures(
-                week_start=first_week + timedelta(weeks=i),
-                nudges_sent=nudges_by_week[first_week + timedelta(weeks=i)],
-                reflections=notes_by_week[first_week + timedelta(weeks=i)],
+                week_start=week,
+                nudges_sent=nudges_by_week[week],
+                reflections=notes_by_week[week] if people_by_week[week] >= MIN_GROUP else None,
             )
-            for i in range(STATS_WEEKS)
+            for week in (first_week + timedelta(weeks=i) for i in range(STATS_WEEKS))
         ]
+        people_nudged = len({row.user_id for row in sent})
         items = Counter(row.item_id for row in written if row.item_id)
         return WorkspaceFigures(
             subscribers=subscribers,
             paused=paused,
             weeks=weeks,
-            people_nudged=len({row.user_id for row in sent}),
+            people_nudged=people_nudged,
             nudges_sent=len(sent),
             nudges_reflected=sum(1 for row in sent if row.reflected_at is not None),
-            top_items=items.most_common(3),
+            top_items=items.most_common(3) if people_nudged >= MIN_GROUP else None,
         )
 
     async def _subscriptions(

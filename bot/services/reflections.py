@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.crypto import Keyring
@@ -20,6 +21,7 @@ LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answer
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
 MAX_MODAL_CHARS = 3000
 JOURNAL_PAGE = 10
+CHUNK = 500  # ids per statement when un-counting many deleted reflections at once
 
 
 @dataclass(frozen=True)
@@ -192,10 +194,10 @@ class Reflections:
 
         async def once() -> bool:
             async with self._sessions() as session, session.begin():
-                result = await session.execute(
-                    delete(Reflection).where(*_own_message(team_id, user_id, channel_id, ts))
+                gone = await _delete_reflections(
+                    session, _own_message(team_id, user_id, channel_id, ts)
                 )
-                return bool(result.rowcount)  # type: ignore[attr-defined]
+                return bool(gone)
 
         return await retrying(once, "deleting a reflection")
 
@@ -288,8 +290,7 @@ class Reflections:
         """Retention: remove reflections written more than `days` days ago."""
         cutoff = self._clock() - timedelta(days=days)
         async with self._sessions() as session, session.begin():
-            result = await session.execute(delete(Reflection).where(Reflection.created_at < cutoff))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return await _delete_reflections(session, [Reflection.created_at < cutoff])
 
     def _entry(self, row: Reflection) -> Entry:
         return Entry(
@@ -300,6 +301,58 @@ class Reflections:
             item_id=row.item_id,
             question_id=row.question_id,
         )
+
+
+async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
+    """Delete the reflections matching `where`, and stop counting them: a nudge whose only
+    reflection is gone no longer counts as reflected on, and a nudge not yet sent no longer
+    opens with "Last time you reflected on" an item its person has no reflection on now."""
+    rows = (
+        await session.execute(
+            delete(Reflection)
+            .where(*where)
+            .returning(Reflection.team_id, Reflection.user_id, Reflection.delivery_id)
+        )
+    ).all()
+    nudges = sorted({row.delivery_id for row in rows if row.delivery_id is not None})
+    people = sorted({(row.team_id, row.user_id) for row in rows})
+    still_reflected = (
+        select(Reflection.id)
+        .where(  # the person's own reflections (indexed), on this nudge
+            Reflection.team_id == Delivery.team_id,
+            Reflection.user_id == Delivery.user_id,
+            Reflection.delivery_id == Delivery.id,
+        )
+        .exists()
+    )
+    for start in range(0, len(nudges), CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(nudges[start : start + CHUNK]), ~still_reflected)
+            .values(reflected_at=None)
+        )
+    earlier = aliased(Delivery)
+    follow_up_stands = (
+        select(earlier.id)
+        .where(
+            earlier.schedule_id == Delivery.schedule_id,  # the same person's nudges (indexed)
+            earlier.item_id == Delivery.follow_up_item_id,
+            earlier.reflected_at.is_not(None),
+        )
+        .exists()
+    )
+    for start in range(0, len(people), CHUNK):
+        await session.execute(
+            update(Delivery)
+            .where(
+                tuple_(Delivery.team_id, Delivery.user_id).in_(people[start : start + CHUNK]),
+                Delivery.status.in_(("pending", "retry")),
+                Delivery.follow_up_item_id.is_not(None),
+                ~follow_up_stands,
+            )
+            .values(follow_up_item_id=None)
+        )
+    return len(rows)
 
 
 def _own_message(team_id: str, user_id: str, channel_id: str, ts: str) -> list[Any]:

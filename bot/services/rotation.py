@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +37,8 @@ class Pick:
 
 
 def choose(library: Library, seen: Iterable[Seen], kind: str | None, rng: random.Random) -> Pick:
-    """The next item from what a person has seen. `kind=None` takes turns across content kinds."""
+    """The next item from what a person has seen. `kind=None` (asked for on demand) takes the
+    kind they have seen least; weekly nudges take their kind from `nudge_kind`."""
     seen = list(seen)
     if kind is None:
         shown = Counter(row.kind for row in seen)
@@ -51,6 +52,23 @@ def choose(library: Library, seen: Iterable[Seen], kind: str | None, rng: random
         cycle += 1
         unseen = list(pool)
     return Pick(kind=kind, item=pool[rng.choice(unseen)], cycle=cycle)
+
+
+def nudge_kind(last_nudged: Mapping[str, datetime], seen: Iterable[Seen]) -> str:
+    """The kind for a person's next weekly nudge: kinds take turns within the nudges themselves.
+
+    `last_nudged` is when each kind was last the item of a nudge. The kind nudged longest ago
+    (or never) goes next, so each kind comes round at least once in every len(ITEM_KINDS)
+    nudges, however many items the person asked for themselves. Only between kinds never nudged
+    does what they have seen on demand decide, fewest first."""
+    shown = Counter(row.kind for row in seen)
+
+    def turn(kind: str) -> tuple[bool, float, int, int]:
+        last = last_nudged.get(kind)
+        when = last.timestamp() if last is not None else 0.0
+        return (last is not None, when, shown[kind], ITEM_KINDS.index(kind))
+
+    return min(ITEM_KINDS, key=turn)
 
 
 def seen_row(team_id: str, user_id: str, pick: Pick, now: datetime) -> SeenItem:
