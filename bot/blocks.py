@@ -12,7 +12,7 @@ from bot.commands import MAX_WORD_SHOWN
 from bot.content import KIND_LABELS, Item, Library, Question
 from bot.schedule_words import weekday_name
 from bot.services.insights import MIN_GROUP, STATS_WEEKS, Progress, WorkspaceFigures
-from bot.services.reflections import MAX_MODAL_CHARS, Entry, ForgetReport
+from bot.services.reflections import MAX_MODAL_CHARS, MAX_REFLECTION_CHARS, Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
 from bot.services.timing import MONTH_NAMES, WEEKDAY_NAMES, describe_local, format_time
 
@@ -133,6 +133,14 @@ def reflection_not_saved() -> Message:
     return plain(
         "Sorry, I couldn't save that reflection just now. "
         "Please send it again in a minute; nothing else was changed."
+    )
+
+
+def button_not_understood() -> Message:
+    """A button whose value the app never wrote: old, or changed on the way."""
+    return plain(
+        "Sorry, I couldn't read that button, so nothing was changed. "
+        "Type `/leading-tip help` to see what you can do."
     )
 
 
@@ -313,6 +321,20 @@ LONG_REFLECTION = (
     f"That's more than {MAX_MODAL_CHARS:,} characters. Keep the heart of it, or reply "
     "in the nudge's thread instead, where there's more room."
 )
+
+
+def reflection_too_long() -> Message:
+    return plain(
+        f"That reflection is too long for me to save: it's over {MAX_REFLECTION_CHARS:,} "
+        "characters. Please split it into two or more shorter messages. Nothing was saved."
+    )
+
+
+def edit_too_long() -> Message:
+    return plain(
+        f"That edit is too long for me to save: it's over {MAX_REFLECTION_CHARS:,} characters. "
+        "I've kept your earlier words. Please split the new version into shorter messages."
+    )
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.guard import guard
 
 logger = logging.getLogger(__name__)
 LATEST_ON_HOME = 3
@@ -42,12 +44,22 @@ async def refresh_home(
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.event("app_home_opened")
+    @guard
     @ctx.in_flight.track
     async def home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
         team_id, user_id = body.get("team_id", ""), event["user"]
-        subscribed = await publish_home(ctx, team_id, user_id)
+        try:
+            subscribed = await publish_home(ctx, team_id, user_id)
+        except SlackApiError as error:  # e.g. user_not_found: nothing to show it to
+            logger.warning(
+                "could not publish Home for %s/%s: %s",
+                team_id,
+                user_id,
+                error.response.get("error"),
+            )
+            return
         # Marked only after Home was shown: if publishing failed, the next open tries again.
         if await ctx.insights.first_home_open(team_id, user_id):
             client = await ctx.client_for(team_id)

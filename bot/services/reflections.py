@@ -17,7 +17,20 @@ from bot.services.store import ensure_member, insert_ignoring_duplicates
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
 MAX_MODAL_CHARS = 3000
+MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for it in parts
 JOURNAL_PAGE = 10
+
+
+class ReflectionTooLong(ValueError):
+    """Longer than MAX_REFLECTION_CHARS: not stored; the person is asked to split it."""
+
+
+def storable(text: str) -> str:
+    """The text as it can be stored: without NUL characters, which PostgreSQL refuses."""
+    text = text.replace("\x00", "")
+    if len(text) > MAX_REFLECTION_CHARS:
+        raise ReflectionTooLong
+    return text
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class Reflections:
         text: str,
     ) -> Captured:
         """Store a DM reply once, however many times Slack delivers it, linked to its nudge."""
+        text = storable(text)
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
@@ -146,6 +160,7 @@ class Reflections:
 
     async def edit_dm(self, team_id: str, channel_id: str, ts: str, text: str) -> bool:
         """The person edited their reply in Slack: keep the new words and when."""
+        text = storable(text)
         async with self._sessions() as session, session.begin():
             result = await session.execute(
                 update(Reflection)
@@ -185,6 +200,7 @@ class Reflections:
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
     ) -> int:
+        text = storable(text)
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
