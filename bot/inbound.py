@@ -26,7 +26,20 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Where Bolt looks for ids while building its context, recursively.
 _BOLT_NESTED = ("event", "message", "previous_message", "item", "assistant_thread")
 _BOLT_IDS = ("user", "team", "channel", "enterprise")
-_OPTIONAL_OBJECTS = ("view", "container", "function_data", "state", "workflow_step")
+_OPTIONAL_OBJECTS = ("container", "function_data", "state", "workflow_step")
+# Bolt reads these as objects whenever the key is there, even when a listener matches nothing.
+_OBJECTS_IF_PRESENT = ("event", "view")
+# What Slack sends this app, given its manifest; anything else is no request of ours.
+KINDS = frozenset(
+    {
+        "event_callback",
+        "block_actions",
+        "view_submission",
+        "view_closed",
+        "url_verification",
+        "app_rate_limited",
+    }
+)
 _SLASH_FIELDS = ("command", "text", "team_id", "user_id", "channel_id", "response_url")
 
 
@@ -101,8 +114,9 @@ def _check_shape(body: dict[str, Any]) -> None:
         _list_of_objects(part, "authorizations")
         for key in ("team_id", "user_id", "channel_id", "enterprise_id"):
             _ident(part, key)
-    if "event" in body:  # Bolt's own middleware reads `body.get("event", {}).get(...)`
-        _object(body, "event", required=True)
+    for key in _OBJECTS_IF_PRESENT:
+        if key in body:
+            _object(body, key, required=True)
     for key in _OPTIONAL_OBJECTS:
         _object(body, key)
     _list_of_objects(body, "response_urls")
@@ -118,8 +132,8 @@ def _check_shape(body: dict[str, Any]) -> None:
     elif kind is None:
         if body.get("ssl_check") != "1":
             raise Rejected("the body is not a Slack request this app knows")
-    elif not isinstance(kind, str) or len(kind) > MAX_NAME_CHARS:
-        raise Rejected("`type` is not a short string")
+    elif not isinstance(kind, str) or kind not in KINDS:
+        raise Rejected("`type` is not a kind of request this app handles")
     elif kind == "event_callback":
         _event_callback(body)
     elif kind == "block_actions":
@@ -144,6 +158,7 @@ def _slash_command(body: dict[str, Any]) -> None:
     for key in _SLASH_FIELDS:
         _text(body, key, None)
     _text(body, "command", MAX_NAME_CHARS, required=True)
+    _text(body, "response_url", None, required=True)  # where every answer after the ack goes
     _ident(body, "team_id", required=True)
     _ident(body, "user_id", required=True)
 

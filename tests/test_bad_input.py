@@ -7,9 +7,8 @@ Every request here goes through the real signed HTTP endpoint of the running app
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -80,16 +79,6 @@ async def send(
     ):
         reply = await response.text()
         return Answer(response.status, reply, time.monotonic() - started)
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Every record from the app, Bolt, asyncio and uvicorn (which does not propagate)."""
-    caplog.set_level(logging.INFO)
-    uvicorn_logger = logging.getLogger("uvicorn")
-    uvicorn_logger.addHandler(caplog.handler)
-    yield caplog
-    uvicorn_logger.removeHandler(caplog.handler)
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import who
+from bot.handlers.payload import answer_button, who
 from bot.services.rotation import KINDS
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,6 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         except Exception:
             logger.exception("Another button failed for %s/%s", team_id, user_id)
             message = blocks.something_went_wrong()
-            await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            await answer_button(respond, replace_original=False, **message.as_kwargs())
             return
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await answer_button(respond, replace_original=True, **message.as_kwargs())

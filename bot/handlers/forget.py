@@ -11,7 +11,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import publish_home
 from bot.handlers.guard import guard
-from bot.handlers.payload import who
+from bot.handlers.payload import answer_button, who
 from bot.handlers.slash import SlashRequest
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         except Exception:
             logger.exception("forget failed for %s/%s", team_id, user_id)
             message = blocks.something_went_wrong()
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await answer_button(respond, replace_original=True, **message.as_kwargs())
         if had_home:  # show the emptied Home, without remembering they opened it
             await publish_home(ctx, team_id, user_id)
 
@@ -46,4 +46,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
         message = blocks.forget_cancelled()
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await answer_button(respond, replace_original=True, **message.as_kwargs())

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import who, whole_number
+from bot.handlers.payload import answer_button, who, whole_number
 from bot.handlers.slash import SlashRequest
 
 
@@ -34,4 +34,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = blocks.button_not_understood()
         else:
             message = await page(ctx, *who(body), offset)
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await answer_button(respond, replace_original=True, **message.as_kwargs())

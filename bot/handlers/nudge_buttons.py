@@ -11,7 +11,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
-from bot.handlers.payload import who, whole_number
+from bot.handlers.payload import answer_button, who, whole_number
 from bot.services.subscriptions import NotSubscribed
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         delivery_id = whole_number(action.get("value"))
         if delivery_id is None:  # not a value this app put on a button
             message = blocks.button_not_understood()
-            await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            await answer_button(respond, replace_original=False, **message.as_kwargs())
             return
         try:
             client = await ctx.client_for(team_id)
@@ -55,7 +55,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 "nudge button %s failed for %s/%s", action["action_id"], team_id, user_id
             )
             message = blocks.something_went_wrong()
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        await answer_button(respond, replace_original=False, **message.as_kwargs())
         await refresh_home(ctx, team_id, user_id)
 
     for action_id in CHOICES:

@@ -11,6 +11,8 @@ import re
 from datetime import time
 from typing import Any
 
+from slack_bolt.async_app import AsyncRespond
+
 LARGEST_ID = 2**31 - 1  # the Integer columns' largest value
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")  # Slack's timepicker: "HH:mm"
 
@@ -49,3 +51,10 @@ def clock_time(value: Any) -> time | None:
     """A timepicker's "HH:mm", else None."""
     match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     return time(int(match[1]), int(match[2])) if match else None
+
+
+async def answer_button(respond: AsyncRespond, *, replace_original: bool, **message: Any) -> None:
+    """Answer a button, only to the person, through its response URL. A press on a surface
+    without one (the Home tab, a modal) has nowhere to be answered: Bolt's `respond` raises."""
+    if respond.response_url:
+        await respond(response_type="ephemeral", replace_original=replace_original, **message)
