@@ -207,6 +207,16 @@ def _event(**fields: Any) -> str:
             slash_command_body("tip", response_url="not a url"), FORM, id="response-url-not-a-url"
         ),
         pytest.param("text=tip&team_id=T0001", FORM, id="a-form-that-is-no-slack-request"),
+        pytest.param(
+            "command=%2Fleading-tip&text=tip&team_id=T0001&user_id=U0001",
+            FORM,
+            id="slash-command-without-response-url",
+        ),
+        pytest.param('{"type": "shortcut", "callback_id": "x"}', JSON, id="a-kind-not-ours"),
+        pytest.param('{"type": ["event_callback"]}', JSON, id="type-is-a-list"),
+        pytest.param(
+            payload_body({"type": "block_suggestion", "view": None}), FORM, id="view-is-null"
+        ),
     ],
 )
 async def test_a_body_the_app_cannot_read_gets_400_and_changes_nothing(
@@ -331,6 +341,21 @@ async def test_a_reflect_button_with_a_strange_value_still_opens_the_box(
     assert opened.body["view"]["callback_id"] == blocks.REFLECTION_MODAL
     assert opened.body["view"]["private_metadata"] == "0"  # not linked to any nudge
     assert await snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [blocks.JOURNAL_OLDER_ACTION, blocks.NUDGE_SNOOZE_ACTION, blocks.ANOTHER_ACTION],
+)
+async def test_a_message_button_pressed_where_there_is_no_response_url_is_acked(
+    app: RunningApp, logs: pytest.LogCaptureFixture, action_id: str
+) -> None:
+    """Slack sends no response_url for presses on the Home tab or in a modal: nothing to
+    answer through, and Bolt's respond would raise."""
+    body = block_action_body(action_id, "tip", view={"id": "V1", "type": "home"})
+    answer = await answered(app, logs, body, content_type=FORM)
+    assert answer.status == 200
+    assert app.sim.calls_to("response_url") == []
 
 
 async def test_a_button_from_someone_slack_does_not_know_still_gets_an_answer(
