@@ -191,7 +191,8 @@ def _event_callback(body: dict[str, Any]) -> None:
 
 def _block_actions(body: dict[str, Any]) -> None:
     _who(body)
-    _text(body, "trigger_id", MAX_NAME_CHARS, required=True)
+    if not _text(body, "trigger_id", MAX_NAME_CHARS, required=True):
+        raise Rejected("`trigger_id` is empty")
     actions = body.get("actions")
     if not isinstance(actions, list) or not actions:
         raise Rejected("`actions` is not a list of actions")

@@ -239,6 +239,7 @@ async def test_a_body_the_app_cannot_read_gets_400_and_changes_nothing(
         pytest.param({"team": None}, id="no-team"),
         pytest.param({"team": "T0001"}, id="team-is-a-string"),
         pytest.param({"trigger_id": None}, id="no-trigger-id"),
+        pytest.param({"trigger_id": ""}, id="empty-trigger-id"),
         pytest.param({"actions": []}, id="no-actions"),
         pytest.param({"actions": [{"value": "1"}]}, id="action-without-action-id"),
         pytest.param({"actions": ["nudge_snooze"]}, id="action-is-a-string"),
@@ -341,6 +342,26 @@ async def test_a_reflect_button_with_a_strange_value_still_opens_the_box(
     assert opened.body["view"]["callback_id"] == blocks.REFLECTION_MODAL
     assert opened.body["view"]["private_metadata"] == "0"  # not linked to any nudge
     assert await snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        blocks.NUDGE_REFLECT_ACTION,
+        blocks.HOME_CHANGE_ACTION,
+        blocks.HOME_JOURNAL_ACTION,
+        blocks.HOME_TIP_ACTION,
+    ],
+)
+async def test_a_trigger_id_slack_refuses_leaves_no_modal_and_no_traceback(
+    app: RunningApp, logs: pytest.LogCaptureFixture, action_id: str
+) -> None:
+    app.sim.fail("views.open", error="invalid_trigger_id")
+    payload = action_payload(app, action_id, "1")
+    payload["trigger_id"] = "not-a-trigger"
+    answer = await answered(app, logs, payload_body(payload), content_type=FORM)
+    assert answer.status == 200
+    assert "could not open a modal: invalid_trigger_id" in logs.text
 
 
 @pytest.mark.parametrize(

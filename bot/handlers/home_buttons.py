@@ -12,7 +12,7 @@ from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
 from bot.handlers.journal import page
-from bot.handlers.payload import clock_time, state_input, who, whole_number
+from bot.handlers.payload import clock_time, show_modal, state_input, who, whole_number
 from bot.schedule_words import PauseChoice, WeeklyChoice
 from bot.services.subscriptions import NotSubscribed
 
@@ -37,7 +37,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if client is None:
             return
         view = await ctx.subscriptions.view(team_id, user_id, client)
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.schedule_modal(view))
+        await show_modal(client, body["trigger_id"], blocks.schedule_modal(view))
 
     for action_id in (blocks.HOME_CHANGE_ACTION, blocks.HOME_SUBSCRIBE_ACTION):
         app.action(action_id)(guard(ctx.in_flight.track(open_schedule_modal)))
@@ -93,7 +93,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if client is not None:
             message = await page(ctx, team_id, user_id)
             modal = blocks.info_modal("Your journal", message)
-            await client.views_open(trigger_id=body["trigger_id"], view=modal)
+            await show_modal(client, body["trigger_id"], modal)
 
     @app.action(blocks.HOME_TIP_ACTION)
     @guard
@@ -106,7 +106,5 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             return
         pick = await ctx.rotation.next_item(team_id, user_id, "tip")
         message = blocks.content_item(ctx.library, pick.kind, pick.item)
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.info_modal("A quick tip", message)
-        )
+        await show_modal(client, body["trigger_id"], blocks.info_modal("A quick tip", message))
         await refresh_home(ctx, team_id, user_id)

@@ -1,4 +1,4 @@
-"""Reading values out of Slack payloads without trusting them.
+"""Reading values out of Slack payloads without trusting them, and answering them safely.
 
 `bot.inbound` has already checked a payload's shape (ids, objects, strings); the values inside
 it, such as a button's value or a modal's state, came back from a client and may not be what
@@ -7,11 +7,16 @@ the app sent. These helpers answer None (or empty) for anything unexpected, neve
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
 
 LARGEST_ID = 2**31 - 1  # the Integer columns' largest value
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")  # Slack's timepicker: "HH:mm"
@@ -58,3 +63,12 @@ async def answer_button(respond: AsyncRespond, *, replace_original: bool, **mess
     without one (the Home tab, a modal) has nowhere to be answered: Bolt's `respond` raises."""
     if respond.response_url:
         await respond(response_type="ephemeral", replace_original=replace_original, **message)
+
+
+async def show_modal(client: AsyncWebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal. Slack refuses a trigger_id that is not one or has expired (they last three
+    seconds); nothing was changed, so a warning is enough."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        logger.warning("could not open a modal: %s", error.response.get("error"))

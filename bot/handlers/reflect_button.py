@@ -12,7 +12,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
-from bot.handlers.payload import state_text, who, whole_number
+from bot.handlers.payload import show_modal, state_text, who, whole_number
 from bot.services.reflections import MAX_MODAL_CHARS
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         view = blocks.reflection_modal(ctx.library, delivery_id, item, question)
         client = await ctx.client_for(team_id)
         if client is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            await show_modal(client, body["trigger_id"], view)
 
     @app.view(blocks.REFLECTION_MODAL)
     @guard
