@@ -210,6 +210,7 @@ def _view_payload(body: dict[str, Any]) -> None:
     _who(body)
     view = _object(body, "view", required=True)
     _text(view, "callback_id", MAX_NAME_CHARS, required=True)
+    _text(view, "type", MAX_NAME_CHARS, required=True)  # Bolt reads it for every view payload
     _text(view, "private_metadata", None)
     _ident(view, "app_installed_team_id")
 

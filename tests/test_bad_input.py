@@ -217,6 +217,18 @@ def _event(**fields: Any) -> str:
         pytest.param(
             payload_body({"type": "block_suggestion", "view": None}), FORM, id="view-is-null"
         ),
+        pytest.param(
+            payload_body(
+                {
+                    "type": "view_submission",
+                    "user": {"id": "U0001"},
+                    "team": {"id": "T0001"},
+                    "view": {"callback_id": blocks.REFLECTION_MODAL},
+                }
+            ),
+            FORM,
+            id="view-without-a-type",
+        ),
     ],
 )
 async def test_a_body_the_app_cannot_read_gets_400_and_changes_nothing(
