@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-MAX_DEPTH = 32  # Slack's deepest payloads (rich text in a modal's state) nest about 12 levels
+MAX_DEPTH = 32  # Slack's own payloads, rich text in a modal's state included, nest far less
 MAX_ID_CHARS = 32  # every id column is String(32)
 MAX_NAME_CHARS = 255  # action_id, block_id, callback_id, event and payload types
 
-_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+_ID = re.compile(rf"[A-Za-z0-9]{{1,{MAX_ID_CHARS}}}")
 _TS = re.compile(r"[0-9]{1,10}\.[0-9]{1,6}")  # "1700000000.000100"; float() of it is a sane time
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Where Bolt looks for ids while building its context, recursively.
