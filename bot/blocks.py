@@ -20,7 +20,7 @@ from bot.services.insights import (
     WeekFigures,
     WorkspaceFigures,
 )
-from bot.services.reflections import MAX_MODAL_CHARS, Entry, ForgetReport
+from bot.services.reflections import MAX_MODAL_CHARS, MAX_REFLECTION_CHARS, Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
 from bot.services.timing import MONTH_NAMES, WEEKDAY_NAMES, describe_local, format_time
 
@@ -217,6 +217,14 @@ def reflection_not_saved() -> Message:
 NOT_SAVED = "That didn't save. Please try again in a minute."
 
 
+def button_not_understood() -> Message:
+    """A button whose value the app never wrote: old, or changed on the way."""
+    return plain(
+        "Sorry, I couldn't read that button, so nothing was changed. "
+        "Type `/leading-tip help` to see what you can do."
+    )
+
+
 def something_went_wrong() -> Message:
     text = (
         "Sorry, something went wrong on our side and nothing was changed. "
@@ -394,6 +402,20 @@ LONG_REFLECTION = (
     f"That's more than {MAX_MODAL_CHARS:,} characters. Keep the heart of it, or reply "
     "in the nudge's thread instead, where there's more room."
 )
+
+
+def reflection_too_long() -> Message:
+    return plain(
+        f"That reflection is too long for me to save: it's over {MAX_REFLECTION_CHARS:,} "
+        "characters. Please split it into two or more shorter messages. Nothing was saved."
+    )
+
+
+def edit_too_long() -> Message:
+    return plain(
+        f"That edit is too long for me to save: it's over {MAX_REFLECTION_CHARS:,} characters. "
+        "I've kept your earlier words. Please split the new version into shorter messages."
+    )
 
 
 def long_date(day: date) -> str:

@@ -1098,9 +1098,10 @@ def _json(
 # ---- signed incoming requests --------------------------------------------------------------
 
 
-def sign(signing_secret: str, body: str, timestamp: int) -> str:
+def sign(signing_secret: str, body: str | bytes, timestamp: int | str) -> str:
     """Slack's v0 request signature for ``body`` sent at ``timestamp``."""
-    base = f"v0:{timestamp}:{body}".encode()
+    raw = body.encode() if isinstance(body, str) else body
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -142,3 +143,13 @@ async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]
         SlackDriver(url, SIGNING_SECRET, sim) as slack,
     ):
         yield RunningApp(url=url, ctx=ctx, sim=sim, slack=slack)
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Every record from the app, Bolt, asyncio and uvicorn (whose loggers do not propagate)."""
+    caplog.set_level(logging.INFO)
+    uvicorn_logger = logging.getLogger("uvicorn")
+    uvicorn_logger.addHandler(caplog.handler)
+    yield caplog
+    uvicorn_logger.removeHandler(caplog.handler)

@@ -191,6 +191,9 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "welcome subscribe", blocks.welcome(library, False)
     yield "workspace_figures", blocks.workspace_figures(library, figures)
     yield "figures_refused", blocks.figures_refused()
+    yield "button_not_understood", blocks.button_not_understood()
+    yield "reflection_too_long", blocks.reflection_too_long()
+    yield "edit_too_long", blocks.edit_too_long()
 
 
 BUILT: list[Callable[..., Any]] = [

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.reflections import MAX_REFLECTION_CHARS
 from bot.slack_sim import view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE, dispatch_at, subscribe
@@ -250,8 +251,12 @@ async def test_command_words_typed_in_the_dm_act_as_the_command(app: RunningApp,
 
 @pytest.mark.parametrize(
     "text",
-    ["x" * 40_000, "Kia ora 🌿 tēnā koe, mahi [work] went well 🙌", "Ārahi tāngata hauora"],
-    ids=["40000-chars", "emoji", "macrons"],
+    [
+        "x" * MAX_REFLECTION_CHARS,
+        "Kia ora 🌿 tēnā koe, mahi [work] went well 🙌",
+        "Ārahi tāngata hauora",
+    ],
+    ids=["longest-kept", "emoji", "macrons"],
 )
 async def test_long_text_emoji_and_macrons_are_stored_intact(
     app: RunningApp, clock: ManualClock, text: str

@@ -9,6 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.guard import guard
+from bot.handlers.payload import answer_button, who
 from bot.services.rotation import KINDS
 
 logger = logging.getLogger(__name__)
@@ -16,11 +18,11 @@ logger = logging.getLogger(__name__)
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.action(blocks.ANOTHER_ACTION)
+    @guard
     @ctx.in_flight.track
     async def another_item(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        team_id = (body.get("team") or {}).get("id", "")
-        user_id = (body.get("user") or {}).get("id", "")
+        team_id, user_id = who(body)
         kind = body["actions"][0].get("value")
         try:
             pick = await ctx.rotation.next_item(team_id, user_id, kind if kind in KINDS else None)
@@ -28,6 +30,6 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         except Exception:
             logger.exception("Another button failed for %s/%s", team_id, user_id)
             message = blocks.something_went_wrong()
-            await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            await answer_button(respond, replace_original=False, **message.as_kwargs())
             return
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        await answer_button(respond, replace_original=True, **message.as_kwargs())

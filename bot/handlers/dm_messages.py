@@ -16,10 +16,12 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import parse
 from bot.handlers.app_home import refresh_home
+from bot.handlers.guard import guard
 from bot.handlers.leading_tip import answer  # the same replies as the slash command
 from bot.handlers.slash import SlashRequest
 from bot.logs import log_failure
 from bot.services.handled import first_time
+from bot.services.reflections import ReflectionTooLong
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def slack_text(event_text: str | None) -> str:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.event({"type": "message", "subtype": None}, matchers=[from_a_person_in_a_dm])
+    @guard
     @ctx.in_flight.track
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
@@ -71,6 +74,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             captured = await ctx.reflections.capture_dm(
                 team_id, user_id, channel, event["ts"], event.get("thread_ts"), text
             )
+        except ReflectionTooLong:
+            logger.info(
+                "reflection from %s/%s: too long, %d characters", team_id, user_id, len(text)
+            )
+            if client is not None:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=event.get("thread_ts"),
+                    **blocks.reflection_too_long().as_kwargs(),
+                )
+            return
         except Exception:
             # Slack has its ack, so nothing will resend this: tell the person, not just the log.
             log_failure(logger, "saving a reflection failed for %s/%s", team_id, user_id)
@@ -97,18 +111,31 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await refresh_home(ctx, team_id, user_id)
 
     @app.event({"type": "message", "subtype": "message_changed"}, matchers=[in_a_dm])
+    @guard
     @ctx.in_flight.track
     async def edited(event: dict[str, Any], body: dict[str, Any]) -> None:
         message = event.get("message") or {}
         team_id, user_id = body.get("team_id", ""), message.get("user")
         if message.get("ts") and user_id and not message.get("bot_id"):
             text = slack_text(message.get("text"))
-            if await ctx.reflections.edit_dm(
-                team_id, user_id, event["channel"], message["ts"], text
-            ):
+            try:
+                changed = await ctx.reflections.edit_dm(
+                    team_id, user_id, event["channel"], message["ts"], text
+                )
+            except ReflectionTooLong:
+                client = await ctx.client_for(team_id)
+                if client is not None:
+                    await client.chat_postMessage(
+                        channel=event["channel"],
+                        thread_ts=message.get("thread_ts"),
+                        **blocks.edit_too_long().as_kwargs(),
+                    )
+                return
+            if changed:
                 await refresh_home(ctx, team_id, user_id)
 
     @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
+    @guard
     @ctx.in_flight.track
     async def deleted(event: dict[str, Any], body: dict[str, Any]) -> None:
         # Slack names the author on the deleted message; without one, nobody to act for.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import time
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -11,46 +10,50 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
+from bot.handlers.guard import guard
 from bot.handlers.journal import page
+from bot.handlers.payload import clock_time, show_modal, state_input, who, whole_number
 from bot.schedule_words import PauseChoice, WeeklyChoice
 from bot.services.subscriptions import NotSubscribed
 
 logger = logging.getLogger(__name__)
 
 
-def _who(body: dict[str, Any]) -> tuple[str, str]:
-    team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", "")
-    return team, body["user"]["id"]
+def read_schedule(view: dict[str, Any]) -> WeeklyChoice | None:
+    """The day and time chosen in the schedule modal, or None when either can't be read."""
+    option = state_input(view, blocks.DAY_BLOCK, blocks.DAY_INPUT).get("selected_option")
+    weekday = whole_number(option.get("value"), 6) if isinstance(option, dict) else None
+    at = clock_time(state_input(view, blocks.TIME_BLOCK, blocks.TIME_INPUT).get("selected_time"))
+    if weekday is None or at is None:
+        return None
+    return WeeklyChoice(weekday=weekday, local_time=at)
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     async def open_schedule_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        team_id, user_id = _who(body)
+        team_id, user_id = who(body)
         client = await ctx.client_for(team_id)
         if client is None:
             return
         view = await ctx.subscriptions.view(team_id, user_id, client)
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.schedule_modal(view))
+        await show_modal(client, body["trigger_id"], blocks.schedule_modal(view))
 
     for action_id in (blocks.HOME_CHANGE_ACTION, blocks.HOME_SUBSCRIBE_ACTION):
-        app.action(action_id)(ctx.in_flight.track(open_schedule_modal))
+        app.action(action_id)(guard(ctx.in_flight.track(open_schedule_modal)))
 
     @app.view(blocks.SCHEDULE_MODAL)
+    @guard
     @ctx.in_flight.track
     async def schedule_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view["state"]["values"]
-        try:
-            weekday = int(values[blocks.DAY_BLOCK][blocks.DAY_INPUT]["selected_option"]["value"])
-            hour, minute = values[blocks.TIME_BLOCK][blocks.TIME_INPUT]["selected_time"].split(":")
-            choice = WeeklyChoice(weekday=weekday, local_time=time(int(hour), int(minute)))
-        except (KeyError, TypeError, ValueError):
+        choice = read_schedule(view)
+        if choice is None:
             await ack(
                 response_action="errors",
                 errors={blocks.TIME_BLOCK: "Choose a day and a time, e.g. Monday at 9:00 am."},
             )
             return
-        team_id, user_id = _who(body)
+        team_id, user_id = who(body)
         try:
             client = await ctx.client_for(team_id)
             await ctx.subscriptions.subscribe(team_id, user_id, choice, client)
@@ -63,7 +66,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
 
     async def change_schedule(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        team_id, user_id = _who(body)
+        team_id, user_id = who(body)
         action = body["actions"][0]["action_id"]
         client = await ctx.client_for(team_id)
         try:
@@ -78,30 +81,30 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await refresh_home(ctx, team_id, user_id, always=True)
 
     for action_id in (blocks.HOME_PAUSE_ACTION, blocks.HOME_RESUME_ACTION, blocks.HOME_STOP_ACTION):
-        app.action(action_id)(ctx.in_flight.track(change_schedule))
+        app.action(action_id)(guard(ctx.in_flight.track(change_schedule)))
 
     @app.action(blocks.HOME_JOURNAL_ACTION)
+    @guard
     @ctx.in_flight.track
     async def journal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        team_id, user_id = _who(body)
+        team_id, user_id = who(body)
         client = await ctx.client_for(team_id)
         if client is not None:
             message = await page(ctx, team_id, user_id)
             modal = blocks.info_modal("Your journal", message)
-            await client.views_open(trigger_id=body["trigger_id"], view=modal)
+            await show_modal(client, body["trigger_id"], modal)
 
     @app.action(blocks.HOME_TIP_ACTION)
+    @guard
     @ctx.in_flight.track
     async def tip(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        team_id, user_id = _who(body)
+        team_id, user_id = who(body)
         client = await ctx.client_for(team_id)
         if client is None:
             return
         pick = await ctx.rotation.next_item(team_id, user_id, "tip")
         message = blocks.content_item(ctx.library, pick.kind, pick.item)
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=blocks.info_modal("A quick tip", message)
-        )
+        await show_modal(client, body["trigger_id"], blocks.info_modal("A quick tip", message))
         await refresh_home(ctx, team_id, user_id)

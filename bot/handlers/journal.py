@@ -8,6 +8,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
+from bot.handlers.guard import guard
+from bot.handlers.payload import answer_button, who, whole_number
 from bot.handlers.slash import SlashRequest
 
 
@@ -23,10 +25,13 @@ async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.action(blocks.JOURNAL_OLDER_ACTION)
+    @guard
     @ctx.in_flight.track
     async def older(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        value = body["actions"][0].get("value", "0")
-        offset = int(value) if value.isdigit() else 0
-        message = await page(ctx, body["team"]["id"], body["user"]["id"], offset)
-        await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
+        offset = whole_number(body["actions"][0].get("value"))
+        if offset is None:
+            message = blocks.button_not_understood()
+        else:
+            message = await page(ctx, *who(body), offset)
+        await answer_button(respond, replace_original=True, **message.as_kwargs())

@@ -16,6 +16,7 @@ from bot.app_context import AppContext
 from bot.commands import CONTENT_WORDS, closest_word
 from bot.handlers import export, forget, journal, pause, resume, stats, stop, weekly
 from bot.handlers.app_home import refresh_home
+from bot.handlers.guard import guard
 from bot.handlers.slash import Route, SlashRequest, slash_request
 
 COMMAND = "/leading-tip"
@@ -70,6 +71,7 @@ async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.command(COMMAND)
+    @guard
     @ctx.in_flight.track
     async def leading_tip(ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
         request = slash_request(command)

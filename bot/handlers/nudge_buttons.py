@@ -10,6 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
+from bot.handlers.guard import guard
+from bot.handlers.payload import answer_button, who, whole_number
 from bot.services.subscriptions import NotSubscribed
 
 logger = logging.getLogger(__name__)
@@ -28,11 +30,14 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def on_choice(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         action = body["actions"][0]
-        team_id = (body.get("team") or {}).get("id", "")
-        user_id = (body.get("user") or {}).get("id", "")
+        team_id, user_id = who(body)
         every_weeks, pause_weeks, headline = CHOICES[action["action_id"]]
+        delivery_id = whole_number(action.get("value"))
+        if delivery_id is None:  # not a value this app put on a button
+            message = blocks.button_not_understood()
+            await answer_button(respond, replace_original=False, **message.as_kwargs())
+            return
         try:
-            delivery_id = int(action.get("value", ""))
             client = await ctx.client_for(team_id)
             view = await ctx.subscriptions.answer_nudge(
                 team_id,
@@ -45,15 +50,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = blocks.schedule_reply(view, headline)
         except NotSubscribed:
             message = blocks.not_subscribed("change")
-        except ValueError:
-            message = blocks.something_went_wrong()
         except Exception:
             logger.exception(
                 "nudge button %s failed for %s/%s", action["action_id"], team_id, user_id
             )
             message = blocks.something_went_wrong()
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        await answer_button(respond, replace_original=False, **message.as_kwargs())
         await refresh_home(ctx, team_id, user_id)
 
     for action_id in CHOICES:
-        app.action(action_id)(ctx.in_flight.track(on_choice))
+        app.action(action_id)(guard(ctx.in_flight.track(on_choice)))

@@ -11,6 +11,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.app_home import refresh_home
+from bot.handlers.guard import guard
+from bot.handlers.payload import show_modal, state_text, who, whole_number
 from bot.logs import log_failure
 from bot.services.reflections import MAX_MODAL_CHARS
 
@@ -19,12 +21,12 @@ logger = logging.getLogger(__name__)
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.action(blocks.NUDGE_REFLECT_ACTION)
+    @guard
     @ctx.in_flight.track
     async def open_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        value = body["actions"][0].get("value", "")
-        delivery_id = int(value) if value.isdigit() else 0
+        team_id, user_id = who(body)
+        delivery_id = whole_number(body["actions"][0].get("value")) or 0  # 0: no nudge
         item = question = None
         nudge = await ctx.reflections.nudge_of(team_id, user_id, delivery_id)
         if nudge is not None:
@@ -34,13 +36,13 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         view = blocks.reflection_modal(ctx.library, delivery_id, item, question)
         client = await ctx.client_for(team_id)
         if client is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            await show_modal(client, body["trigger_id"], view)
 
     @app.view(blocks.REFLECTION_MODAL)
+    @guard
     @ctx.in_flight.track
     async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        state = view["state"]["values"].get(blocks.REFLECTION_BLOCK, {})
-        text = (state.get(blocks.REFLECTION_INPUT) or {}).get("value") or ""
+        text = state_text(view, blocks.REFLECTION_BLOCK, blocks.REFLECTION_INPUT)
         if not text.strip():
             await ack(
                 response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.EMPTY_REFLECTION}
@@ -51,13 +53,10 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
             )
             return
-        metadata = view.get("private_metadata", "")
-        team_id = (body.get("team") or {}).get("id", "")
-        user_id = body["user"]["id"]
+        delivery_id = whole_number(view.get("private_metadata")) or None
+        team_id, user_id = who(body)
         try:
-            await ctx.reflections.capture_modal(
-                team_id, user_id, int(metadata) if metadata.isdigit() else None, text
-            )
+            await ctx.reflections.capture_modal(team_id, user_id, delivery_id, text)
         except Exception:
             log_failure(
                 logger, "saving a reflection from the modal failed for %s/%s", team_id, user_id

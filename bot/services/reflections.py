@@ -20,8 +20,21 @@ from bot.services.store import ensure_member, insert_ignoring_duplicates
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
 MAX_MODAL_CHARS = 3000
+MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for it in parts
 JOURNAL_PAGE = 10
 CHUNK = 500  # ids per statement when un-counting many deleted reflections at once
+
+
+class ReflectionTooLong(ValueError):
+    """Longer than MAX_REFLECTION_CHARS: not stored; the person is asked to split it."""
+
+
+def storable(text: str) -> str:
+    """The text as it can be stored: without NUL characters, which PostgreSQL refuses."""
+    text = text.replace("\x00", "")
+    if len(text) > MAX_REFLECTION_CHARS:
+        raise ReflectionTooLong
+    return text
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,7 @@ class Reflections:
     ) -> Captured:
         """Store a DM reply once, however many times Slack delivers it, linked to its nudge.
         A transient database error is tried again: the unique key makes a repeat harmless."""
+        text = storable(text)  # before any try: too long is never transient
 
         async def once() -> Captured:
             return await self._capture_dm(team_id, user_id, channel_id, ts, thread_ts, text)
@@ -177,6 +191,7 @@ class Reflections:
 
         Only its author's edit counts, in the DM the reply was written in (their own DM with
         the app): an event naming anyone else changes nothing."""
+        text = storable(text)
 
         async def once() -> bool:
             async with self._sessions() as session, session.begin():
@@ -215,6 +230,7 @@ class Reflections:
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
     ) -> int:
+        text = storable(text)
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
