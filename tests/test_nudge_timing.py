@@ -10,11 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from alembic import command
+from sqlalchemy import create_engine, insert, select, update
 
 from bot import blocks
 from bot.clock import ManualClock
-from bot.models import Delivery, Member, Schedule
+from bot.db import sync_url
+from bot.migrate import alembic_config, upgrade
+from bot.models import Delivery, Member, Schedule, Workspace
 from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
 from bot.slack_sim import block_action_body, view_submission_body
@@ -378,3 +381,67 @@ async def test_home_still_shows_the_pause_on_its_last_day(
 
     home = str(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
     assert "Paused until 7 December 2026." in home and blocks.HOME_RESUME_ACTION in home
+
+
+async def test_stats_count_a_pause_on_its_last_day(app: RunningApp, clock: ManualClock) -> None:
+    app.sim.add_user("T0001", "U0001", is_admin=True)
+    await reply_to(app, "weekly")
+    clock.set(MONDAY_TEN)
+    await reply_to(app, "pause")
+    clock.set(utc("2026-12-07T10:00"))  # Monday 7 December, 11:00 pm in Auckland
+
+    app.sim.clear()
+    await app.slack.slash("stats")
+    await app.settle()
+    [reply] = app.sim.calls_to("response_url")
+
+    assert "Subscribers: *1* (1 paused)" in str(reply.body)
+
+
+def test_pauses_saved_before_0007_become_their_last_paused_day(database_url: str) -> None:
+    """A pause in effect at upgrade reads the new way: never a paused day with a nudge on it."""
+    command.downgrade(alembic_config(database_url), "0006")
+    engine = create_engine(sync_url(database_url))
+    now = utc("2026-11-29T00:00")
+    with engine.begin() as connection:
+        connection.execute(insert(Workspace).values(team_id="T0001", created_at=now))
+        for user in ("U0001", "U0002"):
+            connection.execute(
+                insert(Member).values(
+                    team_id="T0001", user_id=user, tz="Pacific/Auckland", created_at=now
+                )
+            )
+        common = {"team_id": "T0001", "weekday": 0, "local_minutes": 540, "status": "active"}
+        connection.execute(
+            insert(Schedule),
+            [
+                # `pause until 2027-01-11` as it was: the nudge on the 11th itself.
+                {
+                    **common,
+                    "user_id": "U0001",
+                    "paused_until": date(2027, 1, 11),
+                    "next_due_at": utc("2027-01-10T20:00"),
+                    "created_at": now,
+                    "updated_at": now,
+                },
+                # `pause` on a Monday after that day's nudge: already the new way.
+                {
+                    **common,
+                    "user_id": "U0002",
+                    "paused_until": date(2026, 12, 7),
+                    "next_due_at": utc("2026-12-13T20:00"),
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            ],
+        )
+    upgrade(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Schedule.user_id, Schedule.paused_until).order_by(Schedule.user_id)
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("U0001", date(2027, 1, 10)),
+        ("U0002", date(2026, 12, 7)),
+    ]

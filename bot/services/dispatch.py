@@ -186,11 +186,11 @@ class Dispatcher:
         try:
             while True:
                 jobs, unread = await self._claim(now, state)
-                if unread:  # their zones first; they are claimed on the next round
+                if unread:  # zones first: those are claimed in a later round, maybe re-timed
                     await self._read_zones(unread, now, state, gate)
-                elif not jobs:
-                    break
                 if not jobs:
+                    if not unread:
+                        break
                     continue
                 in_flight.add(asyncio.ensure_future(self._send_all(jobs, state, gate)))
                 if len(in_flight) >= self._batches_in_flight:
