@@ -125,7 +125,8 @@ class Subscriptions:
     async def view(
         self, team_id: str, user_id: str, client: AsyncWebClient | None = None
     ) -> ScheduleView:
-        """Read-only: never creates a member (the Home after `forget` must not bring one back)."""
+        """Never creates a member (the Home after `forget` must not bring one back); with a
+        client it may store a new zone, which re-times the next nudge (`save_zone`)."""
         async with self._sessions() as session, session.begin():
             zone = await self._zone(session, client, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)

@@ -13,7 +13,7 @@ dates as they are: the old code reads them a day early, for display only.
 
 import os
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,11 +41,10 @@ members = sa.table(
 
 
 def _zone(name: str | None) -> ZoneInfo:
+    """The member's zone, else DEFAULT_TZ as the app would read it, else Auckland."""
+    known = available_timezones()
     default = os.environ.get("DEFAULT_TZ") or "Pacific/Auckland"
-    try:
-        return ZoneInfo(name or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default)
+    return ZoneInfo(name if name in known else default if default in known else "Pacific/Auckland")
 
 
 def upgrade() -> None:
