@@ -383,6 +383,23 @@ async def test_home_still_shows_the_pause_on_its_last_day(
     assert "Paused until 7 December 2026." in home and blocks.HOME_RESUME_ACTION in home
 
 
+@pytest.mark.parametrize(("words", "reason"), [("pause", "paused"), ("stop", "stopped")])
+async def test_a_refused_nudge_waiting_to_retry_is_not_sent_after_pause_or_stop(
+    app: RunningApp, clock: ManualClock, words: str, reason: str
+) -> None:
+    await reply_to(app, "weekly")
+    app.sim.fail("chat.postMessage", status=500)
+    assert (await dispatch_at(app, clock, DUE)).failed == 1  # waits for a later pass
+    clock.set(DUE + timedelta(minutes=1))
+    await reply_to(app, words)
+
+    assert (await dispatch_at(app, clock, DUE + timedelta(minutes=10))).sent == 0
+    assert await sent_at(app) == []
+    async with app.ctx.sessions() as session:
+        delivery = await session.scalar(select(Delivery))
+    assert delivery is not None and (delivery.status, delivery.error) == ("missed", reason)
+
+
 async def test_stats_count_a_pause_on_its_last_day(app: RunningApp, clock: ManualClock) -> None:
     app.sim.add_user("T0001", "U0001", is_admin=True)
     await reply_to(app, "weekly")

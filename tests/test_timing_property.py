@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -44,9 +44,10 @@ EXAMPLES = 40
 times = st.sampled_from(
     [time(1, 30), time(2, 15), time(2, 30), time(3, 0), time(9, 0), time(21, 45)]
 )
+quarters = st.integers(1, int(HORIZON / timedelta(minutes=15)))
 operations = st.one_of(
     st.tuples(st.just("subscribe"), st.integers(0, 6), times),
-    st.tuples(st.just("zone"), st.sampled_from(ZONES), st.booleans()),
+    moves := st.tuples(st.just("zone"), st.sampled_from(ZONES), st.booleans()),
     st.tuples(st.just("pause"), st.integers(1, 3)),
     st.tuples(st.just("pause_until"), st.integers(1, 21)),
     st.tuples(st.just("resume")),
@@ -63,11 +64,9 @@ stories = st.fixed_dictionaries(
         "zone": st.sampled_from(ZONES),
         "weekday": st.integers(0, 6),
         "at": times,
-        # (quarter hours after the start, operation)
-        "steps": st.lists(
-            st.tuples(st.integers(1, int(HORIZON / timedelta(minutes=15))), operations),
-            max_size=16,
-        ),
+        # (quarter hours after the start, operation); at least one zone change in each story
+        "steps": st.lists(st.tuples(quarters, operations), max_size=16),
+        "moves": st.lists(st.tuples(quarters, moves), min_size=1, max_size=4),
     }
 )
 
@@ -80,6 +79,7 @@ class Life:
     # The 8-day clock runs from here; None while the rule does not apply (paused, refused
     # sends, not weekly) until the next nudge that Slack accepts.
     since: datetime | None = None
+    moves: int = 0  # zone changes to a different zone
     unreachable: bool = False  # refused sends were scripted and Slack has not accepted one since
     problems: list[str] = field(default_factory=list)
 
@@ -166,6 +166,8 @@ class Story:
             # A new day or time starts the count afresh; a pause it keeps still holds.
             life.since = None if view.paused_until or life.unreachable else self.clock.now
         elif name == "zone":
+            _schedule, tz = await self.schedule()
+            life.moves += operation[1] != tz
             self.sim.add_user(TEAM, USER, tz=operation[1])
             if operation[2]:  # someone looks at their Home or a reply now; else the dispatcher
                 await subscriptions.view(TEAM, USER, client)
@@ -220,7 +222,7 @@ async def play(story: dict, template: Path) -> Life:
             try:
                 run = Story(ctx, sim, clock)
                 await run.act(("subscribe", story["weekday"], story["at"]))
-                steps = sorted(story["steps"], key=lambda step: step[0])
+                steps = sorted(story["steps"] + story["moves"], key=lambda step: step[0])
                 for quarters, operation in steps:
                     await run.run_until(story["start"] + quarters * timedelta(minutes=15))
                     await run.act(operation)
@@ -258,4 +260,6 @@ def test_nudges_stay_apart_respect_pauses_and_keep_coming_over_30_weeks(
     A change of day or time starts the 8-day count afresh from the change; a zone move does not.
     """
     life = asyncio.run(play(story, sqlite_template))
+    event("moved zone" if life.moves else "never moved")
+    event(f"{len(life.sends) // 10 * 10}+ nudges")
     assert not life.problems, life.problems

@@ -90,6 +90,16 @@ def first_due(schedule: Schedule, zone: ZoneInfo, earliest: datetime) -> datetim
     return next_due(schedule, after, zone)
 
 
+async def call_off_retries(session: AsyncSession, schedule_id: int, reason: str) -> None:
+    """A nudge Slack refused, waiting for a later pass, is not sent once the member pauses or
+    stops: it would land inside the pause. One already being sent is left to finish."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.schedule_id == schedule_id, Delivery.status == "retry")
+        .values(status="missed", error=reason)
+    )
+
+
 def pause_for_weeks(schedule: Schedule, weeks: int, zone: ZoneInfo, now: datetime) -> None:
     """Pause from now for `weeks` weeks of the member's calendar (not 168-hour blocks)."""
     end = weeks_later(now, weeks, zone)
@@ -180,6 +190,7 @@ class Subscriptions:
                 schedule.next_due_at = first_due(schedule, zone, earliest)
             else:
                 pause_for_weeks(schedule, choice.weeks or 1, zone, now)
+            await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
             return _view(schedule, zone, now)
 
@@ -209,6 +220,7 @@ class Subscriptions:
             schedule.next_due_at = None
             schedule.paused_until = None
             schedule.updated_at = now
+            await call_off_retries(session, schedule.id, "stopped")
             return _view(schedule, zone_or_default(None, self._default_tz), now)
 
     async def answer_nudge(
@@ -242,6 +254,7 @@ class Subscriptions:
                 schedule.every_weeks = every_weeks
             if pause_weeks is not None:
                 pause_for_weeks(schedule, pause_weeks, zone, now)
+                await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
             return _view(schedule, zone, now)
 
