@@ -22,7 +22,13 @@ from bot.services.insights import (
 )
 from bot.services.reflections import MAX_MODAL_CHARS, MAX_REFLECTION_CHARS, Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.services.timing import MONTH_NAMES, WEEKDAY_NAMES, describe_local, format_time
+from bot.services.timing import (
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+    describe_local,
+    format_time,
+    still_paused,
+)
 
 Block = dict[str, Any]
 
@@ -628,7 +634,7 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
             _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),
         ]
     lines = [f"*Your weekly nudge*\n{_rhythm(view)} ({view.zone})."]
-    paused = view.paused_until is not None and view.paused_until > today
+    paused = still_paused(view.paused_until, today)
     if paused and view.paused_until is not None:
         lines.append(f"Paused until {long_date(view.paused_until)}.")
     lines.append(_next_line(view))

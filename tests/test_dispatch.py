@@ -424,16 +424,20 @@ async def test_spring_forward_gap_in_auckland_sends_at_half_past_three(
     assert (await dispatch_at(app, clock, gap_instant)).sent == 1
 
 
-async def test_time_zone_is_refreshed_weekly_and_retimes_the_next_nudge(
+async def test_time_zone_is_read_before_every_nudge_and_a_move_retimes_that_same_nudge(
     app: RunningApp, clock: ManualClock
 ) -> None:
-    await subscribe(app)
+    await subscribe(app)  # zone read on Tuesday: Auckland
     app.sim.add_user("T0001", "U0001", tz="Europe/London")  # they moved
-    await dispatch_at(app, clock, DUE)  # checked 6 days ago: not yet
-    assert (await schedule_of(app)).next_due_at == DUE + timedelta(weeks=1)
-    await dispatch_at(app, clock, DUE + timedelta(weeks=1))  # 13 days: ask Slack again
-    london_monday_nine = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    app.sim.clear()
+    # Read again before the nudge, though only six days on: this Monday's nudge is at 9:00
+    # in London, not an hour before nor a week later.
+    assert (await dispatch_at(app, clock, DUE)).sent == 0
+    london_monday_nine = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert (await schedule_of(app)).next_due_at == london_monday_nine
+    assert (await dispatch_at(app, clock, london_monday_nine)).sent == 1
+    assert (await schedule_of(app)).next_due_at == london_monday_nine + timedelta(weeks=1)
+    assert len(app.sim.calls_to("users.info")) == 2  # once in each pass with a nudge due
 
 
 async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_twice(

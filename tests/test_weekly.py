@@ -90,13 +90,13 @@ async def test_pause_skips_weeks_and_resume_brings_the_next_slot_back(app: Runni
     assert "Next nudge: Monday 30 November, 9:00 am" in text
 
 
-async def test_pause_until_a_date_waits_for_the_first_nudge_on_or_after_it(
+async def test_pause_until_a_date_includes_that_date_and_the_next_nudge_comes_after_it(
     app: RunningApp,
 ) -> None:
     await command_reply(app, "weekly mon 9am")
     text = await command_reply(app, "pause until 2027-01-11")
     assert "Paused until 11 January 2027" in text
-    assert "Next nudge: Monday 11 January, 9:00 am" in text
+    assert "Next nudge: Monday 18 January, 9:00 am" in text
 
 
 async def test_stop_ends_the_nudge_and_says_how_to_start_again(app: RunningApp) -> None:

@@ -34,15 +34,15 @@ from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
-from bot.services.profiles import REFRESH_AFTER, refresh_zone, zone_or_default
+from bot.services.profiles import read_zone, save_zone, zone_or_default
 from bot.services.rotation import Seen, choose, nudge_kind
 from bot.services.subscriptions import next_due
+from bot.services.timing import MAX_LATE
 from bot.services.workspaces import bot_token, deactivate_workspace
 from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS, SlackClients
 
 logger = logging.getLogger(__name__)
 
-MAX_LATE = timedelta(hours=12)
 LEASE = timedelta(minutes=2)  # a claim older than this, still unconfirmed, was abandoned
 RENEW_EVERY = LEASE.total_seconds() / 4  # real seconds between renewals of waiting claims
 MAX_ATTEMPTS = 3
@@ -72,19 +72,9 @@ class Job:
     channel_id: str | None
     attempts: int
     recovering: bool
-    zone: str | None = None  # as stored when claimed
-    tz_stale: bool = False
 
     @classmethod
-    def of(
-        cls,
-        delivery: Delivery,
-        channel_id: str | None,
-        *,
-        recovering: bool,
-        zone: str | None = None,
-        tz_stale: bool = False,
-    ) -> Job:
+    def of(cls, delivery: Delivery, channel_id: str | None, *, recovering: bool) -> Job:
         return cls(
             delivery_id=delivery.id,
             team_id=delivery.team_id,
@@ -96,8 +86,6 @@ class Job:
             channel_id=delivery.channel_id or channel_id,
             attempts=delivery.attempts or 0,
             recovering=recovering,
-            zone=zone,
-            tz_stale=tz_stale,
         )
 
 
@@ -225,6 +213,7 @@ class _PassState:
     dead_teams: set[str] = field(default_factory=set)
     team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
+    zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
 
 
 class Dispatcher:
@@ -271,7 +260,14 @@ class Dispatcher:
         # rate limit does not hold up the workspaces in the batch after it.
         in_flight: set[asyncio.Future[None]] = set()
         try:
-            while jobs := await self._claim(now, state):
+            while True:
+                jobs, unread = await self._claim(now, state)
+                if unread:  # zones first: those are claimed in a later round, maybe re-timed
+                    await self._read_zones(unread, now, state, gate)
+                if not jobs:
+                    if not unread:
+                        break
+                    continue
                 in_flight.add(asyncio.ensure_future(self._send_all(jobs, state, gate)))
                 if len(in_flight) >= self._batches_in_flight:
                     done, in_flight = await asyncio.wait(
@@ -288,9 +284,13 @@ class Dispatcher:
 
     # --- claiming ------------------------------------------------------------------------
 
-    async def _claim(self, now: datetime, state: _PassState) -> list[Job]:
+    async def _claim(
+        self, now: datetime, state: _PassState
+    ) -> tuple[list[Job], list[tuple[str, str, str | None]]]:
+        """Claim due schedules whose zone was read in this pass; the others are returned as
+        (team, user, stored zone) to be read first, since a new zone may re-time them."""
         due = (
-            select(Schedule, Member.tz, Member.tz_checked_at, Member.dm_channel_id)
+            select(Schedule, Member.tz, Member.dm_channel_id)
             .join(
                 Member,
                 and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
@@ -311,31 +311,71 @@ class Dispatcher:
                     .with_for_update(of=Schedule, skip_locked=True)
                 )
             ).all()
+            unread = [
+                (schedule.team_id, schedule.user_id, tz)
+                for schedule, tz, _ in rows
+                if (schedule.team_id, schedule.user_id) not in state.zones_read
+            ]
+            rows = [row for row in rows if (row[0].team_id, row[0].user_id) in state.zones_read]
             if not rows:
-                return []
+                return [], unread
             seen = await self._seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows])
             nudged = await self._nudged_kinds(session, [row[0].id for row in rows])
             reflected = await self._reflected_items(
                 session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
             )
-            planned: list[tuple[Delivery, Schedule, str | None, str | None, bool]] = []
-            for schedule, tz, tz_checked_at, channel_id in rows:
+            planned: list[tuple[Delivery, Schedule, str | None]] = []
+            for schedule, tz, channel_id in rows:
                 delivery = self._plan(schedule, tz, now, seen, nudged, reflected, session)
                 if delivery.status == "missed":
                     state.summary.skipped += 1
                     session.add(delivery)
                     continue
-                tz_stale = tz_checked_at is None or now - tz_checked_at >= REFRESH_AFTER
-                planned.append((delivery, schedule, channel_id, tz, tz_stale))
+                planned.append((delivery, schedule, channel_id))
             session.add_all([delivery for delivery, *_ in planned])
             await session.flush()
             jobs = []
-            for delivery, schedule, channel_id, tz, tz_stale in planned:
+            for delivery, schedule, channel_id in planned:
                 schedule.last_delivery_id = delivery.id
-                jobs.append(
-                    Job.of(delivery, channel_id, recovering=False, zone=tz, tz_stale=tz_stale)
-                )
-            return jobs
+                jobs.append(Job.of(delivery, channel_id, recovering=False))
+            return jobs, unread
+
+    async def _read_zones(
+        self,
+        people: list[tuple[str, str, str | None]],
+        now: datetime,
+        state: _PassState,
+        gate: asyncio.Semaphore,
+    ) -> None:
+        """Read each member's zone from Slack once in this pass, before their nudge.
+
+        One users.info per member, within the pass's limits per workspace and in all; a 429 is
+        waited out by the client's retry handler. A zone that differs goes through
+        `save_zone`, which re-times the nudge; when Slack can't be asked, the stored zone holds.
+        """
+
+        async def one(team_id: str, user_id: str) -> tuple[bool, str | None]:
+            client = await self._client(team_id, state)
+            if client is None:
+                return False, None
+            lock = state.team_locks.setdefault(team_id, asyncio.Semaphore(self._per_workspace))
+            async with lock, gate:
+                return await read_zone(client, team_id, user_id)
+
+        answers = await asyncio.gather(*(one(team, user) for team, user, _ in people))
+        state.zones_read.update((team, user) for team, user, _ in people)
+        same = []
+        moved = []
+        for (team_id, user_id, stored), (known, tz) in zip(people, answers, strict=True):
+            if known and tz == stored:
+                same.append({"team_id": team_id, "user_id": user_id, "tz_checked_at": now})
+            elif known:
+                moved.append((team_id, user_id, tz))
+        async with self._sessions() as session, session.begin():
+            if same:  # by key: someone forgotten meanwhile matches nothing, and no error
+                await _update_rows(session, Member.__table__, same, ("team_id", "user_id"))
+            for team_id, user_id, tz in sorted(moved, key=lambda person: person[:2]):
+                await save_zone(session, team_id, user_id, tz, now, self._settings.default_tz)
 
     def _plan(
         self,
@@ -567,8 +607,6 @@ class Dispatcher:
             await self._retry_later(state, job, "connection_error", channel)
             summary.failed += 1
             return
-        if job.tz_stale:
-            await self._refresh_zone(job, client)
 
     def _message(self, job: Job) -> blocks.Message | None:
         """The DM for a job; None if its item was taken out of the content since it was claimed."""
@@ -689,22 +727,3 @@ class Dispatcher:
                     status="ended", ended_reason=reason, next_due_at=None, updated_at=self._clock()
                 )
             )
-
-    async def _refresh_zone(self, job: Job, client: AsyncWebClient) -> None:
-        """About weekly, re-read the time zone; if it changed, re-time the next nudge in it."""
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
-            tz = await refresh_zone(session, client, job.team_id, job.user_id, now, force=True)
-            if tz == job.zone:
-                return
-            schedule = await session.scalar(
-                select(Schedule).where(
-                    Schedule.team_id == job.team_id, Schedule.user_id == job.user_id
-                )
-            )
-            if schedule is None or schedule.status != "active" or schedule.next_due_at is None:
-                return
-            zone = zone_or_default(tz, self._settings.default_tz)
-            # At least six days on from the nudge just sent: a move never brings two in a week.
-            after = now + timedelta(days=6)
-            schedule.next_due_at = next_due(schedule, after, zone, every_weeks=schedule.every_weeks)

@@ -188,6 +188,6 @@ class Insights:
         paused = await session.scalar(
             select(func.count())
             .select_from(Schedule)
-            .where(active, Schedule.paused_until.is_not(None), Schedule.paused_until > today)
+            .where(active, Schedule.paused_until >= today)  # as timing.still_paused
         )
         return int(subscribers or 0), int(paused or 0)

@@ -1,17 +1,23 @@
-"""A person's time zone from their Slack profile, refreshed about weekly."""
+"""A person's time zone from their Slack profile, and what a change of zone does to their nudge.
+
+The dispatcher reads the zone before every nudge; replies and the Home read it about weekly.
+Whoever reads it stores it through `save_zone`, the one place a member's zone is written.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Member
+from bot.models import Delivery, Member, Schedule
+from bot.services.timing import MAX_LATE, MIN_GAP, retimed_for_zone
 
 REFRESH_AFTER = timedelta(days=7)
 logger = logging.getLogger(__name__)
@@ -30,14 +36,35 @@ async def stored_zone(session: AsyncSession, team_id: str, user_id: str) -> str 
     )
 
 
+async def read_zone(client: AsyncWebClient, team_id: str, user_id: str) -> tuple[bool, str | None]:
+    """Ask Slack: (True, the profile's IANA zone or None) when it answered, (False, None) when
+    it could not be asked (an error, or a dropped connection): keep what we have then."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        logger.warning(
+            "users.info failed for %s/%s: %s", team_id, user_id, error.response.get("error")
+        )
+        return False, None
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
+        logger.warning("users.info failed for %s/%s: %s", team_id, user_id, type(error).__name__)
+        return False, None
+    tz = (response.get("user") or {}).get("tz") or None
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = None
+    return True, tz
+
+
 async def refresh_zone(
     session: AsyncSession,
     client: AsyncWebClient,
     team_id: str,
     user_id: str,
     now: datetime,
-    *,
-    force: bool = False,
+    default_tz: str,
 ) -> str | None:
     """The member's IANA zone, asking Slack when we have none or it is a week old."""
     member = (
@@ -48,27 +75,77 @@ async def refresh_zone(
         )
     ).one_or_none()
     fresh = member is not None and member.tz_checked_at is not None
-    if fresh and not force and now - member.tz_checked_at < REFRESH_AFTER:
+    if fresh and now - member.tz_checked_at < REFRESH_AFTER:
         return member.tz
-    try:
-        response = await client.users_info(user=user_id)
-        tz = (response.get("user") or {}).get("tz") or None
-    except SlackApiError as error:
-        logger.warning(
-            "users.info failed for %s/%s: %s", team_id, user_id, error.response.get("error")
-        )
+    known, tz = await read_zone(client, team_id, user_id)
+    if not known:
         return member.tz if member is not None else None
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = None
+    await save_zone(session, team_id, user_id, tz, now, default_tz)
+    return tz
+
+
+async def save_zone(
+    session: AsyncSession,
+    team_id: str,
+    user_id: str,
+    tz: str | None,
+    now: datetime,
+    default_tz: str,
+) -> None:
+    """Store the zone Slack gave; when it differs from the stored one, re-time the next nudge.
+
+    Every path that learns a member's zone comes through here, so the rule holds for all of
+    them: the coming nudge moves once, to the same weekday and local time in the new zone,
+    never earlier than 12 hours after the previous nudge (see `retimed_for_zone`).
+    """
+    schedule = await session.scalar(
+        select(Schedule)
+        .where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+        .with_for_update()
+    )
+    old = await session.scalar(
+        select(Member.tz).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
     await session.execute(
         update(Member)
         .where(Member.team_id == team_id, Member.user_id == user_id)
         .values(tz=tz, tz_checked_at=now)
     )
-    return tz
+    old_zone, new_zone = zone_or_default(old, default_tz), zone_or_default(tz, default_tz)
+    if old_zone.key == new_zone.key or schedule is None:
+        return
+    if schedule.status != "active" or schedule.next_due_at is None:
+        return
+    local = time(schedule.local_minutes // 60, schedule.local_minutes % 60)
+    schedule.next_due_at = retimed_for_zone(
+        schedule.next_due_at,
+        schedule.weekday,
+        local,
+        old_zone,
+        new_zone,
+        await earliest_next_nudge(session, schedule.id, now),
+    )
+    schedule.updated_at = now
+
+
+async def earliest_next_nudge(session: AsyncSession, schedule_id: int, now: datetime) -> datetime:
+    """Now, or 12 hours after the latest nudge this schedule sent or may still send, if later.
+
+    A nudge Slack accepted counts from when it went; one claimed or waiting to retry may go out
+    until it is MAX_LATE late, so it counts from then. Failed and missed ones never arrived.
+    """
+    rows = await session.execute(
+        select(Delivery.status, Delivery.due_at, Delivery.sent_at).where(
+            Delivery.schedule_id == schedule_id,
+            Delivery.status.not_in(("failed", "missed")),
+            Delivery.due_at > now - MAX_LATE - MIN_GAP - timedelta(days=1),
+        )
+    )
+    latest = [
+        (row.sent_at or row.due_at) if row.status == "sent" else row.due_at + MAX_LATE
+        for row in rows
+    ]
+    return max([now, *(instant + MIN_GAP for instant in latest)])
 
 
 async def may_see_figures(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,9 +14,15 @@ from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
 from bot.schedule_words import PauseChoice, WeeklyChoice
-from bot.services.profiles import refresh_zone, stored_zone, zone_or_default
+from bot.services.profiles import earliest_next_nudge, refresh_zone, stored_zone, zone_or_default
 from bot.services.store import ensure_member
-from bot.services.timing import next_send_after
+from bot.services.timing import (
+    end_of_day,
+    next_send_after,
+    pause_through,
+    still_paused,
+    weeks_later,
+)
 
 PAUSE_A_MONTH_WEEKS = 4
 
@@ -57,14 +63,14 @@ def _view(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleV
     )
 
 
-def just_before(day: date, zone: ZoneInfo) -> datetime:
-    """A second before `day` starts in `zone`: the next slot after it may fall on that day."""
-    return datetime.combine(day, time(0, 0), tzinfo=zone) - timedelta(seconds=1)
-
-
 def paused_until(schedule: Schedule, zone: ZoneInfo, now: datetime) -> date | None:
+    """The last paused day (inclusive) while the pause lasts, in the member's own calendar."""
     until = schedule.paused_until
-    return until if until is not None and until > now.astimezone(zone).date() else None
+    return until if still_paused(until, now.astimezone(zone).date()) else None
+
+
+def local_time_of(schedule: Schedule) -> time:
+    return time(schedule.local_minutes // 60, schedule.local_minutes % 60)
 
 
 def heard_from(schedule: Schedule) -> None:
@@ -78,8 +84,34 @@ def next_due(
     schedule: Schedule, after: datetime, zone: ZoneInfo, *, every_weeks: int = 1
 ) -> datetime:
     """The schedule's next send instant after `after` (fortnightly: after `after` + 7 days)."""
-    local = time(schedule.local_minutes // 60, schedule.local_minutes % 60)
-    return next_send_after(after, schedule.weekday, local, zone, every_weeks=every_weeks)
+    return next_send_after(
+        after, schedule.weekday, local_time_of(schedule), zone, every_weeks=every_weeks
+    )
+
+
+def first_due(schedule: Schedule, zone: ZoneInfo, earliest: datetime) -> datetime:
+    """The first slot after `earliest` and on a day after the pause, if there is one."""
+    after = earliest
+    if schedule.paused_until is not None:
+        after = max(after, end_of_day(schedule.paused_until, zone))
+    return next_due(schedule, after, zone)
+
+
+async def call_off_retries(session: AsyncSession, schedule_id: int, reason: str) -> None:
+    """A nudge Slack refused, waiting for a later pass, is not sent once the member pauses or
+    stops: it would land inside the pause. One already being sent is left to finish."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.schedule_id == schedule_id, Delivery.status == "retry")
+        .values(status="missed", error=reason)
+    )
+
+
+def pause_for_weeks(schedule: Schedule, weeks: int, zone: ZoneInfo, now: datetime) -> None:
+    """Pause from now for `weeks` weeks of the member's calendar (not 168-hour blocks)."""
+    end = weeks_later(now, weeks, zone)
+    schedule.paused_until = pause_through(end, schedule.weekday, local_time_of(schedule), zone)
+    schedule.next_due_at = first_due(schedule, zone, end)
 
 
 class Subscriptions:
@@ -93,7 +125,9 @@ class Subscriptions:
     ) -> ZoneInfo:
         """The member's zone: refreshed from Slack when a client is given, else as stored."""
         if client is not None:
-            name = await refresh_zone(session, client, team_id, user_id, self._clock())
+            name = await refresh_zone(
+                session, client, team_id, user_id, self._clock(), self._default_tz
+            )
         else:
             name = await stored_zone(session, team_id, user_id)
         return zone_or_default(name, self._default_tz)
@@ -108,7 +142,8 @@ class Subscriptions:
     async def view(
         self, team_id: str, user_id: str, client: AsyncWebClient | None = None
     ) -> ScheduleView:
-        """Read-only: never creates a member (the Home after `forget` must not bring one back)."""
+        """Never creates a member (the Home after `forget` must not bring one back); with a
+        client it may store a new zone, which re-times the next nudge (`save_zone`)."""
         async with self._sessions() as session, session.begin():
             zone = await self._zone(session, client, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)
@@ -141,14 +176,16 @@ class Subscriptions:
                 schedule.ended_reason = None
             heard_from(schedule)
             schedule.paused_until = pause_ends
-            after = just_before(pause_ends, zone) if pause_ends else now
-            schedule.next_due_at = next_due(schedule, max(after, now), zone)
+            earliest = now
+            if schedule.id is not None:  # never two nudges within 12 hours after a change
+                earliest = await earliest_next_nudge(session, schedule.id, now)
+            schedule.next_due_at = first_due(schedule, zone, earliest)
             return _view(schedule, zone, now)
 
     async def pause(
         self, team_id: str, user_id: str, choice: PauseChoice, client: AsyncWebClient | None
     ) -> ScheduleView:
-        """Skip nudges for N weeks, or until a date (the first nudge on or after it)."""
+        """Skip nudges for N calendar weeks, or through a date (the first nudge comes after it)."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             zone = await self._zone(session, client, team_id, user_id)
@@ -156,12 +193,11 @@ class Subscriptions:
             heard_from(schedule)
             if choice.until is not None:
                 schedule.paused_until = choice.until
-                after = just_before(choice.until, zone)
+                earliest = await earliest_next_nudge(session, schedule.id, now)
+                schedule.next_due_at = first_due(schedule, zone, earliest)
             else:
-                resume_from = now + timedelta(weeks=choice.weeks or 1)
-                schedule.paused_until = resume_from.astimezone(zone).date()
-                after = resume_from - timedelta(seconds=1)
-            schedule.next_due_at = next_due(schedule, after, zone)
+                pause_for_weeks(schedule, choice.weeks or 1, zone, now)
+            await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
             return _view(schedule, zone, now)
 
@@ -178,7 +214,8 @@ class Subscriptions:
             schedule.ended_reason = None
             schedule.paused_until = None
             heard_from(schedule)
-            schedule.next_due_at = next_due(schedule, now, zone)
+            earliest = await earliest_next_nudge(session, schedule.id, now)
+            schedule.next_due_at = first_due(schedule, zone, earliest)
             schedule.updated_at = now
             return _view(schedule, zone, now)
 
@@ -191,6 +228,7 @@ class Subscriptions:
             schedule.next_due_at = None
             schedule.paused_until = None
             schedule.updated_at = now
+            await call_off_retries(session, schedule.id, "stopped")
             return _view(schedule, zone_or_default(None, self._default_tz), now)
 
     async def answer_nudge(
@@ -223,9 +261,8 @@ class Subscriptions:
             if every_weeks is not None:
                 schedule.every_weeks = every_weeks
             if pause_weeks is not None:
-                resume_from = now + timedelta(weeks=pause_weeks)
-                schedule.paused_until = resume_from.astimezone(zone).date()
-                schedule.next_due_at = next_due(schedule, resume_from, zone)
+                pause_for_weeks(schedule, pause_weeks, zone, now)
+                await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
             return _view(schedule, zone, now)
 

@@ -27,6 +27,10 @@ MONTH_NAMES = (
     "December",
 )
 WEEK = timedelta(days=7)
+# A nudge goes out at most this late; one due earlier is recorded as missed, not sent.
+MAX_LATE = timedelta(hours=12)
+# Never two nudges closer together than this, whatever changes in between.
+MIN_GAP = timedelta(hours=12)
 
 
 def due_on(day: date, local_time: time, zone: ZoneInfo) -> datetime:
@@ -69,6 +73,65 @@ def next_send_after(
     for _week in range(every_weeks):
         due = _next_once(due, weekday, local_time, zone)
     return due
+
+
+def weeks_later(instant: datetime, weeks: int, zone: ZoneInfo) -> datetime:
+    """The same wall-clock time `weeks` calendar weeks on in `zone`, as UTC.
+
+    A week is seven local days, not 168 hours: across a DST change it is 167 or 169 hours
+    (fold=0 again: a wall time in a gap lands later by the gap, a repeated one is the first).
+    """
+    wall = instant.astimezone(zone).replace(tzinfo=None) + weeks * WEEK
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The last instant of local `day` in `zone` (UTC): a due instant after it is on a later day."""
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone)
+    return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
+
+
+def still_paused(until: date | None, today: date) -> bool:
+    """The one meaning of "paused until": a local date, inclusive. No nudge on `until` itself;
+    the first one comes on a later day."""
+    return until is not None and until >= today
+
+
+def pause_through(end: datetime, weekday: int, local_time: time, zone: ZoneInfo) -> date:
+    """The last local day of a pause that ends at the instant `end`.
+
+    That is `end`'s own day, unless the nudge falls later on that same day: then the pause
+    ends the day before, so "paused until" and "next nudge" always agree.
+    """
+    day = end.astimezone(zone).date()
+    first = next_send_after(end, weekday, local_time, zone)
+    return day - timedelta(days=1) if first.astimezone(zone).date() == day else day
+
+
+def slot_day(due: datetime, weekday: int, zone: ZoneInfo) -> date:
+    """The local date in `zone` of the weekly slot that `due` stands for: its own date, or the
+    latest day before it with the right weekday (a gap, a late start or a floor can move a due
+    instant past midnight, never by a week)."""
+    local = due.astimezone(zone).date()
+    return local - timedelta(days=(local.weekday() - weekday) % 7)
+
+
+def retimed_for_zone(
+    due: datetime,
+    weekday: int,
+    local_time: time,
+    old_zone: ZoneInfo,
+    new_zone: ZoneInfo,
+    not_before: datetime,
+) -> datetime:
+    """A due instant set in `old_zone`, moved to the same local day and time in `new_zone`.
+
+    Never before `not_before` (now, and 12 hours after the previous nudge): when the new zone's
+    slot has already gone by, this week's nudge goes out late rather than not at all, and the
+    week after comes from the schedule as usual, so a move never brings two in one week.
+    """
+    moved = due_on(slot_day(due, weekday, old_zone), local_time, new_zone)
+    return max(moved, not_before)
 
 
 def weekday_name(weekday: int) -> str:
