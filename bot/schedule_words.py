@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from bot.services.timing import format_time, weekday_name
+from bot.values import format_time, weekday_name
 
 __all__ = [
     "PauseChoice",

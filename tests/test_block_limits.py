@@ -119,7 +119,7 @@ def assert_escaped(text: str) -> None:
 
 
 def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, Any]]]:
-    """Every message, modal and Home view in bot/blocks.py, with `text` wherever a person's
+    """Every message, modal and Home view in bot/blocks/, with `text` wherever a person's
     words or a stored value can go."""
     library = worst_library(text)
     item, question = library.items()[0], library.questions()[0]
@@ -199,7 +199,7 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
 BUILT: list[Callable[..., Any]] = [
     value
     for name, value in vars(blocks).items()
-    if callable(value) and getattr(value, "__module__", "") == blocks.__name__
+    if callable(value) and getattr(value, "__module__", "").startswith(blocks.__name__ + ".")
 ]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,42 +14,11 @@ from bot.content import ITEM_KINDS, Library
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.store import ensure_member
-
-MIN_GROUP = 5  # no figure about reflecting over fewer people than this: too easy to tell who
-STATS_WEEKS = 8
-
-
-@dataclass(frozen=True)
-class Progress:
-    seen: dict[str, int]  # kind → distinct items seen
-    totals: dict[str, int]  # kind → items there are
-    reflections: int
-    weeks_in_a_row: int
-
-
-@dataclass(frozen=True)
-class WeekFigures:
-    week_start: date
-    nudges_sent: int
-    reflections: int | None  # None when fewer than MIN_GROUP people got nudges that week
-
-
-@dataclass(frozen=True)
-class WorkspaceFigures:
-    subscribers: int
-    paused: int
-    weeks: list[WeekFigures]
-    people_nudged: int
-    nudges_sent: int
-    nudges_reflected: int
-    top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
-
-    @property
-    def reflection_rate(self) -> float | None:
-        """Share of nudges that got a reflection; None when too few people to show it."""
-        if self.people_nudged < MIN_GROUP or not self.nudges_sent:
-            return None
-        return self.nudges_reflected / self.nudges_sent
+from bot.values import MIN_GROUP as MIN_GROUP
+from bot.values import STATS_WEEKS as STATS_WEEKS
+from bot.values import Progress as Progress
+from bot.values import WeekFigures as WeekFigures
+from bot.values import WorkspaceFigures as WorkspaceFigures
 
 
 def week_start(day: date) -> date:

@@ -16,11 +16,13 @@ from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
+from bot.values import MAX_MODAL_CHARS as MAX_MODAL_CHARS
+from bot.values import MAX_REFLECTION_CHARS as MAX_REFLECTION_CHARS
+from bot.values import Entry as Entry
+from bot.values import ForgetReport as ForgetReport
 
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
-MAX_MODAL_CHARS = 3000
-MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for it in parts
 JOURNAL_PAGE = 10
 CHUNK = 500  # ids per statement when un-counting many deleted reflections at once
 
@@ -41,24 +43,6 @@ def storable(text: str) -> str:
 class Captured:
     created: bool
     linked_delivery_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: int
-    text: str
-    created_at: datetime
-    edited: bool
-    item_id: str | None
-    question_id: str | None
-
-
-@dataclass(frozen=True)
-class ForgetReport:
-    reflections: int
-    nudges: int
-    schedules: int
-    items_seen: int
 
 
 def message_time(ts: str) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -23,25 +22,9 @@ from bot.services.timing import (
     still_paused,
     weeks_later,
 )
+from bot.values import ScheduleView as ScheduleView
 
 PAUSE_A_MONTH_WEEKS = 4
-
-
-@dataclass(frozen=True)
-class ScheduleView:
-    """What a person's weekly nudge looks like now, for replies and the Home tab."""
-
-    status: str  # active | stopped | ended | none
-    weekday: int = 0
-    local_time: time = time(9, 0)
-    zone: str = "Pacific/Auckland"
-    every_weeks: int = 1
-    next_due_at: datetime | None = None
-    paused_until: date | None = None
-
-    @property
-    def subscribed(self) -> bool:
-        return self.status == "active"
 
 
 class NotSubscribed(Exception):

@@ -11,21 +11,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# The wording of days and times is pure, and lives with the values the renderer reads.
+from bot.values import MONTH_NAMES as MONTH_NAMES
+from bot.values import WEEKDAY_NAMES as WEEKDAY_NAMES
+from bot.values import describe_local as describe_local
+from bot.values import format_time as format_time
+from bot.values import still_paused as still_paused
+from bot.values import weekday_name as weekday_name
+
 WEEK = timedelta(days=7)
 # A nudge goes out at most this late; one due earlier is recorded as missed, not sent.
 MAX_LATE = timedelta(hours=12)
@@ -91,12 +84,6 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
 
 
-def still_paused(until: date | None, today: date) -> bool:
-    """The one meaning of "paused until": a local date, inclusive. No nudge on `until` itself;
-    the first one comes on a later day."""
-    return until is not None and until >= today
-
-
 def pause_through(end: datetime, weekday: int, local_time: time, zone: ZoneInfo) -> date:
     """The last local day of a pause that ends at the instant `end`.
 
@@ -132,21 +119,3 @@ def retimed_for_zone(
     """
     moved = due_on(slot_day(due, weekday, old_zone), local_time, new_zone)
     return max(moved, not_before)
-
-
-def weekday_name(weekday: int) -> str:
-    """0 → "Monday" … 6 → "Sunday"."""
-    return WEEKDAY_NAMES[weekday]
-
-
-def format_time(t: time) -> str:
-    """NZ style 12-hour time: "9:00 am", "2:30 pm", "12:00 pm" for noon, "12:00 am" for midnight."""
-    hour = t.hour % 12 or 12
-    return f"{hour}:{t.minute:02d} {'am' if t.hour < 12 else 'pm'}"
-
-
-def describe_local(instant: datetime, zone: ZoneInfo) -> str:
-    """An instant as the person would read it, e.g. "Tuesday 3 December, 8:30 am"."""
-    local = instant.astimezone(zone)
-    day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
-    return f"{day}, {format_time(local.time())}"

@@ -1,0 +1,85 @@
+"""Content on request: one tip, practice idea, blocker or question, and the help text."""
+
+from __future__ import annotations
+
+from bot.blocks.common import (
+    Block,
+    Message,
+    _button,
+    _context,
+    _section,
+    cut,
+    escape,
+)
+from bot.blocks.ids import (
+    ANOTHER_ACTION,
+)
+from bot.commands import MAX_WORD_SHOWN
+from bot.content import KIND_LABELS, Item, Library, Question
+
+# What a person asked for, in words, for buttons and fallbacks.
+ANOTHER_LABELS = {
+    "tip": "Another tip",
+    "practice": "Another practice idea",
+    "blocker": "Another blocker",
+    "reflect": "Another question",
+}
+
+
+def content_item(library: Library, kind: str, entry: Item | Question) -> Message:
+    """One tip, practice idea, blocker or reflection question, with an Another button."""
+    capability = library.capability(entry.capability_id)
+    label = KIND_LABELS[kind]
+    blocks: list[Block] = [
+        _context(f"{capability.group} · *{capability.title}*"),
+        _section(f"*{label}*\n{escape(entry.text)}"),
+    ]
+    if isinstance(entry, Question):
+        item = library.item(entry.item_id)
+        blocks.append(_context(f"Goes with the {KIND_LABELS[item.kind].lower()}: “{item.text}”"))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button(ANOTHER_LABELS[kind], ANOTHER_ACTION, kind)],
+        }
+    )
+    blocks.append(_context(library.attribution.context_line))
+    return Message(text=f"{label}: {entry.text}", blocks=blocks)
+
+
+HELP_LINES = (
+    "`/leading-tip` — one item, taking turns between tips, practice ideas and blockers",
+    "`/leading-tip tip` — a quick tip",
+    "`/leading-tip practice` — a way to practise this behaviour",
+    "`/leading-tip blocker` — something that can hold you back",
+    "`/leading-tip reflect` — a question to reflect on",
+    "`/leading-tip weekly [day] [time]` — a weekly nudge in your DMs, e.g. `weekly tue 8:30`",
+    "`/leading-tip pause [weeks]`, `resume`, `stop` — manage your weekly nudge",
+    "`/leading-tip journal`, `export`, `forget` — your private reflections",
+    "`/leading-tip stats` — workspace figures, for admins",
+)
+
+
+def help_message(
+    library: Library, typed: str | None = None, suggestion: str | None = None
+) -> Message:
+    """Usage, opening with a correction when the person typed a word we don't know."""
+    capability = library.capabilities[0]
+    blocks: list[Block] = []
+    lead = ""
+    if typed is not None:
+        shown = cut(escape(typed), MAX_WORD_SHOWN)
+        lead = f"I don't know “{shown}”."
+        if suggestion:
+            lead += f" Did you mean `/leading-tip {suggestion}`?"
+        blocks.append(_section(lead))
+    blocks.append(
+        _section(
+            f"*Leading Health nudges* helps you practise *{capability.title}*, "
+            "one small step at a time."
+        )
+    )
+    blocks.append(_section("\n".join(f"• {line}" for line in HELP_LINES)))
+    blocks.append(_context(library.attribution.context_line))
+    text = (lead + " " if lead else "") + "Leading Health nudges: type /leading-tip help for usage."
+    return Message(text=text, blocks=blocks)

@@ -1,0 +1,200 @@
+"""App Home, the schedule modal, read-only modals and the welcome DM."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.blocks.common import (
+    MODAL_TITLE_LIMIT,
+    Block,
+    Message,
+    _actions,
+    _button,
+    _context,
+    _divider,
+    _header,
+    _next_line,
+    _rhythm,
+    _section,
+    cut,
+    escape,
+    local_date,
+    long_date,
+)
+from bot.blocks.ids import (
+    DAY_BLOCK,
+    DAY_INPUT,
+    HOME_CHANGE_ACTION,
+    HOME_JOURNAL_ACTION,
+    HOME_PAUSE_ACTION,
+    HOME_RESUME_ACTION,
+    HOME_STOP_ACTION,
+    HOME_SUBSCRIBE_ACTION,
+    HOME_TIP_ACTION,
+    SCHEDULE_MODAL,
+    TIME_BLOCK,
+    TIME_INPUT,
+)
+from bot.content import Library
+from bot.values import (
+    WEEKDAY_NAMES,
+    Entry,
+    Progress,
+    ScheduleView,
+    still_paused,
+)
+
+HOME_EXCERPT = 300
+
+PLURAL_LABELS = {"tip": "Quick tips", "practice": "Practice ideas", "blocker": "Blockers"}
+
+
+def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
+    if view.status != "active":
+        text = (
+            "*Your weekly nudge*\nYou're not subscribed. Choose a day and time and I'll send "
+            "you one small thing to practise each week, with a question to reflect on."
+        )
+        return [
+            _section(text),
+            _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),
+        ]
+    lines = [f"*Your weekly nudge*\n{_rhythm(view)} ({view.zone})."]
+    paused = still_paused(view.paused_until, today)
+    if paused and view.paused_until is not None:
+        lines.append(f"Paused until {long_date(view.paused_until)}.")
+    lines.append(_next_line(view))
+    buttons = [_button("Change", HOME_CHANGE_ACTION, "change")]
+    if paused:
+        buttons.append(_button("Resume", HOME_RESUME_ACTION, "resume", style="primary"))
+    else:
+        buttons.append(_button("Pause a week", HOME_PAUSE_ACTION, "pause"))
+    buttons.append(_button("Stop", HOME_STOP_ACTION, "stop", style="danger"))
+    return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
+
+
+def home_view(
+    library: Library,
+    view: ScheduleView,
+    progress: Progress,
+    latest: list[Entry],
+    zone: ZoneInfo,
+    today: date,
+) -> dict[str, Any]:
+    """Everything a person can see and change, without remembering a command."""
+    capability = library.capabilities[0]
+    behaviours = "\n".join(f"• {b.text}" for b in capability.behaviours)
+    seen = "\n".join(
+        f"{PLURAL_LABELS[kind]}: {progress.seen[kind]} of {progress.totals[kind]} seen"
+        for kind in progress.totals
+    )
+    weeks = progress.weeks_in_a_row
+    blocks: list[Block] = [
+        _header("Leading Health nudges"),
+        _context(f"{capability.group} · {library.attribution.context_line}"),
+        _section(f"*{capability.title}*\n{capability.purpose}"),
+        _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
+        _divider(),
+        *_schedule_section(view, today),
+        _divider(),
+        _section(
+            f"*Your progress*\n{seen}\nReflections written: {progress.reflections}\n"
+            f"Weeks in a row with a reflection: {weeks}"
+        ),
+        _divider(),
+        _section("*Your latest reflections* · private to you"),
+    ]
+    if latest:
+        for entry in latest:
+            words = cut(escape(entry.text), HOME_EXCERPT)
+            blocks.append(_context(f"*{local_date(entry.created_at, zone)}* · {words}"))
+    else:
+        blocks.append(_context("None yet. Reply to a nudge in our DM and it's kept here."))
+    blocks.append(
+        _actions(
+            _button("Journal", HOME_JOURNAL_ACTION, "journal"),
+            _button("Give me a tip", HOME_TIP_ACTION, "tip"),
+        )
+    )
+    blocks.append(_divider())
+    blocks.append(
+        _section(
+            "*How it works*\nOnce a week I send one small thing to try and a question. Reply "
+            "in our DM to keep a private reflection.\n"
+            "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
+            "`resume` `stop` `journal` `export` `forget` `help`"
+        )
+    )
+    return {"type": "home", "blocks": blocks}
+
+
+def schedule_modal(view: ScheduleView) -> dict[str, Any]:
+    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
+    options = [
+        {"text": {"type": "plain_text", "text": name}, "value": str(number)}
+        for number, name in enumerate(WEEKDAY_NAMES)
+    ]
+    return {
+        "type": "modal",
+        "callback_id": SCHEDULE_MODAL,
+        "title": {"type": "plain_text", "text": "Your weekly nudge"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": DAY_BLOCK,
+                "label": {"type": "plain_text", "text": "Day"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": DAY_INPUT,
+                    "options": options,
+                    "initial_option": options[view.weekday],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": TIME_BLOCK,
+                "label": {"type": "plain_text", "text": "Time"},
+                "element": {
+                    "type": "timepicker",
+                    "action_id": TIME_INPUT,
+                    "initial_time": f"{view.local_time:%H:%M}",
+                },
+            },
+            _context(f"In your Slack time zone, {view.zone}."),
+        ],
+    }
+
+
+def info_modal(title: str, message: Message) -> dict[str, Any]:
+    """A read-only modal (a tip or the journal opened from Home): no buttons inside."""
+    blocks = [block for block in message.blocks if block["type"] != "actions"]
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": cut(title, MODAL_TITLE_LIMIT)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
+def welcome(library: Library, subscribed: bool) -> Message:
+    capability = library.capabilities[0]
+    text = (
+        f"Kia ora. I help you practise *{capability.title}*, from "
+        f"{library.attribution.framework}.\n"
+        "Once a week I can send you one small thing to try and a question to reflect on, at a "
+        "day and time you choose.\n"
+        "Reply to me any time. Your reflections are private: admins only ever see counts.\n"
+        "Please keep patient details out of your reflections."
+    )
+    follow = (
+        _context("You're already subscribed. Change the day or time on the Home tab.")
+        if subscribed
+        else _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary"))
+    )
+    return Message(
+        text="Kia ora, welcome to Leading Health nudges.", blocks=[_section(text), follow]
+    )

@@ -1,0 +1,135 @@
+"""Plain values the services hand to the renderer, and the pure wording of dates and times.
+
+No database, Slack or service imports here: the renderer (bot.blocks) reads only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+# --- reflections -----------------------------------------------------------------------------
+
+MAX_MODAL_CHARS = 3000
+MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for it in parts
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    text: str
+    created_at: datetime
+    edited: bool
+    item_id: str | None
+    question_id: str | None
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    reflections: int
+    nudges: int
+    schedules: int
+    items_seen: int
+
+
+# --- the weekly nudge ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    """What a person's weekly nudge looks like now, for replies and the Home tab."""
+
+    status: str  # active | stopped | ended | none
+    weekday: int = 0
+    local_time: time = time(9, 0)
+    zone: str = "Pacific/Auckland"
+    every_weeks: int = 1
+    next_due_at: datetime | None = None
+    paused_until: date | None = None
+
+    @property
+    def subscribed(self) -> bool:
+        return self.status == "active"
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+MIN_GROUP = 5  # no figure about reflecting over fewer people than this: too easy to tell who
+STATS_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Progress:
+    seen: dict[str, int]  # kind → distinct items seen
+    totals: dict[str, int]  # kind → items there are
+    reflections: int
+    weeks_in_a_row: int
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week_start: date
+    nudges_sent: int
+    reflections: int | None  # None when fewer than MIN_GROUP people got nudges that week
+
+
+@dataclass(frozen=True)
+class WorkspaceFigures:
+    subscribers: int
+    paused: int
+    weeks: list[WeekFigures]
+    people_nudged: int
+    nudges_sent: int
+    nudges_reflected: int
+    top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
+
+    @property
+    def reflection_rate(self) -> float | None:
+        """Share of nudges that got a reflection; None when too few people to show it."""
+        if self.people_nudged < MIN_GROUP or not self.nudges_sent:
+            return None
+        return self.nudges_reflected / self.nudges_sent
+
+
+# --- dates and times in words ----------------------------------------------------------------
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def still_paused(until: date | None, today: date) -> bool:
+    """The one meaning of "paused until": a local date, inclusive. No nudge on `until` itself;
+    the first one comes on a later day."""
+    return until is not None and until >= today
+
+
+def weekday_name(weekday: int) -> str:
+    """0 → "Monday" … 6 → "Sunday"."""
+    return WEEKDAY_NAMES[weekday]
+
+
+def format_time(t: time) -> str:
+    """NZ style 12-hour time: "9:00 am", "2:30 pm", "12:00 pm" for noon, "12:00 am" for midnight."""
+    hour = t.hour % 12 or 12
+    return f"{hour}:{t.minute:02d} {'am' if t.hour < 12 else 'pm'}"
+
+
+def describe_local(instant: datetime, zone: ZoneInfo) -> str:
+    """An instant as the person would read it, e.g. "Tuesday 3 December, 8:30 am"."""
+    local = instant.astimezone(zone)
+    day = f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
+    return f"{day}, {format_time(local.time())}"
