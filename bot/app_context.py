@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import blocks
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content import Library, load_library
@@ -18,7 +19,7 @@ from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
-from bot.services.dispatch import Dispatcher
+from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.insights import Insights
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Reflections
@@ -101,6 +102,15 @@ def build_context(
         subscriptions=Subscriptions(sessions, clock, settings.default_tz),
         reflections=Reflections(sessions, clock, keyring),
         insights=Insights(sessions, library, clock),
-        dispatcher=Dispatcher(sessions, library, clock, settings, slack, keyring, rng=rng),
+        dispatcher=Dispatcher(
+            sessions,
+            library,
+            clock,
+            settings,
+            slack,
+            keyring,
+            messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
+            rng=rng,
+        ),
         in_flight=InFlight(),
     )

@@ -455,6 +455,7 @@ async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_t
         ctx.settings,
         ctx.slack,
         ctx.keyring,
+        messages=ctx.dispatcher.messages,
         per_workspace=1,
         renew_every=0.01,
     )

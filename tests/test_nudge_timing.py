@@ -236,7 +236,14 @@ async def test_one_users_info_per_member_per_pass_across_batches(
         app.sim.add_user("T0001", user, tz="America/New_York")  # moved: due later today
     ctx = app.ctx
     small_batches = Dispatcher(
-        ctx.sessions, ctx.library, clock, ctx.settings, ctx.slack, ctx.keyring, batch_size=5
+        ctx.sessions,
+        ctx.library,
+        clock,
+        ctx.settings,
+        ctx.slack,
+        ctx.keyring,
+        messages=ctx.dispatcher.messages,
+        batch_size=5,
     )
     app.sim.clear()
     clock.set(DUE)

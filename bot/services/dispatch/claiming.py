@@ -1,0 +1,263 @@
+"""Claiming: due schedules and abandoned deliveries become jobs, each in one transaction.
+
+Claiming locks due schedules (`FOR UPDATE SKIP LOCKED` on PostgreSQL), writes a delivery whose
+unique key is (schedule, due instant) and advances `next_due_at`, all at once, so another
+replica never claims the same nudge. What each schedule gets is decided by `planning.plan`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Library
+from bot.db import Sessions
+from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
+from bot.services.dispatch.planning import Due, History, Person, Plan, plan
+from bot.services.profiles import zone_or_default
+from bot.services.rotation import Seen
+from bot.services.timing import MAX_LATE
+
+LEASE = timedelta(minutes=2)  # a claim older than this, still unconfirmed, was abandoned
+
+
+@dataclass
+class Job:
+    delivery_id: int
+    team_id: str
+    user_id: str
+    kind: str
+    item_id: str | None
+    question_id: str | None
+    follow_up_item_id: str | None
+    channel_id: str | None
+    attempts: int
+    recovering: bool
+
+    @classmethod
+    def of(cls, delivery: Delivery, channel_id: str | None, *, recovering: bool) -> Job:
+        return cls(
+            delivery_id=delivery.id,
+            team_id=delivery.team_id,
+            user_id=delivery.user_id,
+            kind=delivery.kind,
+            item_id=delivery.item_id,
+            question_id=delivery.question_id,
+            follow_up_item_id=delivery.follow_up_item_id,
+            channel_id=delivery.channel_id or channel_id,
+            attempts=delivery.attempts or 0,
+            recovering=recovering,
+        )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    jobs: list[Job]
+    unread: list[tuple[str, str, str | None]]  # (team, user, stored zone): read these first
+    missed: int  # too late to send: recorded as missed
+
+
+def due_of(schedule: Schedule, tz: str | None, default_tz: str) -> Due:
+    assert schedule.next_due_at is not None
+    return Due(
+        schedule_id=schedule.id,
+        team_id=schedule.team_id,
+        user_id=schedule.user_id,
+        due_at=schedule.next_due_at,
+        weekday=schedule.weekday,
+        local_time=time(schedule.local_minutes // 60, schedule.local_minutes % 60),
+        zone=zone_or_default(tz, default_tz),
+        every_weeks=schedule.every_weeks,
+        unanswered=schedule.unanswered,
+        backoff_pending=schedule.backoff_pending,
+        last_delivery_id=schedule.last_delivery_id,
+    )
+
+
+def _apply(schedule: Schedule, due: Due, planned: Plan, now: datetime) -> Delivery:
+    """Write a plan back: a new delivery, and the schedule moved to its next due instant."""
+    schedule.updated_at = now
+    schedule.next_due_at = planned.next_due_at
+    schedule.every_weeks = planned.every_weeks
+    schedule.unanswered = planned.unanswered
+    schedule.backoff_pending = planned.backoff_pending
+    return Delivery(
+        schedule_id=due.schedule_id,
+        team_id=due.team_id,
+        user_id=due.user_id,
+        due_at=due.due_at,
+        kind=planned.kind,
+        status=planned.status,
+        attempts=0,
+        claimed_at=now,
+        item_kind=planned.item_kind,
+        item_id=planned.item_id,
+        item_cycle=planned.item_cycle,
+        question_id=planned.question_id,
+        follow_up_item_id=planned.follow_up_item_id,
+    )
+
+
+async def claim_due(
+    sessions: Sessions,
+    *,
+    now: datetime,
+    batch: int,
+    zones_read: Collection[Person],
+    only_with_own_token: bool,
+    default_tz: str,
+    library: Library,
+    rng: random.Random,
+) -> Claimed:
+    """Claim due schedules whose zone was read in this pass; the others are returned as
+    (team, user, stored zone) to be read first, since a new zone may re-time them."""
+    due = (
+        select(Schedule, Member.tz, Member.dm_channel_id)
+        .join(
+            Member,
+            and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
+        )
+        .where(Schedule.next_due_at <= now, Schedule.status == "active")
+    )
+    if only_with_own_token:
+        # A workspace with no token of its own can't be sent to: its nudges stay due
+        # (until they are too late and are recorded as missed), never claimed and burnt.
+        due = due.join(Workspace, Workspace.team_id == Schedule.team_id).where(
+            Workspace.bot_token.is_not(None)
+        )
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.execute(
+                due.order_by(Schedule.next_due_at)
+                .limit(batch)
+                .with_for_update(of=Schedule, skip_locked=True)
+            )
+        ).all()
+        unread = [
+            (schedule.team_id, schedule.user_id, tz)
+            for schedule, tz, _ in rows
+            if (schedule.team_id, schedule.user_id) not in zones_read
+        ]
+        rows = [row for row in rows if (row[0].team_id, row[0].user_id) in zones_read]
+        if not rows:
+            return Claimed([], unread, 0)
+        history = History(
+            seen=await _seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows]),
+            nudged=await _nudged_kinds(session, [row[0].id for row in rows]),
+            reflected=await _reflected_items(
+                session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
+            ),
+        )
+        missed = 0
+        planned: list[tuple[Delivery, Schedule, str | None]] = []
+        for schedule, tz, channel_id in rows:
+            claimed = due_of(schedule, tz, default_tz)
+            delivery = _apply(schedule, claimed, plan(claimed, now, history, library, rng), now)
+            if delivery.status == "missed":
+                missed += 1
+                session.add(delivery)
+                continue
+            planned.append((delivery, schedule, channel_id))
+        session.add_all([delivery for delivery, *_ in planned])
+        await session.flush()
+        jobs = []
+        for delivery, schedule, channel_id in planned:
+            schedule.last_delivery_id = delivery.id
+            jobs.append(Job.of(delivery, channel_id, recovering=False))
+        return Claimed(jobs, unread, missed)
+
+
+async def _seen_for(session: AsyncSession, people: list[Person]) -> dict[Person, list[Seen]]:
+    rows = await session.execute(
+        select(
+            SeenItem.team_id, SeenItem.user_id, SeenItem.kind, SeenItem.item_id, SeenItem.cycle
+        ).where(tuple_(SeenItem.team_id, SeenItem.user_id).in_(people))
+    )
+    seen: dict[Person, list[Seen]] = defaultdict(list)
+    for row in rows:
+        seen[(row.team_id, row.user_id)].append(Seen(row.kind, row.item_id, row.cycle))
+    return seen
+
+
+async def _nudged_kinds(
+    session: AsyncSession, schedule_ids: list[int]
+) -> dict[Person, dict[str, datetime]]:
+    """When each kind was last a person's nudge: kinds take turns in the nudges, whatever
+    they asked for themselves. A nudge that never reached them took no turn."""
+    rows = await session.execute(
+        select(Delivery.team_id, Delivery.user_id, Delivery.item_kind, func.max(Delivery.due_at))
+        .where(
+            Delivery.schedule_id.in_(schedule_ids),  # indexed: (schedule_id, due_at)
+            Delivery.kind == "nudge",
+            Delivery.item_kind.is_not(None),
+            Delivery.status.in_(("pending", "retry", "sent")),
+        )
+        .group_by(Delivery.team_id, Delivery.user_id, Delivery.item_kind)
+    )
+    nudged: dict[Person, dict[str, datetime]] = defaultdict(dict)
+    for team_id, user_id, kind, last in rows:
+        nudged[(team_id, user_id)][kind] = last
+    return nudged
+
+
+async def _reflected_items(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    """Last nudges that got a reflection: the next nudge opens by naming their item."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Delivery.id, Delivery.item_id).where(
+            Delivery.id.in_(ids), Delivery.reflected_at.is_not(None)
+        )
+    )
+    return {row.id: row.item_id for row in rows if row.item_id}
+
+
+async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[list[Job], int]:
+    """Deliveries left unconfirmed by a process that died, or waiting to retry; and how many of
+    them were too late, recorded as missed."""
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.execute(
+                select(Delivery, Member.dm_channel_id)
+                .join(
+                    Member,
+                    and_(Member.team_id == Delivery.team_id, Member.user_id == Delivery.user_id),
+                )
+                .where(
+                    or_(
+                        # Retries wait for a later pass: never again in the pass that failed.
+                        and_(Delivery.status == "retry", Delivery.claimed_at < now),
+                        and_(Delivery.status == "pending", Delivery.claimed_at < now - LEASE),
+                    )
+                )
+                .limit(batch)
+                .with_for_update(of=Delivery, skip_locked=True)
+            )
+        ).all()
+        jobs = []
+        missed = 0
+        for delivery, channel_id in rows:
+            if now - delivery.due_at > MAX_LATE:
+                delivery.status = "missed"
+                missed += 1
+                continue
+            delivery.status = "pending"
+            delivery.claimed_at = now
+            jobs.append(Job.of(delivery, channel_id, recovering=True))
+        return jobs, missed
+
+
+async def renew_claims(sessions: Sessions, ids: Collection[int], now: datetime) -> None:
+    """Claims of jobs still waiting their turn stay fresh, so no other replica takes them over."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(ids)), Delivery.status == "pending")
+            .values(claimed_at=now)
+        )

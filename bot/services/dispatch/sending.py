@@ -1,0 +1,158 @@
+"""Sending: one job to Slack, and Slack's answer sorted into what to record.
+
+Each DM carries the delivery id in Slack message metadata, so a delivery left unconfirmed by a
+killed process is looked up in the DM's history before it is ever sent again. Nothing here
+writes to the database: `send` returns an `Outcome`, and recording writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.content import Item, Library, Question
+from bot.services.dispatch.claiming import Job
+from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+METADATA_EVENT = "leading_health_nudge"
+
+
+class Sendable(Protocol):
+    def as_kwargs(self) -> dict[str, Any]: ...
+
+
+class NudgeBuilder(Protocol):
+    def __call__(
+        self,
+        library: Library,
+        *,
+        delivery_id: int,
+        item: Item,
+        question: Question | None,
+        follow_up: Item | None = None,
+    ) -> Sendable: ...
+
+
+class BackoffBuilder(Protocol):
+    def __call__(self, library: Library, delivery_id: int) -> Sendable: ...
+
+
+@dataclass(frozen=True)
+class NudgeMessages:
+    """How the weekly DMs look. Passed in where the app is wired (bot.app_context), so the
+    services never import the renderer."""
+
+    nudge: NudgeBuilder
+    backoff_question: BackoffBuilder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job, for recording and for the pass's summary."""
+
+    status: str  # sent | retry (a later pass, unless out of attempts) | failed
+    tally: str  # sent | skipped | failed: how the pass counts it
+    error: str | None = None
+    channel: str | None = None  # the DM channel, once known
+    opened: bool = False  # the DM channel was opened just now: keep it on the member
+    ts: str | None = None
+    count_attempt: bool = True  # a retry that used up one of the delivery's attempts
+    gone: str | None = None  # "workspace" or "member": Slack says they can't be sent to now
+
+
+def message_for(job: Job, library: Library, messages: NudgeMessages) -> Sendable | None:
+    """The DM for a job; None if its item was taken out of the content since it was claimed."""
+    if job.kind == "backoff":
+        return messages.backoff_question(library, job.delivery_id)
+    try:
+        item = library.item(job.item_id or "")
+    except KeyError:
+        return None
+    question = follow_up = None
+    with contextlib.suppress(KeyError):
+        question = library.question(job.question_id or "")
+    with contextlib.suppress(KeyError):
+        follow_up = library.item(job.follow_up_item_id or "")
+    return messages.nudge(
+        library,
+        delivery_id=job.delivery_id,
+        item=item,
+        question=question,
+        follow_up=follow_up,
+    )
+
+
+async def send(job: Job, client: AsyncWebClient, message: Sendable) -> Outcome:
+    """Open the DM if need be, look for an earlier copy when recovering, then post."""
+    channel = job.channel_id
+    opened = False
+    try:
+        if channel is None:
+            response = await client.conversations_open(users=job.user_id)
+            channel = str(response["channel"]["id"])
+            opened = True
+        if job.recovering:
+            ts = await _already_sent(client, channel, job.delivery_id)
+            if ts is not None:
+                return Outcome("sent", "skipped", channel=channel, opened=opened, ts=ts)
+        response = await client.chat_postMessage(
+            channel=channel,
+            metadata={
+                "event_type": METADATA_EVENT,
+                "event_payload": {"delivery_id": job.delivery_id},
+            },
+            **message.as_kwargs(),
+        )
+        return Outcome("sent", "sent", channel=channel, opened=opened, ts=str(response["ts"]))
+    except SlackApiError as error:
+        return await sort_slack_error(client, error, channel, opened)
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
+        logger.warning("delivery %s: connection problem (%s)", job.delivery_id, type(error))
+        return Outcome("retry", "failed", "connection_error", channel, opened)
+
+
+async def _already_sent(client: AsyncWebClient, channel: str, delivery_id: int) -> str | None:
+    """Look for our metadata in the DM's recent history before sending a second time."""
+    history = await client.conversations_history(
+        channel=channel, limit=100, include_all_metadata=True
+    )
+    for message in history.get("messages", []):
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("delivery_id") == delivery_id:
+            return str(message["ts"])
+    return None
+
+
+async def sort_slack_error(
+    client: AsyncWebClient, error: SlackApiError, channel: str | None, opened: bool
+) -> Outcome:
+    """Rate limited: a later pass, no attempt used. The workspace or the member gone: failed,
+    and they are stopped. Anything else: try again in a later pass, up to the attempts left."""
+    code = str(error.response.get("error") or "")
+    status = error.response.status_code
+    if status == 429 or code == "ratelimited":
+        # Still limited after the retry handler waited: not a failure, try next pass.
+        return Outcome("retry", "skipped", "ratelimited", channel, opened, count_attempt=False)
+    if code == "account_inactive" and await _workspace_works(client):
+        code = "member_account_inactive"
+    if code in WORKSPACE_GONE_ERRORS:
+        return Outcome("failed", "failed", code, channel, opened, gone="workspace")
+    if code in MEMBER_GONE_ERRORS or code == "member_account_inactive":
+        return Outcome("failed", "failed", code, channel, opened, gone="member")
+    return Outcome("retry", "failed", code or f"http_{status}", channel, opened)
+
+
+async def _workspace_works(client: AsyncWebClient) -> bool:
+    try:
+        await client.auth_test()
+    except SlackApiError:
+        return False
+    return True
