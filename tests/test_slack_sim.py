@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack_sim import (
+from devkit.slack_sim import (
     DEFAULT_TOKEN,
     SlackSimulator,
     block_action_body,
@@ -27,7 +27,7 @@ from bot.slack_sim import (
     slash_command_body,
     view_submission_body,
 )
-from bot.transcript import blocks_to_text, view_to_text
+from devkit.transcript import blocks_to_text, view_to_text
 
 NUDGE_METADATA = {"event_type": "nudge_sent", "event_payload": {"nudge_id": "n-1"}}
 
