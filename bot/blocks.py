@@ -29,6 +29,7 @@ from bot.services.timing import (
     format_time,
     still_paused,
 )
+from bot.slack_text import escape
 
 Block = dict[str, Any]
 
@@ -70,11 +71,6 @@ class Message:
 def plain(text: str) -> Message:
     """A one-paragraph message."""
     return Message(text=text, blocks=[_section(text)])
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters, so typed text shows as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 _ZWJ = "\u200d"  # zero-width joiner: 👩‍⚕️ is 👩, a joiner and ⚕️
