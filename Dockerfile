@@ -9,7 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 app
 WORKDIR /app
 
-# The same install as `make serve`: the app from pyproject.toml and nothing else.
+# The same install as `make serve`, but only the runtime packages: devkit/ (the Slack simulator
+# and the demo), tests and benchmarks are not copied (and .dockerignore keeps them out of the
+# build context), so package discovery finds bot and scheduler alone.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY scheduler ./scheduler

@@ -76,7 +76,7 @@ async def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 async def measure(url: str, sim: object, n: int, warmup: int) -> list[float]:
-    from bot.slack_sim import signed_headers, slash_command_body
+    from devkit.slack_sim import signed_headers, slash_command_body
 
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=1)
@@ -107,7 +107,7 @@ async def main() -> None:
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()
 
-    from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+    from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 
     async with SlackSimulator() as sim:
         with tempfile.TemporaryDirectory() as folder:

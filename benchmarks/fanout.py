@@ -39,7 +39,7 @@ from support import (
 )
 
 from bot.services.dispatch import METADATA_EVENT
-from bot.slack_sim import SlackSimulator
+from devkit.slack_sim import SlackSimulator
 
 DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
 ZONE = "Pacific/Auckland"

@@ -30,7 +30,7 @@ import aiohttp
 from support import BenchSchema, app_env, fresh_schema, machine
 
 from bot.services.dispatch import METADATA_EVENT
-from bot.slack_sim import (
+from devkit.slack_sim import (
     DEFAULT_TEAM_ID,
     DEFAULT_TOKEN,
     SlackSimulator,

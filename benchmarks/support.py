@@ -23,7 +23,7 @@ import psycopg
 from bot.crypto import Keyring, new_key
 from bot.db import sync_url
 from bot.migrate import upgrade
-from bot.slack_sim import SlackSimulator
+from devkit.slack_sim import SlackSimulator
 
 # The PostgreSQL the benchmarks create their schemas in (trust auth on loopback by default).
 BASE_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

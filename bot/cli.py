@@ -82,7 +82,9 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(build_manifest(load_library(), url), indent=2, ensure_ascii=False))
         return 0
     if args.command == "demo":
-        from bot.demo import run_demo
+        # The one place the runtime reaches into the dev kit, and only when asked for the demo:
+        # the Docker image carries no devkit/, and serve, scheduler and dispatch never come here.
+        from devkit.demo import run_demo
 
         return asyncio.run(run_demo())
     if args.command == "keys" and args.keys_command == "new":

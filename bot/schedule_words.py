@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from bot.slack_text import escape
 from bot.values import format_time, weekday_name
 
 __all__ = [
@@ -102,8 +103,7 @@ def _quote(typed: str) -> str:
     Slack's control characters escaped (after cutting, so no escape is cut in half)."""
     if len(typed) > ECHO_LIMIT:
         typed = typed[: ECHO_LIMIT - 1] + "…"
-    escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"“{escaped}”"
+    return f"“{escape(typed)}”"
 
 
 def _day(word: str) -> int | None:

@@ -20,12 +20,12 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.crypto import new_key
 from bot.db import sync_url
-from bot.local_server import serve_locally
 from bot.migrate import upgrade
 from bot.models import Base
-from bot.slack_driver import SlackDriver
-from bot.slack_sim import SlackSimulator
 from bot.web import create_web_app
+from devkit.driver import SlackDriver
+from devkit.local_server import serve_locally
+from devkit.slack_sim import SlackSimulator
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-T0001"

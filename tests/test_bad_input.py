@@ -23,7 +23,7 @@ from bot.app import create_bolt_app
 from bot.handlers.guard import GUARDED, guard
 from bot.models import Base
 from bot.services.reflections import MAX_REFLECTION_CHARS
-from bot.slack_sim import (
+from devkit.slack_sim import (
     block_action_body,
     event_body,
     sign,

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from bot import blocks
 from bot.commands import ALIASES, WORDS
 from bot.models import Base
-from bot.slack_sim import block_action_body, event_body, view_submission_body
+from devkit.slack_sim import block_action_body, event_body, view_submission_body
 from tests.conftest import RunningApp
 from tests.test_bad_input import FORM, JSON, send, tracebacks
 from tests.test_dispatch import DUE, dispatch_at, subscribe

@@ -19,7 +19,7 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.slack_sim import block_action_body
+from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE
 from tests.test_reflections import dm, say, ts_at

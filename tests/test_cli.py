@@ -15,7 +15,7 @@ from bot.content import default_content_dir
 from bot.crypto import Keyring
 from bot.db import sync_url
 from bot.models import Delivery, Schedule, Workspace
-from bot.slack_sim import DEFAULT_TOKEN
+from devkit.slack_sim import DEFAULT_TOKEN
 from tests.conftest import ENCRYPTION_KEY
 from tests.seeding import seed_due_members
 from tests.test_config import run_cli

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.dispatch import LEASE
-from bot.slack_sim import view_submission_body
+from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import (
     DUE,

@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.db import create_engine
 from bot.models import Delivery, Schedule
 from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher, PassSummary
-from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import ENCRYPTION_KEY, RunningApp
 from tests.seeding import seed_due_members
 

@@ -7,9 +7,9 @@ import aiohttp
 from bot.app import create_bolt_app
 from bot.app_context import build_context
 from bot.config import Settings
-from bot.local_server import serve_locally
-from bot.slack_sim import SlackSimulator
 from bot.web import create_web_app
+from devkit.local_server import serve_locally
+from devkit.slack_sim import SlackSimulator
 from tests.conftest import ENCRYPTION_KEY
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.models import Member, Schedule
-from bot.slack_sim import block_action_body, view_submission_body
+from devkit.slack_sim import block_action_body, view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE, dispatch_at, subscribe
 from tests.test_reflections import dm, say, send_nudge, ts_at

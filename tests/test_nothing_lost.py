@@ -17,7 +17,7 @@ from bot.app_context import build_context
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import Delivery, Schedule, Workspace
-from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator, event_body, view_submission_body
+from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, event_body, view_submission_body
 from scheduler.runner import build_scheduler, forget_handled_commands
 from tests.conftest import RunningApp
 from tests.faults import TableLock, fail_first_insert, refuse_inserts, rename_table

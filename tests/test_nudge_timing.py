@@ -20,7 +20,7 @@ from bot.migrate import alembic_config, upgrade
 from bot.models import Delivery, Member, Schedule, Workspace
 from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
-from bot.slack_sim import block_action_body, view_submission_body
+from devkit.slack_sim import block_action_body, view_submission_body
 from tests.conftest import RunningApp
 from tests.seeding import seed_due_members
 from tests.test_dispatch import DUE, dispatch_at

@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from bot.clock import ManualClock
 from bot.logs import hold_chatty_loggers
-from bot.slack_sim import event_body, signed_headers
 from bot.web import REFUSED_SIGNATURE
+from devkit.slack_sim import event_body, signed_headers
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, RunningApp
 from tests.test_dispatch import DUE
 from tests.test_reflections import (

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.reflections import MAX_REFLECTION_CHARS
-from bot.slack_sim import view_submission_body
+from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
 from tests.test_dispatch import DUE, dispatch_at, subscribe
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.models import SeenItem
-from bot.slack_sim import signed_headers, slash_command_body
+from devkit.slack_sim import signed_headers, slash_command_body
 from tests.conftest import RunningApp
 
 

@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app_context import AppContext
 from bot.clock import ManualClock
-from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from scheduler.runner import apply_retention, build_scheduler
 from tests.conftest import ENCRYPTION_KEY
 from tests.seeding import seed_due_members

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
+from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
 from tests.conftest import ENCRYPTION_KEY
 
 

@@ -17,7 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack_sim import (
+from devkit.slack_sim import (
     DEFAULT_TOKEN,
     SlackSimulator,
     block_action_body,
@@ -27,7 +27,7 @@ from bot.slack_sim import (
     slash_command_body,
     view_submission_body,
 )
-from bot.transcript import blocks_to_text, view_to_text
+from devkit.transcript import blocks_to_text, view_to_text
 
 NUDGE_METADATA = {"event_type": "nudge_sent", "event_payload": {"nudge_id": "n-1"}}
 
@@ -87,32 +87,28 @@ async def test_form_encoded_json_fields_are_decoded_in_recorded_calls(sim: Slack
     assert sim.calls_to("chat.postMessage")[0].body["blocks"] == blocks
 
 
-async def test_thread_replies_come_back_oldest_first_and_stay_out_of_history(
+async def test_thread_replies_stay_out_of_history_and_count_on_their_parent(
     sim: SlackSimulator,
 ) -> None:
     client = client_for(sim)
     parent = await client.chat_postMessage(channel="D1", text="nudge")
     reply = sim.add_message("D1", user="U0001", text="my reflection", thread_ts=parent["ts"])
 
-    replies = await client.conversations_replies(channel="D1", ts=parent["ts"])
     history = await client.conversations_history(channel="D1")
 
-    assert [m["text"] for m in replies["messages"]] == ["nudge", "my reflection"]
+    assert [m["text"] for m in sim.messages("D1")] == ["nudge", "my reflection"]
     assert [m["ts"] for m in history["messages"]] == [parent["ts"]]
     assert history["messages"][0]["reply_count"] == 1
     assert history["messages"][0]["latest_reply"] == reply["ts"]
 
 
-async def test_update_and_delete_change_stored_message(sim: SlackSimulator) -> None:
+async def test_methods_the_app_never_calls_answer_unknown_method(sim: SlackSimulator) -> None:
     client = client_for(sim)
     posted = await client.chat_postMessage(channel="C1", text="before")
-    await client.chat_update(channel="C1", ts=posted["ts"], text="after")
-    assert sim.messages("C1")[0]["text"] == "after"
-    await client.chat_delete(channel="C1", ts=posted["ts"])
-    assert sim.messages("C1") == []
     with pytest.raises(SlackApiError) as raised:
-        await client.chat_update(channel="C1", ts=posted["ts"], text="again")
-    assert raised.value.response["error"] == "message_not_found"
+        await client.chat_update(channel="C1", ts=posted["ts"], text="after")
+    assert raised.value.response["error"] == "unknown_method"
+    assert sim.messages("C1")[0]["text"] == "before"
 
 
 async def test_conversations_open_gives_a_stable_dm_id_per_user(sim: SlackSimulator) -> None:

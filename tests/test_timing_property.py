@@ -23,7 +23,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.models import Delivery, Member, Schedule
 from bot.schedule_words import PauseChoice, WeeklyChoice
-from bot.slack_sim import SlackSimulator
+from devkit.slack_sim import SlackSimulator
 from tests.conftest import BOT_TOKEN, ENCRYPTION_KEY, SIGNING_SECRET
 
 TEAM, USER = "T0001", "U0001"

@@ -25,7 +25,6 @@ from bot.blocks.common import (
     button_not_understood,
     correction,
     cut,
-    escape,
     local_date,
     long_date,
     plain,
@@ -107,6 +106,7 @@ from bot.blocks.nudges import (
     stopped,
     subscribed,
 )
+from bot.slack_text import escape
 
 __all__ = [
     "ANOTHER_ACTION",

@@ -51,11 +51,6 @@ def plain(text: str) -> Message:
     return Message(text=text, blocks=[_section(text)])
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters, so typed text shows as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 _ZWJ = "\u200d"  # zero-width joiner: 👩‍⚕️ is 👩, a joiner and ⚕️
 _PARTIAL_ESCAPE = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?$")
 

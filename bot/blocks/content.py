@@ -9,13 +9,13 @@ from bot.blocks.common import (
     _context,
     _section,
     cut,
-    escape,
 )
 from bot.blocks.ids import (
     ANOTHER_ACTION,
 )
 from bot.commands import MAX_WORD_SHOWN
 from bot.content import KIND_LABELS, Item, Library, Question
+from bot.slack_text import escape
 
 # What a person asked for, in words, for buttons and fallbacks.
 ANOTHER_LABELS = {

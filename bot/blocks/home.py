@@ -19,7 +19,6 @@ from bot.blocks.common import (
     _rhythm,
     _section,
     cut,
-    escape,
     local_date,
     long_date,
 )
@@ -38,6 +37,7 @@ from bot.blocks.ids import (
     TIME_INPUT,
 )
 from bot.content import Library
+from bot.slack_text import escape
 from bot.values import (
     WEEKDAY_NAMES,
     Entry,

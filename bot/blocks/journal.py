@@ -13,7 +13,6 @@ from bot.blocks.common import (
     _context,
     _section,
     cut,
-    escape,
     local_date,
     plain,
 )
@@ -26,6 +25,7 @@ from bot.blocks.ids import (
     REFLECTION_MODAL,
 )
 from bot.content import KIND_LABELS, Item, Library, Question
+from bot.slack_text import escape
 from bot.values import (
     MAX_MODAL_CHARS,
     MAX_REFLECTION_CHARS,

@@ -22,6 +22,7 @@ from bot.handlers.slash import SlashRequest
 from bot.logs import log_failure
 from bot.services.handled import first_time
 from bot.services.reflections import ReflectionTooLong
+from bot.slack_text import unescape
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +48,13 @@ def as_command(text: str, thread_ts: str | None) -> bool:
     return thread_ts is None and text.strip().strip(".!?").lower() in DM_COMMANDS
 
 
-def slack_text(event_text: str | None) -> str:
-    """What the person typed: Slack escapes &, < and > in message text."""
-    text = event_text or ""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def register(app: AsyncApp, ctx: AppContext) -> None:
     @app.event({"type": "message", "subtype": None}, matchers=[from_a_person_in_a_dm])
     @guard
     @ctx.in_flight.track
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
-        user_id, channel, text = event["user"], event["channel"], slack_text(event.get("text"))
+        user_id, channel, text = event["user"], event["channel"], unescape(event.get("text") or "")
         client = await ctx.client_for(team_id)  # never raises: we can always say what happened
         if as_command(text, event.get("thread_ts")):
             if not await first_time(ctx.sessions, team_id, channel, event["ts"], ctx.clock()):
@@ -117,7 +112,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         message = event.get("message") or {}
         team_id, user_id = body.get("team_id", ""), message.get("user")
         if message.get("ts") and user_id and not message.get("bot_id"):
-            text = slack_text(message.get("text"))
+            text = unescape(message.get("text") or "")
             try:
                 changed = await ctx.reflections.edit_dm(
                     team_id, user_id, event["channel"], message["ts"], text

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from bot.slack_text import unescape
+
 JsonDict = dict[str, Any]
 
 DIVIDER = "─" * 40
@@ -25,8 +27,7 @@ def mrkdwn_to_text(text: str) -> str:
             target = target.removeprefix("mailto:")
         return f"{label} ({target})" if label and label != target else target
 
-    text = _LINK.sub(replace, text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(_LINK.sub(replace, text))
 
 
 def _text(obj: Any) -> str:

@@ -22,12 +22,12 @@ from bot.app_context import AppContext, build_context
 from bot.blocks import local_date
 from bot.clock import ManualClock
 from bot.config import given_settings
-from bot.local_server import serve_locally
 from bot.migrate import upgrade
-from bot.slack_driver import SlackDriver
-from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator
-from bot.transcript import blocks_to_text, view_to_text
 from bot.web import create_web_app
+from devkit.driver import SlackDriver
+from devkit.local_server import serve_locally
+from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from devkit.transcript import blocks_to_text, view_to_text
 
 # Every run plays the same conversation: the clock starts at 9:00 am on Tuesday 24 November 2026
 # in Auckland, and the items are drawn with a fixed seed, so Aroha's reply always fits her nudge.

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.slack_sim import (
+from devkit.slack_sim import (
     SlackSimulator,
     block_action_body,
     event_body,
