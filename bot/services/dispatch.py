@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -129,7 +129,7 @@ class _Recorder:
             if channels:
                 await _update_rows(session, Member.__table__, channels, ("team_id", "user_id"))
             if deliveries:
-                sent = [row["id"] for row in deliveries if row["status"] == "sent"]
+                sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
                 newly_sent = await _not_yet_sent(session, sent)
                 await _update_rows(session, Delivery.__table__, deliveries, ("id",))
                 await _count_sent(session, newly_sent)
@@ -191,7 +191,7 @@ async def _count_sent(session: AsyncSession, ids: list[int]) -> None:
         .values(backoff_pending=True)
         .execution_options(synchronize_session=False)
     )
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     seen = select(
         Delivery.team_id,
         Delivery.user_id,
@@ -457,6 +457,7 @@ class Dispatcher:
         )
         nudged: dict[tuple[str, str], dict[str, datetime]] = defaultdict(dict)
         for team_id, user_id, kind, last in rows:
+            assert kind is not None  # the query keeps only nudges that had an item
             nudged[(team_id, user_id)][kind] = last
         return nudged
 
@@ -636,7 +637,8 @@ class Dispatcher:
         history = await client.conversations_history(
             channel=channel, limit=100, include_all_metadata=True
         )
-        for message in history.get("messages", []):
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        for message in messages:
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("delivery_id") == delivery_id:
                 return str(message["ts"])
