@@ -13,9 +13,21 @@ from bot.content import ITEM_KINDS
 from bot.models import Delivery, Reflection, SeenItem
 from bot.services.insights import WorkspaceFigures
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE, deliveries, dispatch_at, nudges, subscribe, text_of
-from tests.test_home import open_home, press
-from tests.test_reflections import delete_event, dm, say, send_nudge, ts_at
+from tests.helpers import (
+    DUE,
+    delete_event,
+    deliveries,
+    dispatch_at,
+    dm,
+    nudges,
+    open_home,
+    press,
+    say,
+    send_nudge,
+    subscribe,
+    text_of,
+    ts_at,
+)
 
 # --- kinds take turns --------------------------------------------------------------------------
 

@@ -9,36 +9,13 @@ from sqlalchemy import select
 
 from bot.clock import ManualClock
 from bot.models import Member, Schedule
-from bot.slack_sim import block_action_body, view_submission_body
+from bot.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE, dispatch_at, subscribe
-from tests.test_reflections import dm, say, send_nudge, ts_at
-
-
-async def open_home(app: RunningApp, user_id: str = "U0001") -> str:
-    app.sim.clear()
-    await say(app, {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D1"})
-    [published] = app.sim.calls_to("views.publish")
-    assert published.body["user_id"] == user_id
-    return str(published.body["view"]["blocks"])
+from tests.helpers import DUE, dispatch_at, dm, open_home, press, say, send_nudge, subscribe, ts_at
 
 
 def latest_home(app: RunningApp) -> str:
     return str(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
-
-
-async def press(app: RunningApp, action_id: str, value: str = "x", **extra: object) -> None:
-    body = block_action_body(
-        action_id,
-        value,
-        team_id="T0001",
-        user_id="U0001",
-        view={"id": "VHOME", "type": "home"},
-        trigger_id="T-trigger",
-        **extra,
-    )
-    assert (await app.slack.post(body)).status == 200
-    await app.settle()
 
 
 async def test_home_for_someone_not_subscribed_offers_subscribe_and_shows_the_capability(

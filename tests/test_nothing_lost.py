@@ -21,9 +21,8 @@ from bot.slack_sim import DEFAULT_TOKEN, SlackSimulator, event_body, view_submis
 from scheduler.runner import build_scheduler, forget_handled_commands
 from tests.conftest import RunningApp
 from tests.faults import TableLock, fail_first_insert, refuse_inserts, rename_table
+from tests.helpers import CHANNEL, DUE, dm, reflections, say, subscribe, ts_at
 from tests.seeding import seed_due_members
-from tests.test_dispatch import DUE, subscribe
-from tests.test_reflections import CHANNEL, dm, reflections, say, ts_at
 
 SECRET = "Private: I told the charge nurse I was struggling with the roster"
 RETRIED = "transient database error"

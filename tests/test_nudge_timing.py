@@ -22,8 +22,8 @@ from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
 from bot.slack_sim import block_action_body, view_submission_body
 from tests.conftest import RunningApp
+from tests.helpers import DUE, dispatch_at
 from tests.seeding import seed_due_members
-from tests.test_dispatch import DUE, dispatch_at
 
 NZ = ZoneInfo("Pacific/Auckland")
 CHATHAM = ZoneInfo("Pacific/Chatham")

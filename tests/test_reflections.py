@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,54 +11,20 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.reflections import MAX_REFLECTION_CHARS
-from bot.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE, dispatch_at, subscribe
-
-CHANNEL = "DU0001"
-
-
-def ts_at(instant: datetime, micro: int = 0) -> str:
-    return f"{int(instant.timestamp())}.{micro:06d}"
-
-
-def dm(text: str, ts: str, *, user: str = "U0001", channel: str = CHANNEL, **extra: object) -> dict:
-    return {
-        "type": "message",
-        "channel": channel,
-        "channel_type": "im",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        **extra,
-    }
-
-
-async def send_nudge(app: RunningApp, clock: ManualClock) -> Delivery:
-    await subscribe(app)
-    await dispatch_at(app, clock, DUE)
-    async with app.ctx.sessions() as session:
-        delivery = await session.scalar(select(Delivery))
-    assert delivery is not None and delivery.message_ts
-    return delivery
-
-
-async def reflections(app: RunningApp) -> list[Reflection]:
-    """The stored rows, each text decrypted back to what the person wrote (it is stored
-    encrypted; the rows are detached, so this changes nothing stored)."""
-    async with app.ctx.sessions() as session:
-        rows = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
-    for row in rows:
-        row.text = app.ctx.keyring.decrypt(row.text)
-    return rows
-
-
-async def say(app: RunningApp, event: dict, **headers: str) -> None:
-    reply = await app.slack.post_event(event, headers=headers)
-    assert reply.status == 200
-    await app.settle()
-
+from tests.helpers import (
+    CHANNEL,
+    DUE,
+    delete_event,
+    dm,
+    open_reflect_modal,
+    reflections,
+    say,
+    send_nudge,
+    submit_modal,
+    subscribe,
+    ts_at,
+)
 
 # --- capture -----------------------------------------------------------------------------
 
@@ -160,21 +126,6 @@ def edit_event(ts: str, text: str, *, user: str = "U0001", channel: str = CHANNE
     }
 
 
-def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL) -> dict:
-    """Slack's message_deleted event: the author, when known, is on the previous message."""
-    event = {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": channel,
-        "channel_type": "im",
-        "deleted_ts": ts,
-        "ts": ts_at(DUE, 5),
-    }
-    if user is not None:
-        event["previous_message"] = {"type": "message", "user": user, "text": "x", "ts": ts}
-    return event
-
-
 async def test_delete_in_slack_removes_the_reflection(app: RunningApp, clock: ManualClock) -> None:
     ts = ts_at(DUE)
     await say(app, dm("Delete me.", ts))
@@ -267,28 +218,6 @@ async def test_long_text_emoji_and_macrons_are_stored_intact(
 
 
 # --- the Reflect button and its modal ----------------------------------------------------
-
-
-async def open_reflect_modal(app: RunningApp, delivery: Delivery) -> dict:
-    app.sim.clear()
-    await app.slack.click("nudge_reflect", str(delivery.id))
-    await app.settle()
-    [opened] = app.sim.calls_to("views.open")
-    return opened.body["view"]
-
-
-async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
-    body = view_submission_body(
-        view["callback_id"],
-        {"reflection": {"reflection_text": {"type": "plain_text_input", "value": text}}},
-        team_id="T0001",
-        user_id="U0001",
-        private_metadata=view["private_metadata"],
-    )
-    reply = await app.slack.post(body)
-    assert reply.status == 200
-    await app.settle()
-    return reply.json() if reply.body else {}
 
 
 async def test_reflect_button_opens_a_modal_with_the_question(

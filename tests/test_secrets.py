@@ -28,16 +28,7 @@ from bot.migrate import alembic_config, upgrade
 from bot.models import Member, Reflection, Workspace
 from bot.services.workspaces import bot_token, store_bot_token
 from tests.conftest import PG_ENV, RunningApp
-from tests.test_dispatch import DUE
-from tests.test_reflections import (
-    CHANNEL,
-    dm,
-    open_reflect_modal,
-    say,
-    send_nudge,
-    submit_modal,
-    ts_at,
-)
+from tests.helpers import CHANNEL, DUE, dm, open_reflect_modal, say, send_nudge, submit_modal, ts_at
 
 IN_THE_DM = "Kōrero with the quokka-7431 charge nurse about the roster"
 EDITED = IN_THE_DM + ", and the marmoset-5562 plan"
