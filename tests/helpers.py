@@ -64,12 +64,66 @@ async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule:
     return schedule
 
 
+def block_texts(node: object) -> list[str]:
+    """The words a person reads in Block Kit, in order: every text object (section and header
+    text, fields, context elements, button labels, options, titles, labels and placeholders) and
+    every rich-text run. Give it blocks, one block or a whole view. Ids, values and URLs are not
+    words, so they are left out."""
+    texts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn", "text") and isinstance(
+                node.get("text"), str
+            ):
+                texts.append(node["text"])
+                return
+            for value in node.values():
+                walk(value)
+
+    walk(node)
+    return texts
+
+
+def blocks_text(node: object) -> str:
+    """The words in these blocks, one text object a line."""
+    return "\n".join(block_texts(node))
+
+
+def message_text(message: dict) -> str:
+    """A message's fallback text and the words in its blocks."""
+    return "\n".join([str(message.get("text") or ""), blocks_text(message.get("blocks", []))])
+
+
 def text_of(message: dict) -> str:
-    return "\n".join(
-        str(block.get("text", {}).get("text", ""))
-        + " ".join(str(e.get("text", "")) for e in block.get("elements", []))
-        for block in message["blocks"]
-    )
+    """The words in a message's blocks."""
+    return blocks_text(message["blocks"])
+
+
+def elements(node: object) -> list[dict]:
+    """Every interactive element in these blocks (buttons, menus, inputs), in order."""
+    found: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "action_id" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+
+    walk(node)
+    return found
+
+
+def action_ids(node: object) -> list[str]:
+    """The action id of every interactive element in these blocks."""
+    return [element["action_id"] for element in elements(node)]
 
 
 CHANNEL = "DU0001"
@@ -154,12 +208,13 @@ async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
     return reply.json() if reply.body else {}
 
 
-async def open_home(app: RunningApp, user_id: str = "U0001") -> str:
+async def open_home(app: RunningApp, user_id: str = "U0001") -> list[dict]:
+    """Open Home and return the blocks published to it."""
     app.sim.clear()
     await say(app, {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D1"})
     [published] = app.sim.calls_to("views.publish")
     assert published.body["user_id"] == user_id
-    return str(published.body["view"]["blocks"])
+    return published.body["view"]["blocks"]
 
 
 async def press(app: RunningApp, action_id: str, value: str = "x", **extra: object) -> None:

@@ -34,6 +34,7 @@ from tests.helpers import (
     Answer,
     dispatch_at,
     dm,
+    message_text,
     reflections,
     say,
     send,
@@ -86,7 +87,7 @@ def _form(body: str) -> list[tuple[str, str]]:
 
 
 def last_reply(app: RunningApp) -> str:
-    return str(app.sim.calls_to("response_url")[-1].body)
+    return message_text(app.sim.calls_to("response_url")[-1].body)
 
 
 async def arrange_someone_with_a_nudge(app: RunningApp) -> None:

@@ -15,8 +15,10 @@ from tests.conftest import RunningApp
 from tests.helpers import (
     CHANNEL,
     DUE,
+    blocks_text,
     delete_event,
     dm,
+    elements,
     open_reflect_modal,
     reflections,
     say,
@@ -197,7 +199,7 @@ async def test_command_words_typed_in_the_dm_act_as_the_command(app: RunningApp,
     [reply] = app.sim.calls_to("chat.postMessage")
     assert reply.body["channel"] == CHANNEL
     expected = {"help": "/leading-tip tip", "stop": "Stopped", "pause": "Paused"}[word.lower()]
-    assert expected in str(reply.body["blocks"])
+    assert expected in blocks_text(reply.body["blocks"])
 
 
 @pytest.mark.parametrize(
@@ -226,7 +228,7 @@ async def test_reflect_button_opens_a_modal_with_the_question(
     nudge = await send_nudge(app, clock)
     view = await open_reflect_modal(app, nudge)
     question = app.ctx.library.question(nudge.question_id or "")
-    assert question.text in str(view["blocks"])
+    assert question.text in blocks_text(view["blocks"])
     assert view["type"] == "modal" and view["private_metadata"] == str(nudge.id)
     saved = await submit_modal(app, view, "Tried it at the DHB forum.")
     assert saved == {}  # the modal closes
@@ -264,7 +266,7 @@ async def test_reflect_button_on_someone_elses_nudge_shows_no_question_of_theirs
     await app.settle()
     [opened] = app.sim.calls_to("views.open")
     question = app.ctx.library.question(nudge.question_id or "")
-    assert question.text not in str(opened.body["view"])
+    assert question.text not in blocks_text(opened.body["view"])
 
 
 # --- journal, export, forget, retention --------------------------------------------------
@@ -272,7 +274,7 @@ async def test_reflect_button_on_someone_elses_nudge_shows_no_question_of_theirs
 
 async def journal_text(app: RunningApp, *, team_id: str = "T0001", user_id: str = "U0001") -> str:
     reply = await app.slack.slash("journal", team_id=team_id, user_id=user_id)
-    return str(reply.json()["blocks"])
+    return blocks_text(reply.json()["blocks"])
 
 
 async def test_journal_shows_only_your_own_newest_first_with_dates_and_items(
@@ -300,7 +302,7 @@ async def test_journal_pages_ten_at_a_time_with_an_older_button(
     for i in range(12):
         await say(app, dm(f"Entry number {i:02d}", ts_at(DUE + timedelta(hours=i))))
     reply = (await app.slack.slash("journal")).json()
-    first_page = str(reply["blocks"])
+    first_page = blocks_text(reply["blocks"])
     assert "Entry number 11" in first_page and "Entry number 02" in first_page
     assert "Entry number 01" not in first_page
     app.sim.clear()
@@ -308,8 +310,8 @@ async def test_journal_pages_ten_at_a_time_with_an_older_button(
     await app.settle()
     [older] = app.sim.calls_to("response_url")
     assert older.body["replace_original"] is True
-    assert "Entry number 01" in str(older.body["blocks"])
-    assert "Older" not in str(older.body["blocks"])
+    assert "Entry number 01" in blocks_text(older.body["blocks"])
+    assert "Older" not in blocks_text(older.body["blocks"])
 
 
 async def test_export_uploads_a_markdown_file_of_everything_into_the_dm(
@@ -367,9 +369,8 @@ async def test_forget_asks_first_and_cancel_deletes_nothing(
     await say(app, dm("Keep me.", ts_at(DUE + timedelta(hours=1))))
     before = await counts_for(app)
     reply = (await app.slack.slash("forget")).json()
-    assert "Delete everything" in str(reply["blocks"]) and '"danger"' in str(reply).replace(
-        "'", '"'
-    )
+    [delete] = [e for e in elements(reply["blocks"]) if e["action_id"] == "forget_confirm"]
+    assert delete["text"]["text"] == "Delete everything" and delete["style"] == "danger"
     app.sim.clear()
     await app.slack.click("forget_cancel", "cancel")
     await app.settle()
