@@ -87,7 +87,7 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             logger.warning("refused a signed request: %s", rejected.reason)
             return JSONResponse({"error": rejected.reason}, status_code=400)
         bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"), query=request.query_params, headers=dict(headers)
+            body=raw.decode("utf-8"), query=request.url.query, headers=dict(headers)
         )
         if bolt_request.body != body:
             # Bolt reads any form body with "payload" somewhere in it as an interactivity

@@ -7,13 +7,9 @@ Every request here goes through the real signed HTTP endpoint of the running app
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import pytest
 from slack_bolt.context.ack.async_ack import AsyncAck
 from sqlalchemy import select, text
@@ -26,67 +22,28 @@ from bot.services.reflections import MAX_REFLECTION_CHARS
 from devkit.slack_sim import (
     block_action_body,
     event_body,
-    sign,
     slash_command_body,
     view_submission_body,
 )
-from tests.conftest import SIGNING_SECRET, RunningApp
-from tests.test_dispatch import DUE, dispatch_at, subscribe
-from tests.test_reflections import CHANNEL, dm, reflections, say, ts_at
+from tests.conftest import RunningApp
+from tests.helpers import (
+    CHANNEL,
+    DUE,
+    FORM,
+    JSON,
+    Answer,
+    dispatch_at,
+    dm,
+    message_text,
+    reflections,
+    say,
+    send,
+    subscribe,
+    tracebacks,
+    ts_at,
+)
 
-JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
 ANSWER_WITHIN = 3.0  # seconds: Slack gives up after 3
-
-
-@dataclass
-class Answer:
-    status: int
-    body: str
-    seconds: float
-
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body) if self.body else {}
-
-
-async def send(
-    app: RunningApp,
-    body: bytes | str,
-    *,
-    content_type: str = JSON,
-    timestamp: str | None = None,
-    chunked: bool = False,
-) -> Answer:
-    """POST signed bytes to /slack/events; `chunked` sends them with no Content-Length."""
-    raw = body.encode() if isinstance(body, str) else body
-    stamp = str(int(time.time())) if timestamp is None else timestamp
-    headers = {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": sign(SIGNING_SECRET, raw, stamp),
-    }
-
-    async def pieces() -> AsyncIterator[bytes]:
-        for start in range(0, len(raw), 64 * 1024):
-            yield raw[start : start + 64 * 1024]
-
-    started = time.monotonic()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{app.url}/slack/events", data=pieces() if chunked else raw, headers=headers
-        ) as response,
-    ):
-        reply = await response.text()
-        return Answer(response.status, reply, time.monotonic() - started)
-
-
-def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        f"{record.name}: {record.getMessage()}"
-        for record in caplog.records
-        if record.exc_info or record.exc_text or "Traceback" in record.getMessage()
-    ]
 
 
 async def snapshot(app: RunningApp) -> dict[str, list[str]]:
@@ -130,7 +87,7 @@ def _form(body: str) -> list[tuple[str, str]]:
 
 
 def last_reply(app: RunningApp) -> str:
-    return str(app.sim.calls_to("response_url")[-1].body)
+    return message_text(app.sim.calls_to("response_url")[-1].body)
 
 
 async def arrange_someone_with_a_nudge(app: RunningApp) -> None:

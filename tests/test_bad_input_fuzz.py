@@ -23,9 +23,7 @@ from bot.commands import ALIASES, WORDS
 from bot.models import Base
 from devkit.slack_sim import block_action_body, event_body, view_submission_body
 from tests.conftest import RunningApp
-from tests.test_bad_input import FORM, JSON, send, tracebacks
-from tests.test_dispatch import DUE, dispatch_at, subscribe
-from tests.test_reflections import dm, say, ts_at
+from tests.helpers import DUE, FORM, JSON, dispatch_at, dm, say, send, subscribe, tracebacks, ts_at
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

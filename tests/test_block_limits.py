@@ -21,8 +21,7 @@ from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE
-from tests.test_reflections import dm, say, ts_at
+from tests.helpers import DUE, dm, say, ts_at
 
 # What a person can type (and Slack will carry: a message holds up to 40,000 characters).
 WORST = {

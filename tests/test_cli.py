@@ -17,8 +17,8 @@ from bot.db import sync_url
 from bot.models import Delivery, Schedule, Workspace
 from devkit.slack_sim import DEFAULT_TOKEN
 from tests.conftest import ENCRYPTION_KEY
+from tests.helpers import run_cli
 from tests.seeding import seed_due_members
-from tests.test_config import run_cli
 
 
 def test_content_validate_exits_0_on_the_shipped_pack() -> None:

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.crypto import new_key
+from tests.helpers import run_cli
 
 VALID_KEY = new_key()
-
-CLEAN_ENV = {
-    k: v
-    for k, v in os.environ.items()
-    if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))
-}
-
-
-def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**CLEAN_ENV, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def settings_error(**env: str) -> str:

@@ -14,16 +14,19 @@ from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.dispatch import LEASE
 from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.test_dispatch import (
+from tests.helpers import (
     DUE,
     deliveries,
     dispatch_at,
+    dm,
     nudges,
+    reflections,
+    say,
     schedule_of,
     subscribe,
     text_of,
+    ts_at,
 )
-from tests.test_reflections import dm, reflections, say, ts_at
 
 
 async def fail_for_a_whole_week(app: RunningApp, clock: ManualClock, due: datetime) -> None:

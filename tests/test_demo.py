@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.content import default_content_dir
-from tests.test_config import run_cli
+from tests.helpers import run_cli
 
 
 def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:

@@ -13,34 +13,12 @@ from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.db import create_engine
-from bot.models import Delivery, Schedule
-from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher, PassSummary
+from bot.models import Delivery
+from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import ENCRYPTION_KEY, RunningApp
+from tests.helpers import DUE, deliveries, dispatch_at, nudges, schedule_of, subscribe, text_of
 from tests.seeding import seed_due_members
-
-DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
-
-
-async def subscribe(app: RunningApp, words: str = "weekly", user_id: str = "U0001") -> None:
-    app.sim.clear()
-    await app.slack.slash(words, user_id=user_id)
-    await app.settle()
-    await app.sim.wait_for("response_url")
-
-
-async def dispatch_at(app: RunningApp, clock: ManualClock, instant: datetime) -> PassSummary:
-    clock.set(instant)
-    return await app.ctx.dispatcher.run_pass()
-
-
-def nudges(sim: SlackSimulator) -> list[dict]:
-    """Every nudge Slack accepted, in order."""
-    return [
-        call.body
-        for call in sim.calls_to("chat.postMessage")
-        if call.failed is None and (call.body.get("metadata") or {}).get("event_type")
-    ]
 
 
 def dms_per_channel(sim: SlackSimulator, channels: list[str]) -> Counter[str]:
@@ -50,26 +28,6 @@ def dms_per_channel(sim: SlackSimulator, channels: list[str]) -> Counter[str]:
             if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT:
                 counts[channel] += 1
     return counts
-
-
-async def deliveries(app: RunningApp) -> list[Delivery]:
-    async with app.ctx.sessions() as session:
-        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
-
-
-async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule:
-    async with app.ctx.sessions() as session:
-        schedule = await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
-    assert schedule is not None
-    return schedule
-
-
-def text_of(message: dict) -> str:
-    return "\n".join(
-        str(block.get("text", {}).get("text", ""))
-        + " ".join(str(e.get("text", "")) for e in block.get("elements", []))
-        for block in message["blocks"]
-    )
 
 
 # --- timing and exactly once -------------------------------------------------------------

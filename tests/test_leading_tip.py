@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.content import KIND_LABELS
 from bot.models import SeenItem
 from tests.conftest import RunningApp
+from tests.helpers import message_text
 
 LABEL_KINDS = {label: kind for kind, label in KIND_LABELS.items()}
 
@@ -21,15 +22,6 @@ def shown_item(reply: dict) -> tuple[str, str]:
             label, _, text = block["text"]["text"].partition("\n")
             return LABEL_KINDS[label.strip("*")], text
     raise AssertionError(f"no item in {reply}")
-
-
-def all_text(reply: dict) -> str:
-    parts = [reply.get("text", "")]
-    for block in reply.get("blocks", []):
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        parts.extend(e.get("text", "") for e in block.get("elements", []) if "text" in e)
-    return "\n".join(str(p) for p in parts)
 
 
 async def test_five_tip_commands_give_five_different_tips(app: RunningApp) -> None:
@@ -55,8 +47,8 @@ async def test_blocker_word_quotes_a_blocker_verbatim_with_its_source(app: Runni
     kind, text = shown_item(reply)
     assert kind == "blocker"
     assert text in {item.text.replace("&", "&amp;") for item in app.ctx.library.items("blocker")}
-    assert "Enhancing social system and sector performance" in all_text(reply)
-    assert "Koru Ārahi" in all_text(reply)
+    assert "Enhancing social system and sector performance" in message_text(reply)
+    assert "Koru Ārahi" in message_text(reply)
 
 
 async def test_reflect_word_gives_a_question_and_the_item_it_goes_with(app: RunningApp) -> None:
@@ -64,7 +56,7 @@ async def test_reflect_word_gives_a_question_and_the_item_it_goes_with(app: Runn
     kind, text = shown_item(reply)
     assert kind == "reflect"
     assert text in {question.text for question in app.ctx.library.questions()}
-    assert "Goes with the" in all_text(reply)
+    assert "Goes with the" in message_text(reply)
 
 
 async def test_each_person_has_their_own_rotation(app: RunningApp) -> None:
@@ -77,14 +69,14 @@ async def test_each_person_has_their_own_rotation(app: RunningApp) -> None:
 
 async def test_unknown_word_suggests_the_closest_command(app: RunningApp) -> None:
     reply = (await app.slack.slash("weeky")).json()
-    text = all_text(reply)
+    text = message_text(reply)
     assert "I don't know “weeky”" in text
     assert "Did you mean `/leading-tip weekly`?" in text
     assert "/leading-tip practice" in text  # the usage follows
 
 
 async def test_help_lists_every_command_word(app: RunningApp) -> None:
-    text = all_text((await app.slack.slash("help")).json())
+    text = message_text((await app.slack.slash("help")).json())
     for word in (
         "tip",
         "practice",
@@ -118,9 +110,9 @@ async def test_odd_text_gets_a_normal_answer_and_breaks_nothing(app: RunningApp,
     assert reply.status == 200
     body = reply.json()
     assert body["response_type"] == "ephemeral"
-    assert "/leading-tip help" in all_text(body) or "I don't know" in all_text(body)
-    assert "<!channel>" not in all_text(body)  # typed markup is escaped, never pings anyone
-    assert len(all_text(body)) < 3000
+    assert "/leading-tip help" in message_text(body) or "I don't know" in message_text(body)
+    assert "<!channel>" not in message_text(body)  # typed markup is escaped, never pings anyone
+    assert len(message_text(body)) < 3000
     follow_up = await app.slack.slash("tip")
     assert shown_item(follow_up.json())[0] == "tip"
 

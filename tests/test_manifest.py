@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.test_config import run_cli
+from tests.helpers import run_cli
 
 
 def manifest(*args: str) -> dict:

@@ -17,7 +17,7 @@ from bot.logs import hold_chatty_loggers
 from bot.migrate import Upgraded, alembic_config, upgrade
 from bot.models import Base
 from tests.conftest import ENCRYPTION_KEY
-from tests.test_config import run_cli
+from tests.helpers import run_cli
 
 
 def schema_differences(database_url: str) -> list[object]:

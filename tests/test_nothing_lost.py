@@ -21,9 +21,8 @@ from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, event_body, view_sub
 from scheduler.runner import build_scheduler, forget_handled_commands
 from tests.conftest import RunningApp
 from tests.faults import TableLock, fail_first_insert, refuse_inserts, rename_table
+from tests.helpers import CHANNEL, DUE, blocks_text, dm, reflections, say, subscribe, ts_at
 from tests.seeding import seed_due_members
-from tests.test_dispatch import DUE, subscribe
-from tests.test_reflections import CHANNEL, dm, reflections, say, ts_at
 
 SECRET = "Private: I told the charge nurse I was struggling with the roster"
 RETRIED = "transient database error"
@@ -187,7 +186,9 @@ async def test_a_dm_command_slack_delivers_again_is_answered_once(
     assert again.status == 200
     await app.settle()
     [reply] = app.sim.calls_to("chat.postMessage")
-    assert {"help": "/leading-tip tip", "stop": "Stopped"}[word] in str(reply.body["blocks"])
+    assert {"help": "/leading-tip tip", "stop": "Stopped"}[word] in blocks_text(
+        reply.body["blocks"]
+    )
     await say(app, dm(word, ts_at(DUE, 1)))  # typed again: a new message, answered again
     assert len(app.sim.calls_to("chat.postMessage")) == 2
 
@@ -198,7 +199,7 @@ async def test_a_dm_command_is_still_answered_when_it_cannot_be_noted(
     with rename_table(database_url, "handled_commands"):
         await say(app, dm("help", ts_at(DUE)))
     [reply] = app.sim.calls_to("chat.postMessage")
-    assert "/leading-tip tip" in str(reply.body["blocks"])
+    assert "/leading-tip tip" in blocks_text(reply.body["blocks"])
     assert "noting a DM command from T0001 failed" in logged(caplog)
 
 

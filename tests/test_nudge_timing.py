@@ -22,8 +22,8 @@ from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
 from devkit.slack_sim import block_action_body, view_submission_body
 from tests.conftest import RunningApp
+from tests.helpers import DUE, action_ids, blocks_text, dispatch_at, message_text
 from tests.seeding import seed_due_members
-from tests.test_dispatch import DUE, dispatch_at
 
 NZ = ZoneInfo("Pacific/Auckland")
 CHATHAM = ZoneInfo("Pacific/Chatham")
@@ -370,9 +370,9 @@ async def test_pause_then_saving_the_same_day_and_time_on_home_keeps_the_pause(
 
     await save_on_home(app, 0, "09:00")
 
-    home = str(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
-    assert "Paused until 7 December 2026." in home
-    assert "Next nudge: Monday 14 December, 9:00 am" in home
+    home = app.sim.calls_to("views.publish")[-1].body["view"]["blocks"]
+    assert "Paused until 7 December 2026." in blocks_text(home)
+    assert "Next nudge: Monday 14 December, 9:00 am" in blocks_text(home)
     assert (await schedule_of(app)).next_due_at == utc("2026-12-13T20:00")
 
 
@@ -386,8 +386,9 @@ async def test_home_still_shows_the_pause_on_its_last_day(
 
     await save_on_home(app, 0, "09:00")
 
-    home = str(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
-    assert "Paused until 7 December 2026." in home and blocks.HOME_RESUME_ACTION in home
+    home = app.sim.calls_to("views.publish")[-1].body["view"]["blocks"]
+    assert "Paused until 7 December 2026." in blocks_text(home)
+    assert blocks.HOME_RESUME_ACTION in action_ids(home)
 
 
 @pytest.mark.parametrize(("words", "reason"), [("pause", "paused"), ("stop", "stopped")])
@@ -419,7 +420,7 @@ async def test_stats_count_a_pause_on_its_last_day(app: RunningApp, clock: Manua
     await app.settle()
     [reply] = app.sim.calls_to("response_url")
 
-    assert "Subscribers: *1* (1 paused)" in str(reply.body)
+    assert "Subscribers: *1* (1 paused)" in message_text(reply.body)
 
 
 def test_pauses_saved_before_0007_become_their_last_paused_day(database_url: str) -> None:

@@ -16,9 +16,9 @@ from bot.logs import hold_chatty_loggers
 from bot.web import REFUSED_SIGNATURE
 from devkit.slack_sim import event_body, signed_headers
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, RunningApp
-from tests.test_dispatch import DUE
-from tests.test_reflections import (
+from tests.helpers import (
     CHANNEL,
+    DUE,
     dm,
     open_reflect_modal,
     reflections,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,54 +11,22 @@ from sqlalchemy import func, select
 from bot.clock import ManualClock
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.reflections import MAX_REFLECTION_CHARS
-from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.test_dispatch import DUE, dispatch_at, subscribe
-
-CHANNEL = "DU0001"
-
-
-def ts_at(instant: datetime, micro: int = 0) -> str:
-    return f"{int(instant.timestamp())}.{micro:06d}"
-
-
-def dm(text: str, ts: str, *, user: str = "U0001", channel: str = CHANNEL, **extra: object) -> dict:
-    return {
-        "type": "message",
-        "channel": channel,
-        "channel_type": "im",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        **extra,
-    }
-
-
-async def send_nudge(app: RunningApp, clock: ManualClock) -> Delivery:
-    await subscribe(app)
-    await dispatch_at(app, clock, DUE)
-    async with app.ctx.sessions() as session:
-        delivery = await session.scalar(select(Delivery))
-    assert delivery is not None and delivery.message_ts
-    return delivery
-
-
-async def reflections(app: RunningApp) -> list[Reflection]:
-    """The stored rows, each text decrypted back to what the person wrote (it is stored
-    encrypted; the rows are detached, so this changes nothing stored)."""
-    async with app.ctx.sessions() as session:
-        rows = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
-    for row in rows:
-        row.text = app.ctx.keyring.decrypt(row.text)
-    return rows
-
-
-async def say(app: RunningApp, event: dict, **headers: str) -> None:
-    reply = await app.slack.post_event(event, headers=headers)
-    assert reply.status == 200
-    await app.settle()
-
+from tests.helpers import (
+    CHANNEL,
+    DUE,
+    blocks_text,
+    delete_event,
+    dm,
+    elements,
+    open_reflect_modal,
+    reflections,
+    say,
+    send_nudge,
+    submit_modal,
+    subscribe,
+    ts_at,
+)
 
 # --- capture -----------------------------------------------------------------------------
 
@@ -160,21 +128,6 @@ def edit_event(ts: str, text: str, *, user: str = "U0001", channel: str = CHANNE
     }
 
 
-def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL) -> dict:
-    """Slack's message_deleted event: the author, when known, is on the previous message."""
-    event = {
-        "type": "message",
-        "subtype": "message_deleted",
-        "channel": channel,
-        "channel_type": "im",
-        "deleted_ts": ts,
-        "ts": ts_at(DUE, 5),
-    }
-    if user is not None:
-        event["previous_message"] = {"type": "message", "user": user, "text": "x", "ts": ts}
-    return event
-
-
 async def test_delete_in_slack_removes_the_reflection(app: RunningApp, clock: ManualClock) -> None:
     ts = ts_at(DUE)
     await say(app, dm("Delete me.", ts))
@@ -246,7 +199,7 @@ async def test_command_words_typed_in_the_dm_act_as_the_command(app: RunningApp,
     [reply] = app.sim.calls_to("chat.postMessage")
     assert reply.body["channel"] == CHANNEL
     expected = {"help": "/leading-tip tip", "stop": "Stopped", "pause": "Paused"}[word.lower()]
-    assert expected in str(reply.body["blocks"])
+    assert expected in blocks_text(reply.body["blocks"])
 
 
 @pytest.mark.parametrize(
@@ -269,35 +222,13 @@ async def test_long_text_emoji_and_macrons_are_stored_intact(
 # --- the Reflect button and its modal ----------------------------------------------------
 
 
-async def open_reflect_modal(app: RunningApp, delivery: Delivery) -> dict:
-    app.sim.clear()
-    await app.slack.click("nudge_reflect", str(delivery.id))
-    await app.settle()
-    [opened] = app.sim.calls_to("views.open")
-    return opened.body["view"]
-
-
-async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
-    body = view_submission_body(
-        view["callback_id"],
-        {"reflection": {"reflection_text": {"type": "plain_text_input", "value": text}}},
-        team_id="T0001",
-        user_id="U0001",
-        private_metadata=view["private_metadata"],
-    )
-    reply = await app.slack.post(body)
-    assert reply.status == 200
-    await app.settle()
-    return reply.json() if reply.body else {}
-
-
 async def test_reflect_button_opens_a_modal_with_the_question(
     app: RunningApp, clock: ManualClock
 ) -> None:
     nudge = await send_nudge(app, clock)
     view = await open_reflect_modal(app, nudge)
     question = app.ctx.library.question(nudge.question_id or "")
-    assert question.text in str(view["blocks"])
+    assert question.text in blocks_text(view["blocks"])
     assert view["type"] == "modal" and view["private_metadata"] == str(nudge.id)
     saved = await submit_modal(app, view, "Tried it at the DHB forum.")
     assert saved == {}  # the modal closes
@@ -335,7 +266,7 @@ async def test_reflect_button_on_someone_elses_nudge_shows_no_question_of_theirs
     await app.settle()
     [opened] = app.sim.calls_to("views.open")
     question = app.ctx.library.question(nudge.question_id or "")
-    assert question.text not in str(opened.body["view"])
+    assert question.text not in blocks_text(opened.body["view"])
 
 
 # --- journal, export, forget, retention --------------------------------------------------
@@ -343,7 +274,7 @@ async def test_reflect_button_on_someone_elses_nudge_shows_no_question_of_theirs
 
 async def journal_text(app: RunningApp, *, team_id: str = "T0001", user_id: str = "U0001") -> str:
     reply = await app.slack.slash("journal", team_id=team_id, user_id=user_id)
-    return str(reply.json()["blocks"])
+    return blocks_text(reply.json()["blocks"])
 
 
 async def test_journal_shows_only_your_own_newest_first_with_dates_and_items(
@@ -371,7 +302,7 @@ async def test_journal_pages_ten_at_a_time_with_an_older_button(
     for i in range(12):
         await say(app, dm(f"Entry number {i:02d}", ts_at(DUE + timedelta(hours=i))))
     reply = (await app.slack.slash("journal")).json()
-    first_page = str(reply["blocks"])
+    first_page = blocks_text(reply["blocks"])
     assert "Entry number 11" in first_page and "Entry number 02" in first_page
     assert "Entry number 01" not in first_page
     app.sim.clear()
@@ -379,8 +310,8 @@ async def test_journal_pages_ten_at_a_time_with_an_older_button(
     await app.settle()
     [older] = app.sim.calls_to("response_url")
     assert older.body["replace_original"] is True
-    assert "Entry number 01" in str(older.body["blocks"])
-    assert "Older" not in str(older.body["blocks"])
+    assert "Entry number 01" in blocks_text(older.body["blocks"])
+    assert "Older" not in blocks_text(older.body["blocks"])
 
 
 async def test_export_uploads_a_markdown_file_of_everything_into_the_dm(
@@ -438,9 +369,8 @@ async def test_forget_asks_first_and_cancel_deletes_nothing(
     await say(app, dm("Keep me.", ts_at(DUE + timedelta(hours=1))))
     before = await counts_for(app)
     reply = (await app.slack.slash("forget")).json()
-    assert "Delete everything" in str(reply["blocks"]) and '"danger"' in str(reply).replace(
-        "'", '"'
-    )
+    [delete] = [e for e in elements(reply["blocks"]) if e["action_id"] == "forget_confirm"]
+    assert delete["text"]["text"] == "Delete everything" and delete["style"] == "danger"
     app.sim.clear()
     await app.slack.click("forget_cancel", "cancel")
     await app.settle()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import RunningApp
-from tests.test_weekly import command_reply, schedule_of
+from tests.helpers import command_reply, schedule_or_none
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ async def test_midnight_twelve_noon_and_a_day_with_a_full_stop_are_understood(
 ) -> None:
     text = await command_reply(app, words)
     assert shown in text and "Nothing was changed" not in text
-    schedule = await schedule_of(app)
+    schedule = await schedule_or_none(app)
     assert schedule is not None
     assert (schedule.weekday, schedule.local_minutes) == (weekday, minutes)
 
@@ -45,4 +45,4 @@ async def test_typed_words_echoed_in_a_correction_are_escaped_for_slack(
     text = await command_reply(app, words)
     assert echoed in text and "Nothing was changed" in text
     assert "<!here>" not in text and "<@" not in text
-    assert await schedule_of(app) is None
+    assert await schedule_or_none(app) is None

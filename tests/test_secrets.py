@@ -28,9 +28,10 @@ from bot.migrate import alembic_config, upgrade
 from bot.models import Member, Reflection, Workspace
 from bot.services.workspaces import bot_token, store_bot_token
 from tests.conftest import PG_ENV, RunningApp
-from tests.test_dispatch import DUE
-from tests.test_reflections import (
+from tests.helpers import (
     CHANNEL,
+    DUE,
+    blocks_text,
     dm,
     open_reflect_modal,
     say,
@@ -161,7 +162,7 @@ async def test_no_reflection_words_or_bot_token_anywhere_in_the_database_or_its_
     assert EDITED in content and IN_THE_MODAL in content  # the export, made with that token
     assert app.sim.calls_to("files.completeUploadExternal")[0].failed is None
     journal = await app.slack.slash("journal")
-    assert "marmoset-5562" in str(journal.json()["blocks"])  # and the journal reads it
+    assert "marmoset-5562" in blocks_text(journal.json()["blocks"])  # and the journal reads it
 
     values = every_value(database_url)
     assert "U0001" in values and nudge.item_id in values  # the scan does see the rows

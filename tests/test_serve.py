@@ -13,6 +13,7 @@ import aiohttp
 
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
 from tests.conftest import ENCRYPTION_KEY
+from tests.helpers import blocks_text
 
 
 def free_port() -> int:
@@ -64,7 +65,7 @@ async def test_serve_answers_health_checks_and_a_signed_command(
                 assert response.status == 200
                 reply = await response.json()
             assert reply["response_type"] == "ephemeral"
-            assert "What can hold you back" in str(reply["blocks"])
+            assert "What can hold you back" in blocks_text(reply["blocks"])
     finally:
         process.terminate()
         _, stderr = await process.communicate()

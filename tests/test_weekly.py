@@ -5,27 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.models import Schedule
 from tests.conftest import RunningApp
-
-
-async def command_reply(app: RunningApp, text: str, user_id: str = "U0001") -> str:
-    """Words that answer after the ack: the reply arrives at the response URL."""
-    app.sim.clear()
-    reply = await app.slack.slash(text, user_id=user_id)
-    assert reply.status == 200
-    if reply.body:
-        return str(reply.json().get("text", ""))
-    [sent] = await app.sim.wait_for("response_url")
-    assert sent.body["response_type"] == "ephemeral"
-    return str(sent.body["text"])
-
-
-async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule | None:
-    async with app.ctx.sessions() as session:
-        return await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
+from tests.helpers import command_reply, schedule_or_none
 
 
 async def test_weekly_defaults_to_monday_9am_in_the_persons_slack_time_zone(
@@ -34,7 +18,7 @@ async def test_weekly_defaults_to_monday_9am_in_the_persons_slack_time_zone(
     # The clock reads Tuesday 24 November 2026, 9:00 am in Auckland.
     text = await command_reply(app, "weekly")
     assert "Next nudge: Monday 30 November, 9:00 am (Pacific/Auckland)" in text
-    schedule = await schedule_of(app)
+    schedule = await schedule_or_none(app)
     assert schedule is not None
     assert schedule.next_due_at == datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
 
@@ -43,7 +27,7 @@ async def test_weekly_day_and_time_use_the_time_zone_from_users_info(app: Runnin
     app.sim.add_user("T0001", "U0NY", tz="America/New_York")
     text = await command_reply(app, "weekly tue 8:30", user_id="U0NY")
     assert "Next nudge: Tuesday 24 November, 8:30 am (America/New_York)" in text
-    schedule = await schedule_of(app, "U0NY")
+    schedule = await schedule_or_none(app, "U0NY")
     assert schedule is not None
     assert schedule.next_due_at == datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     assert len(app.sim.calls_to("users.info")) == 1
@@ -68,11 +52,11 @@ async def test_invalid_schedule_words_get_a_correction_and_change_nothing(
     app: RunningApp, words: str, expected: str
 ) -> None:
     await command_reply(app, "weekly wed 7:15")
-    before = await schedule_of(app)
+    before = await schedule_or_none(app)
     text = await command_reply(app, words)
     assert expected in text
     assert "Nothing was changed" in text
-    after = await schedule_of(app)
+    after = await schedule_or_none(app)
     assert before is not None and after is not None
     assert (after.weekday, after.local_minutes, after.next_due_at, after.status) == (
         before.weekday,
@@ -103,7 +87,7 @@ async def test_stop_ends_the_nudge_and_says_how_to_start_again(app: RunningApp) 
     await command_reply(app, "weekly")
     text = await command_reply(app, "stop")
     assert "Stopped" in text and "/leading-tip weekly" in text
-    schedule = await schedule_of(app)
+    schedule = await schedule_or_none(app)
     assert schedule is not None
     assert schedule.status == "stopped" and schedule.next_due_at is None
 

@@ -9,7 +9,7 @@ from bot.db import sync_url
 from bot.models import Base
 
 config = context.config
-url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+url: str = config.attributes["database_url"]  # set by bot.migrate.alembic_config, the only way in
 
 
 def run_offline() -> None:

@@ -74,8 +74,11 @@ async def refresh_zone(
             )
         )
     ).one_or_none()
-    fresh = member is not None and member.tz_checked_at is not None
-    if fresh and now - member.tz_checked_at < REFRESH_AFTER:
+    if (
+        member is not None
+        and member.tz_checked_at is not None
+        and now - member.tz_checked_at < REFRESH_AFTER
+    ):
         return member.tz
     known, tz = await read_zone(client, team_id, user_id)
     if not known:

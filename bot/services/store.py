@@ -20,7 +20,7 @@ async def insert_ignoring_duplicates(
 ) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on either database; with `returning`, that column of the
     new row, or None when the row was already there."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(model).values(**values).on_conflict_do_nothing()
     if returning is None:
         await session.execute(statement)

@@ -202,6 +202,7 @@ async def _nudged_kinds(
     )
     nudged: dict[Person, dict[str, datetime]] = defaultdict(dict)
     for team_id, user_id, kind, last in rows:
+        assert kind is not None  # the query keeps only nudges that had an item
         nudged[(team_id, user_id)][kind] = last
     return nudged
 

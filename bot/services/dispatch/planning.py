@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -88,26 +88,26 @@ def plan(due: Due, now: datetime, history: History, library: Library, rng: rando
     if due.backoff_pending:  # we asked how often, and heard nothing: fortnightly
         every_weeks, unanswered = 2, 0
     next_due_at = _next(due, due.due_at, every_weeks)
-    after = {
-        "next_due_at": next_due_at,
-        "every_weeks": every_weeks,
-        "unanswered": unanswered,
-        "backoff_pending": backoff_pending,
-    }
+    after = Plan(
+        status="pending",
+        kind="nudge",
+        next_due_at=next_due_at,
+        every_weeks=every_weeks,
+        unanswered=unanswered,
+        backoff_pending=backoff_pending,
+    )
     if unanswered >= UNANSWERED_BEFORE_ASKING:
-        return Plan(status="pending", kind="backoff", **after)  # pending until Slack accepts it
+        return replace(after, kind="backoff")  # pending until Slack accepts it
     person = (due.team_id, due.user_id)
     seen = history.seen.get(person, [])
     kind = nudge_kind(history.nudged.get(person, {}), seen)
     pick = choose(library, seen, kind, rng)
     questions = library.questions_for(pick.item.id)
-    return Plan(
-        status="pending",
-        kind="nudge",
+    return replace(
+        after,
         item_kind=pick.kind,
         item_id=pick.item.id,
         item_cycle=pick.cycle,  # seen, and counted, once Slack accepts it
         question_id=rng.choice(questions).id if questions else None,
         follow_up_item_id=history.reflected.get(due.last_delivery_id or -1),
-        **after,
     )

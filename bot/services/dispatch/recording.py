@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,7 +81,7 @@ class Recorder:
             if channels:
                 await update_rows(session, Member.__table__, channels, ("team_id", "user_id"))
             if deliveries:
-                sent = [row["id"] for row in deliveries if row["status"] == "sent"]
+                sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
                 newly_sent = await _not_yet_sent(session, sent)
                 await update_rows(session, Delivery.__table__, deliveries, ("id",))
                 await _count_sent(session, newly_sent)
@@ -143,7 +143,7 @@ async def _count_sent(session: AsyncSession, ids: list[int]) -> None:
         .values(backoff_pending=True)
         .execution_options(synchronize_session=False)
     )
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     seen = select(
         Delivery.team_id,
         Delivery.user_id,

@@ -124,7 +124,8 @@ async def _already_sent(client: AsyncWebClient, channel: str, delivery_id: int) 
     history = await client.conversations_history(
         channel=channel, limit=100, include_all_metadata=True
     )
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages", [])
+    for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
         if payload.get("delivery_id") == delivery_id:
             return str(message["ts"])

@@ -1,0 +1,321 @@
+"""Steps many tests share: subscribing, dispatching, saying things in the DM, opening Home,
+running the CLI, and reading the words out of Block Kit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.models import Delivery, Reflection, Schedule
+from bot.services.dispatch import PassSummary
+from devkit.slack_sim import (
+    SlackSimulator,
+    block_action_body,
+    sign,
+    view_submission_body,
+)
+from tests.conftest import SIGNING_SECRET, RunningApp
+
+DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
+
+
+async def subscribe(app: RunningApp, words: str = "weekly", user_id: str = "U0001") -> None:
+    app.sim.clear()
+    await app.slack.slash(words, user_id=user_id)
+    await app.settle()
+    await app.sim.wait_for("response_url")
+
+
+async def dispatch_at(app: RunningApp, clock: ManualClock, instant: datetime) -> PassSummary:
+    clock.set(instant)
+    return await app.ctx.dispatcher.run_pass()
+
+
+def nudges(sim: SlackSimulator) -> list[dict]:
+    """Every nudge Slack accepted, in order."""
+    return [
+        call.body
+        for call in sim.calls_to("chat.postMessage")
+        if call.failed is None and (call.body.get("metadata") or {}).get("event_type")
+    ]
+
+
+async def deliveries(app: RunningApp) -> list[Delivery]:
+    async with app.ctx.sessions() as session:
+        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule:
+    async with app.ctx.sessions() as session:
+        schedule = await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
+    assert schedule is not None
+    return schedule
+
+
+def block_texts(node: object) -> list[str]:
+    """The words a person reads in Block Kit, in order: every text object (section and header
+    text, fields, context elements, button labels, options, titles, labels and placeholders) and
+    every rich-text run. Give it blocks, one block or a whole view. Ids, values and URLs are not
+    words, so they are left out."""
+    texts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if node.get("type") in ("plain_text", "mrkdwn", "text") and isinstance(
+                node.get("text"), str
+            ):
+                texts.append(node["text"])
+                return
+            for value in node.values():
+                walk(value)
+
+    walk(node)
+    return texts
+
+
+def blocks_text(node: object) -> str:
+    """The words in these blocks, one text object a line."""
+    return "\n".join(block_texts(node))
+
+
+def message_text(message: dict) -> str:
+    """A message's fallback text and the words in its blocks."""
+    return "\n".join([str(message.get("text") or ""), blocks_text(message.get("blocks", []))])
+
+
+def text_of(message: dict) -> str:
+    """The words in a message's blocks."""
+    return blocks_text(message["blocks"])
+
+
+def elements(node: object) -> list[dict]:
+    """Every interactive element in these blocks (buttons, menus, inputs), in order."""
+    found: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "action_id" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+
+    walk(node)
+    return found
+
+
+def action_ids(node: object) -> list[str]:
+    """The action id of every interactive element in these blocks."""
+    return [element["action_id"] for element in elements(node)]
+
+
+CHANNEL = "DU0001"
+
+
+def ts_at(instant: datetime, micro: int = 0) -> str:
+    return f"{int(instant.timestamp())}.{micro:06d}"
+
+
+def dm(text: str, ts: str, *, user: str = "U0001", channel: str = CHANNEL, **extra: object) -> dict:
+    return {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+async def send_nudge(app: RunningApp, clock: ManualClock) -> Delivery:
+    await subscribe(app)
+    await dispatch_at(app, clock, DUE)
+    async with app.ctx.sessions() as session:
+        delivery = await session.scalar(select(Delivery))
+    assert delivery is not None and delivery.message_ts
+    return delivery
+
+
+async def reflections(app: RunningApp) -> list[Reflection]:
+    """The stored rows, each text decrypted back to what the person wrote (it is stored
+    encrypted; the rows are detached, so this changes nothing stored)."""
+    async with app.ctx.sessions() as session:
+        rows = list(await session.scalars(select(Reflection).order_by(Reflection.id)))
+    for row in rows:
+        row.text = app.ctx.keyring.decrypt(row.text)
+    return rows
+
+
+async def say(app: RunningApp, event: dict, **headers: str) -> None:
+    reply = await app.slack.post_event(event, headers=headers)
+    assert reply.status == 200
+    await app.settle()
+
+
+def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL) -> dict:
+    """Slack's message_deleted event: the author, when known, is on the previous message."""
+    event = {
+        "type": "message",
+        "subtype": "message_deleted",
+        "channel": channel,
+        "channel_type": "im",
+        "deleted_ts": ts,
+        "ts": ts_at(DUE, 5),
+    }
+    if user is not None:
+        event["previous_message"] = {"type": "message", "user": user, "text": "x", "ts": ts}
+    return event
+
+
+async def open_reflect_modal(app: RunningApp, delivery: Delivery) -> dict:
+    app.sim.clear()
+    await app.slack.click("nudge_reflect", str(delivery.id))
+    await app.settle()
+    [opened] = app.sim.calls_to("views.open")
+    return opened.body["view"]
+
+
+async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
+    body = view_submission_body(
+        view["callback_id"],
+        {"reflection": {"reflection_text": {"type": "plain_text_input", "value": text}}},
+        team_id="T0001",
+        user_id="U0001",
+        private_metadata=view["private_metadata"],
+    )
+    reply = await app.slack.post(body)
+    assert reply.status == 200
+    await app.settle()
+    return reply.json() if reply.body else {}
+
+
+async def open_home(app: RunningApp, user_id: str = "U0001") -> list[dict]:
+    """Open Home and return the blocks published to it."""
+    app.sim.clear()
+    await say(app, {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D1"})
+    [published] = app.sim.calls_to("views.publish")
+    assert published.body["user_id"] == user_id
+    return published.body["view"]["blocks"]
+
+
+async def press(app: RunningApp, action_id: str, value: str = "x", **extra: object) -> None:
+    body = block_action_body(
+        action_id,
+        value,
+        team_id="T0001",
+        user_id="U0001",
+        view={"id": "VHOME", "type": "home"},
+        trigger_id="T-trigger",
+        **extra,
+    )
+    assert (await app.slack.post(body)).status == 200
+    await app.settle()
+
+
+async def command_reply(app: RunningApp, text: str, user_id: str = "U0001") -> str:
+    """Words that answer after the ack: the reply arrives at the response URL."""
+    app.sim.clear()
+    reply = await app.slack.slash(text, user_id=user_id)
+    assert reply.status == 200
+    if reply.body:
+        return str(reply.json().get("text", ""))
+    [sent] = await app.sim.wait_for("response_url")
+    assert sent.body["response_type"] == "ephemeral"
+    return str(sent.body["text"])
+
+
+async def schedule_or_none(app: RunningApp, user_id: str = "U0001") -> Schedule | None:
+    async with app.ctx.sessions() as session:
+        return await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
+
+
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("SLACK_", "DATABASE_URL", "ENCRYPTION_KEYS"))
+}
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**CLEAN_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+JSON = "application/json"
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    seconds: float
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body else {}
+
+
+async def send(
+    app: RunningApp,
+    body: bytes | str,
+    *,
+    content_type: str = JSON,
+    timestamp: str | None = None,
+    chunked: bool = False,
+) -> Answer:
+    """POST signed bytes to /slack/events; `chunked` sends them with no Content-Length."""
+    raw = body.encode() if isinstance(body, str) else body
+    stamp = str(int(time.time())) if timestamp is None else timestamp
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sign(SIGNING_SECRET, raw, stamp),
+    }
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(raw), 64 * 1024):
+            yield raw[start : start + 64 * 1024]
+
+    started = time.monotonic()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{app.url}/slack/events", data=pieces() if chunked else raw, headers=headers
+        ) as response,
+    ):
+        reply = await response.text()
+        return Answer(response.status, reply, time.monotonic() - started)
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        f"{record.name}: {record.getMessage()}"
+        for record in caplog.records
+        if record.exc_info or record.exc_text or "Traceback" in record.getMessage()
+    ]
