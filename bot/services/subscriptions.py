@@ -23,8 +23,22 @@ from bot.services.timing import (
     still_paused,
     weeks_later,
 )
+from bot.values import HomeChange, NudgeChoice
 
 PAUSE_A_MONTH_WEEKS = 4
+SNOOZE_WEEKS = 1
+HOME_PAUSE_WEEKS = 1
+WEEKLY_WEEKS = 1
+FORTNIGHTLY_WEEKS = 2
+
+# What each nudge button does: (every_weeks, pause_weeks); None leaves that as it is.
+NUDGE_CHOICES: dict[NudgeChoice, tuple[int | None, int | None]] = {
+    NudgeChoice.SNOOZE: (None, SNOOZE_WEEKS),
+    NudgeChoice.SKIP: (None, None),
+    NudgeChoice.WEEKLY: (WEEKLY_WEEKS, None),
+    NudgeChoice.FORTNIGHTLY: (FORTNIGHTLY_WEEKS, None),
+    NudgeChoice.PAUSE_A_MONTH: (None, PAUSE_A_MONTH_WEEKS),
+}
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,41 @@ class Subscriptions:
             schedule.updated_at = now
             await call_off_retries(session, schedule.id, "stopped")
             return _view(schedule, zone_or_default(None, self._default_tz), now)
+
+    async def change_from_home(
+        self, team_id: str, user_id: str, change: HomeChange, client: AsyncWebClient | None
+    ) -> None:
+        """Pause a week, resume or stop from the Home tab. Without a weekly nudge the Home was
+        out of date: nothing changes, and republishing it shows the truth."""
+        try:
+            if change is HomeChange.PAUSE_A_WEEK:
+                await self.pause(team_id, user_id, PauseChoice(weeks=HOME_PAUSE_WEEKS), client)
+            elif change is HomeChange.RESUME:
+                await self.resume(team_id, user_id, client)
+            else:
+                await self.stop(team_id, user_id)
+        except NotSubscribed:
+            pass
+
+    async def choose_on_nudge(
+        self,
+        team_id: str,
+        user_id: str,
+        delivery_id: int,
+        choice: NudgeChoice,
+        client: AsyncWebClient | None = None,
+    ) -> ScheduleView:
+        """A button on a nudge or on the "how often?" question: snooze a week, skip, weekly,
+        fortnightly, or pause a month. Raises NotSubscribed without an active weekly nudge."""
+        every_weeks, pause_weeks = NUDGE_CHOICES[choice]
+        return await self.answer_nudge(
+            team_id,
+            user_id,
+            delivery_id,
+            every_weeks=every_weeks,
+            pause_weeks=pause_weeks,
+            client=client,
+        )
 
     async def answer_nudge(
         self,
