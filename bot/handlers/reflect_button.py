@@ -10,11 +10,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
 from bot.handlers.payload import show_modal, state_text, who, whole_number
 from bot.logs import log_failure
-from bot.services.reflections import MAX_MODAL_CHARS
+from bot.services.reflections import ModalReflectionTooLong
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +47,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.EMPTY_REFLECTION}
             )
             return
-        if len(text) > MAX_MODAL_CHARS:
-            await ack(
-                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
-            )
-            return
         delivery_id = whole_number(view.get("private_metadata")) or None
         team_id, user_id = who(body)
         try:
             await ctx.reflections.capture_modal(team_id, user_id, delivery_id, text)
+        except ModalReflectionTooLong:
+            await ack(
+                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
+            )
+            return
         except Exception:
             log_failure(
                 logger, "saving a reflection from the modal failed for %s/%s", team_id, user_id
@@ -67,4 +66,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             return
         await ack()
-        await refresh_home(ctx, team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))

@@ -29,6 +29,10 @@ class ReflectionTooLong(ValueError):
     """Longer than MAX_REFLECTION_CHARS: not stored; the person is asked to split it."""
 
 
+class ModalReflectionTooLong(ValueError):
+    """Longer than MAX_MODAL_CHARS from the Reflect modal: not stored; the modal says so."""
+
+
 def storable(text: str) -> str:
     """The text as it can be stored: without NUL characters, which PostgreSQL refuses."""
     text = text.replace("\x00", "")
@@ -230,6 +234,9 @@ class Reflections:
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
     ) -> int:
+        """Raises ModalReflectionTooLong past MAX_MODAL_CHARS (Slack's own limit on the box)."""
+        if len(text) > MAX_MODAL_CHARS:
+            raise ModalReflectionTooLong
         text = storable(text)
         now = self._clock()
         async with self._sessions() as session, session.begin():
