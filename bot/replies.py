@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.commands import CONTENT_WORDS, ParsedCommand, closest_word
-from bot.schedule_words import WordsError, parse_pause, parse_weekly
-from bot.services.profiles import may_see_figures
+from bot.schedule_words import WordsError, parse_weekly
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
 
@@ -61,14 +60,12 @@ async def weekly_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
 async def pause_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`pause [N]` or `pause until YYYY-MM-DD`."""
     client = await ctx.client_for(request.team_id)
-    current = await ctx.subscriptions.view(request.team_id, request.user_id, client)
-    today = ctx.clock().astimezone(ctx.zone(current.zone)).date()  # "today" where they are
     try:
-        choice = parse_pause(request.parsed.args, today)
+        view = await ctx.subscriptions.pause_in_words(
+            request.team_id, request.user_id, request.parsed.args, client
+        )
     except WordsError as error:
         return blocks.correction(error.message)
-    try:
-        view = await ctx.subscriptions.pause(request.team_id, request.user_id, choice, client)
     except NotSubscribed:
         return blocks.not_subscribed("pause")
     return blocks.paused(view)
@@ -125,9 +122,11 @@ async def forget_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
 async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`stats`: workspace figures for admins and owners. Counts, never text or names."""
     client = await ctx.client_for(request.team_id)
-    if not await may_see_figures(client, request.user_id, ctx.settings.admin_ids):
+    figures = await ctx.insights.figures_for(
+        request.team_id, request.user_id, client, ctx.settings.admin_ids, ctx.zone(None)
+    )
+    if figures is None:
         return blocks.figures_refused()
-    figures = await ctx.insights.workspace(request.team_id, ctx.zone(None))
     return blocks.workspace_figures(ctx.library, figures)
 
 

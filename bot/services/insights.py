@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,7 @@ from bot.clock import Clock
 from bot.content import ITEM_KINDS, Library
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.profiles import may_see_figures
 from bot.services.store import ensure_member
 
 MIN_GROUP = 5  # no figure about reflecting over fewer people than this: too easy to tell who
@@ -127,6 +129,19 @@ class Insights:
                 )
             )
         return opened is not None
+
+    async def figures_for(
+        self,
+        team_id: str,
+        user_id: str,
+        client: AsyncWebClient | None,
+        admin_ids: frozenset[str],
+        zone: ZoneInfo,
+    ) -> WorkspaceFigures | None:
+        """The workspace's figures, or None for someone who may not see them."""
+        if not await may_see_figures(client, user_id, admin_ids):
+            return None
+        return await self.workspace(team_id, zone)
 
     async def workspace(self, team_id: str, zone: ZoneInfo) -> WorkspaceFigures:
         now = self._clock()

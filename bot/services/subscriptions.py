@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
-from bot.schedule_words import PauseChoice, WeeklyChoice
+from bot.schedule_words import PauseChoice, WeeklyChoice, parse_pause
 from bot.services.profiles import earliest_next_nudge, refresh_zone, stored_zone, zone_or_default
 from bot.services.store import ensure_member
 from bot.services.timing import (
@@ -214,6 +215,16 @@ class Subscriptions:
             await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
             return _view(schedule, zone, now)
+
+    async def pause_in_words(
+        self, team_id: str, user_id: str, args: Sequence[str], client: AsyncWebClient | None
+    ) -> ScheduleView:
+        """`pause [N]` or `pause until YYYY-MM-DD`, read against "today" where the person is.
+        Raises WordsError for words that aren't a pause, NotSubscribed without a weekly nudge."""
+        current = await self.view(team_id, user_id, client)
+        today = self._clock().astimezone(zone_or_default(current.zone, self._default_tz)).date()
+        choice = parse_pause(args, today)
+        return await self.pause(team_id, user_id, choice, client)
 
     async def resume(
         self, team_id: str, user_id: str, client: AsyncWebClient | None
