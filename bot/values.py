@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from bot.content import Item, Question
     from bot.services.insights import Progress
     from bot.services.reflections import Entry, ForgetReport
     from bot.services.subscriptions import ScheduleView
@@ -31,6 +32,15 @@ class HomeOpened:
 
     subscribed: bool
     welcome: bool
+
+
+@dataclass(frozen=True)
+class ReflectPrompt:
+    """What the Reflect modal shows from the person's own nudge; None for content retired since
+    it was sent, or for a nudge that isn't theirs."""
+
+    item: Item | None = None
+    question: Question | None = None
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app_context import AppContext
 from bot.clock import ManualClock
-from bot.models import Reflection, Schedule
+from bot.models import Delivery, Reflection, Schedule
 from bot.services.reflections import MAX_MODAL_CHARS, ModalReflectionTooLong
 from bot.services.subscriptions import (
     FORTNIGHTLY_WEEKS,
@@ -20,7 +20,7 @@ from bot.services.subscriptions import (
     SNOOZE_WEEKS,
     WEEKLY_WEEKS,
 )
-from bot.values import ExportOutcome, Home, NudgeChoice
+from bot.values import ExportOutcome, Home, NudgeChoice, ReflectPrompt
 from tests.conftest import RunningApp
 from tests.faults import _is_sqlite, _run, rename_table
 from tests.test_dispatch import DUE
@@ -95,6 +95,22 @@ async def test_the_modal_limit_is_the_services_named_error_and_nothing_is_saved(
     await ctx.reflections.capture_modal("T0001", "U0001", None, "y" * MAX_MODAL_CHARS)
     async with ctx.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Reflection)) == 1
+
+
+async def test_the_reflect_prompt_is_the_persons_own_nudge_and_survives_retired_content(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    nudge = await send_nudge(app, clock)
+    library = app.ctx.library
+    prompt = await app.ctx.reflections.reflect_prompt("T0001", "U0001", nudge.id, library)
+    assert prompt.item is not None and prompt.item.id == nudge.item_id
+    assert prompt.question is not None and prompt.question.id == nudge.question_id
+    someone_else = await app.ctx.reflections.reflect_prompt("T0001", "U0002", nudge.id, library)
+    assert someone_else == ReflectPrompt()
+    async with app.ctx.sessions() as session, session.begin():
+        await session.execute(update(Delivery).values(item_id="tip-retired-since"))
+    retired = await app.ctx.reflections.reflect_prompt("T0001", "U0001", nudge.id, library)
+    assert retired.item is None
 
 
 # --- Home ----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -26,13 +25,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await ack()
         team_id, user_id = who(body)
         delivery_id = whole_number(body["actions"][0].get("value")) or 0  # 0: no nudge
-        item = question = None
-        nudge = await ctx.reflections.nudge_of(team_id, user_id, delivery_id)
-        if nudge is not None:
-            with contextlib.suppress(KeyError):  # content retired since the nudge was sent
-                item = ctx.library.item(nudge.item_id or "")
-                question = ctx.library.question(nudge.question_id or "")
-        view = blocks.reflection_modal(ctx.library, delivery_id, item, question)
+        prompt = await ctx.reflections.reflect_prompt(team_id, user_id, delivery_id, ctx.library)
+        view = blocks.reflection_modal(ctx.library, delivery_id, prompt.item, prompt.question)
         client = await ctx.client_for(team_id)
         if client is not None:
             await show_modal(client, body["trigger_id"], view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
+from bot.values import ReflectPrompt
 
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
@@ -220,16 +223,26 @@ class Reflections:
 
         return await retrying(once, "deleting a reflection")
 
-    async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
-        """The person's own nudge (never someone else's), for the Reflect modal."""
+    async def reflect_prompt(
+        self, team_id: str, user_id: str, delivery_id: int, library: Library
+    ) -> ReflectPrompt:
+        """The item and question of the person's own nudge (never someone else's), for the
+        Reflect modal; either is None when its content was retired since the nudge was sent."""
         async with self._sessions() as session:
-            return await session.scalar(
+            nudge = await session.scalar(
                 select(Delivery).where(
                     Delivery.id == delivery_id,
                     Delivery.team_id == team_id,
                     Delivery.user_id == user_id,
                 )
             )
+        if nudge is None:
+            return ReflectPrompt()
+        item = question = None
+        with contextlib.suppress(KeyError):
+            item = library.item(nudge.item_id or "")
+            question = library.question(nudge.question_id or "")
+        return ReflectPrompt(item, question)
 
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
