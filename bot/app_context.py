@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,13 +22,16 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
 from bot.services.dispatch import Dispatcher, NudgeMessages
+from bot.services.export import Export
+from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.profiles import zone_or_default
-from bot.services.reflections import Reflections
+from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.services.workspaces import bot_token
 from bot.slack_client import SlackClients
+from bot.values import Home
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,8 @@ class AppContext:
     subscriptions: Subscriptions
     reflections: Reflections
     insights: Insights
+    home: HomeTab
+    export: Export
     dispatcher: Dispatcher
     in_flight: InFlight
 
@@ -90,6 +97,18 @@ def build_context(
     sessions = session_factory(engine)
     library = library or load_library()
     slack = SlackClients(settings)
+    subscriptions = Subscriptions(sessions, clock, settings.default_tz)
+    reflections = Reflections(sessions, clock, keyring)
+    insights = Insights(sessions, library, clock)
+
+    def draw_home(home: Home) -> dict[str, Any]:
+        return blocks.home_view(
+            library, home.view, home.progress, list(home.latest), home.zone, home.today
+        )
+
+    def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
+        return blocks.export_markdown(library, entries, zone, now)
+
     return AppContext(
         settings=settings,
         engine=engine,
@@ -99,9 +118,11 @@ def build_context(
         slack=slack,
         keyring=keyring,
         rotation=Rotation(sessions, library, clock, rng),
-        subscriptions=Subscriptions(sessions, clock, settings.default_tz),
-        reflections=Reflections(sessions, clock, keyring),
-        insights=Insights(sessions, library, clock),
+        subscriptions=subscriptions,
+        reflections=reflections,
+        insights=insights,
+        home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
+        export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
             sessions,
             library,

@@ -1,4 +1,8 @@
-"""Bolt listeners, one module per command word, button or event; `register_listeners` wires them."""
+"""Bolt listeners, one module per command, button or event; `register_listeners` wires them.
+
+Each reads its payload, calls one service (or `bot.replies` for command words), draws with
+`bot.blocks`, and answers. No handler imports another; `guard` and `payload` are helpers.
+"""
 
 from __future__ import annotations
 

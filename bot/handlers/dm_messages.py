@@ -15,11 +15,9 @@ from slack_bolt.async_app import AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import parse
-from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
-from bot.handlers.leading_tip import answer  # the same replies as the slash command
-from bot.handlers.slash import SlashRequest
 from bot.logs import log_failure
+from bot.replies import SlashRequest, answer  # the same replies as the slash command
 from bot.services.handled import first_time
 from bot.services.reflections import ReflectionTooLong
 from bot.slack_text import unescape
@@ -63,7 +61,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = await answer(ctx, request)
             if client is not None:
                 await client.chat_postMessage(channel=channel, **message.as_kwargs())
-            await refresh_home(ctx, team_id, user_id)
+            await ctx.home.refresh(team_id, user_id, client)
             return
         try:
             captured = await ctx.reflections.capture_dm(
@@ -103,7 +101,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 channel=channel, timestamp=event["ts"], name=blocks.SAVED_REACTION
             )
         if captured.created:
-            await refresh_home(ctx, team_id, user_id)
+            await ctx.home.refresh(team_id, user_id, client)
 
     @app.event({"type": "message", "subtype": "message_changed"}, matchers=[in_a_dm])
     @guard
@@ -127,7 +125,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     )
                 return
             if changed:
-                await refresh_home(ctx, team_id, user_id)
+                await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))
 
     @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
     @guard
@@ -140,4 +138,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if not (deleted_ts and user_id):
             return
         if await ctx.reflections.delete_dm(team_id, user_id, event["channel"], deleted_ts):
-            await refresh_home(ctx, team_id, user_id)
+            await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))

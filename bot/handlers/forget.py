@@ -1,24 +1,15 @@
-"""`/leading-tip forget`: delete everything about the person, only after they confirm."""
+"""The Forget confirmation's buttons: delete everything about the person, or not."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.handlers.app_home import publish_home
 from bot.handlers.guard import guard
 from bot.handlers.payload import answer_button, who
-from bot.handlers.slash import SlashRequest
-
-logger = logging.getLogger(__name__)
-
-
-async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    return blocks.forget_confirm()
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -28,17 +19,14 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         team_id, user_id = who(body)
-        had_home = False
-        try:
-            had_home = await ctx.insights.has_opened_home(team_id, user_id)
-            report = await ctx.reflections.forget(team_id, user_id)
-            message = blocks.forget_done(report)
-        except Exception:
-            logger.exception("forget failed for %s/%s", team_id, user_id)
+        forgotten = await ctx.home.forget(team_id, user_id)
+        if forgotten.report is None:
             message = blocks.something_went_wrong()
+        else:
+            message = blocks.forget_done(forgotten.report)
         await answer_button(respond, replace_original=True, **message.as_kwargs())
-        if had_home:  # show the emptied Home, without remembering they opened it
-            await publish_home(ctx, team_id, user_id)
+        if forgotten.show_home:
+            await ctx.home.publish(team_id, user_id, await ctx.client_for(team_id))
 
     @app.action(blocks.FORGET_CANCEL_ACTION)
     @guard

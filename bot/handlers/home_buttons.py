@@ -9,14 +9,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
-from bot.handlers.journal import page
 from bot.handlers.payload import clock_time, show_modal, state_input, who, whole_number
-from bot.schedule_words import PauseChoice, WeeklyChoice
-from bot.services.subscriptions import NotSubscribed
+from bot.replies import journal_page
+from bot.schedule_words import WeeklyChoice
+from bot.values import HomeChange
 
 logger = logging.getLogger(__name__)
+
+CHANGES = {
+    blocks.HOME_PAUSE_ACTION: HomeChange.PAUSE_A_WEEK,
+    blocks.HOME_RESUME_ACTION: HomeChange.RESUME,
+    blocks.HOME_STOP_ACTION: HomeChange.STOP,
+}
 
 
 def read_schedule(view: dict[str, Any]) -> WeeklyChoice | None:
@@ -62,25 +67,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await ack(response_action="errors", errors={blocks.TIME_BLOCK: blocks.NOT_SAVED})
             return
         await ack()  # saved: the modal may close
-        await refresh_home(ctx, team_id, user_id, always=True)
+        await ctx.home.refresh(team_id, user_id, client, always=True)
 
     async def change_schedule(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        action = body["actions"][0]["action_id"]
+        change = CHANGES[body["actions"][0]["action_id"]]
         client = await ctx.client_for(team_id)
-        try:
-            if action == blocks.HOME_PAUSE_ACTION:
-                await ctx.subscriptions.pause(team_id, user_id, PauseChoice(weeks=1), client)
-            elif action == blocks.HOME_RESUME_ACTION:
-                await ctx.subscriptions.resume(team_id, user_id, client)
-            else:
-                await ctx.subscriptions.stop(team_id, user_id)
-        except NotSubscribed:
-            pass  # the Home was out of date; republishing shows the truth
-        await refresh_home(ctx, team_id, user_id, always=True)
+        await ctx.subscriptions.change_from_home(team_id, user_id, change, client)
+        await ctx.home.refresh(team_id, user_id, client, always=True)
 
-    for action_id in (blocks.HOME_PAUSE_ACTION, blocks.HOME_RESUME_ACTION, blocks.HOME_STOP_ACTION):
+    for action_id in CHANGES:
         app.action(action_id)(guard(ctx.in_flight.track(change_schedule)))
 
     @app.action(blocks.HOME_JOURNAL_ACTION)
@@ -91,7 +88,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         team_id, user_id = who(body)
         client = await ctx.client_for(team_id)
         if client is not None:
-            message = await page(ctx, team_id, user_id)
+            message = await journal_page(ctx, team_id, user_id)
             modal = blocks.info_modal("Your journal", message)
             await show_modal(client, body["trigger_id"], modal)
 
@@ -107,4 +104,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         pick = await ctx.rotation.next_item(team_id, user_id, "tip")
         message = blocks.content_item(ctx.library, pick.kind, pick.item)
         await show_modal(client, body["trigger_id"], blocks.info_modal("A quick tip", message))
-        await refresh_home(ctx, team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, client)

@@ -1,4 +1,4 @@
-"""`/leading-tip journal` and its "Older" button: a person's own reflections, ten at a time."""
+"""The journal's "Older" button: a person's own reflections, ten at a time (`bot.replies`)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
 from bot.handlers.payload import answer_button, who, whole_number
-from bot.handlers.slash import SlashRequest
-
-
-async def page(ctx: AppContext, team_id: str, user_id: str, offset: int = 0) -> blocks.Message:
-    entries, has_more = await ctx.reflections.page(team_id, user_id, offset=offset)
-    zone = ctx.zone(await ctx.reflections.zone_name(team_id, user_id))
-    return blocks.journal(ctx.library, entries, zone, offset, has_more)
-
-
-async def reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    return await page(ctx, request.team_id, request.user_id)
+from bot.replies import journal_page
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -33,5 +23,5 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if offset is None:
             message = blocks.button_not_understood()
         else:
-            message = await page(ctx, *who(body), offset)
+            message = await journal_page(ctx, *who(body), offset)
         await answer_button(respond, replace_original=True, **message.as_kwargs())

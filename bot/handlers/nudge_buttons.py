@@ -9,20 +9,20 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
 from bot.handlers.payload import answer_button, who, whole_number
 from bot.services.subscriptions import NotSubscribed
+from bot.values import NudgeChoice
 
 logger = logging.getLogger(__name__)
 
-# action → (every_weeks, pause_weeks, headline)
-CHOICES: dict[str, tuple[int | None, int | None, str]] = {
-    blocks.NUDGE_SNOOZE_ACTION: (None, 1, "Snoozed for a week."),
-    blocks.NUDGE_SKIP_ACTION: (None, None, "Skipped. No need to reflect on this one."),
-    blocks.BACKOFF_WEEKLY_ACTION: (1, None, "Weekly it is."),
-    blocks.BACKOFF_FORTNIGHTLY_ACTION: (2, None, "Every 2 weeks it is."),
-    blocks.BACKOFF_PAUSE_ACTION: (None, 4, "Paused for a month."),
+# action → (what Subscriptions does, headline)
+CHOICES: dict[str, tuple[NudgeChoice, str]] = {
+    blocks.NUDGE_SNOOZE_ACTION: (NudgeChoice.SNOOZE, "Snoozed for a week."),
+    blocks.NUDGE_SKIP_ACTION: (NudgeChoice.SKIP, "Skipped. No need to reflect on this one."),
+    blocks.BACKOFF_WEEKLY_ACTION: (NudgeChoice.WEEKLY, "Weekly it is."),
+    blocks.BACKOFF_FORTNIGHTLY_ACTION: (NudgeChoice.FORTNIGHTLY, "Every 2 weeks it is."),
+    blocks.BACKOFF_PAUSE_ACTION: (NudgeChoice.PAUSE_A_MONTH, "Paused for a month."),
 }
 
 
@@ -31,21 +31,16 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await ack()
         action = body["actions"][0]
         team_id, user_id = who(body)
-        every_weeks, pause_weeks, headline = CHOICES[action["action_id"]]
+        choice, headline = CHOICES[action["action_id"]]
         delivery_id = whole_number(action.get("value"))
         if delivery_id is None:  # not a value this app put on a button
             message = blocks.button_not_understood()
             await answer_button(respond, replace_original=False, **message.as_kwargs())
             return
+        client = await ctx.client_for(team_id)
         try:
-            client = await ctx.client_for(team_id)
-            view = await ctx.subscriptions.answer_nudge(
-                team_id,
-                user_id,
-                delivery_id,
-                every_weeks=every_weeks,
-                pause_weeks=pause_weeks,
-                client=client,
+            view = await ctx.subscriptions.choose_on_nudge(
+                team_id, user_id, delivery_id, choice, client
             )
             message = blocks.schedule_reply(view, headline)
         except NotSubscribed:
@@ -56,7 +51,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             message = blocks.something_went_wrong()
         await answer_button(respond, replace_original=False, **message.as_kwargs())
-        await refresh_home(ctx, team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, client)
 
     for action_id in CHOICES:
         app.action(action_id)(guard(ctx.in_flight.track(on_choice)))

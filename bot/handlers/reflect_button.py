@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -10,11 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks
 from bot.app_context import AppContext
-from bot.handlers.app_home import refresh_home
 from bot.handlers.guard import guard
 from bot.handlers.payload import show_modal, state_text, who, whole_number
 from bot.logs import log_failure
-from bot.services.reflections import MAX_MODAL_CHARS
+from bot.services.reflections import ModalReflectionTooLong
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +25,8 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await ack()
         team_id, user_id = who(body)
         delivery_id = whole_number(body["actions"][0].get("value")) or 0  # 0: no nudge
-        item = question = None
-        nudge = await ctx.reflections.nudge_of(team_id, user_id, delivery_id)
-        if nudge is not None:
-            with contextlib.suppress(KeyError):  # content retired since the nudge was sent
-                item = ctx.library.item(nudge.item_id or "")
-                question = ctx.library.question(nudge.question_id or "")
-        view = blocks.reflection_modal(ctx.library, delivery_id, item, question)
+        prompt = await ctx.reflections.reflect_prompt(team_id, user_id, delivery_id, ctx.library)
+        view = blocks.reflection_modal(ctx.library, delivery_id, prompt.item, prompt.question)
         client = await ctx.client_for(team_id)
         if client is not None:
             await show_modal(client, body["trigger_id"], view)
@@ -48,15 +41,15 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                 response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.EMPTY_REFLECTION}
             )
             return
-        if len(text) > MAX_MODAL_CHARS:
-            await ack(
-                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
-            )
-            return
         delivery_id = whole_number(view.get("private_metadata")) or None
         team_id, user_id = who(body)
         try:
             await ctx.reflections.capture_modal(team_id, user_id, delivery_id, text)
+        except ModalReflectionTooLong:
+            await ack(
+                response_action="errors", errors={blocks.REFLECTION_BLOCK: blocks.LONG_REFLECTION}
+            )
+            return
         except Exception:
             log_failure(
                 logger, "saving a reflection from the modal failed for %s/%s", team_id, user_id
@@ -67,4 +60,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             return
         await ack()
-        await refresh_home(ctx, team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from bot.clock import Clock
 from bot.content import ITEM_KINDS, Library
 from bot.db import Sessions
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.services.profiles import may_see_figures
 from bot.services.store import ensure_member
 from bot.values import MIN_GROUP as MIN_GROUP
 from bot.values import STATS_WEEKS as STATS_WEEKS
@@ -95,6 +97,19 @@ class Insights:
                 )
             )
         return opened is not None
+
+    async def figures_for(
+        self,
+        team_id: str,
+        user_id: str,
+        client: AsyncWebClient | None,
+        admin_ids: frozenset[str],
+        zone: ZoneInfo,
+    ) -> WorkspaceFigures | None:
+        """The workspace's figures, or None for someone who may not see them."""
+        if not await may_see_figures(client, user_id, admin_ids):
+            return None
+        return await self.workspace(team_id, zone)
 
     async def workspace(self, team_id: str, zone: ZoneInfo) -> WorkspaceFigures:
         now = self._clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
@@ -20,6 +22,7 @@ from bot.values import MAX_MODAL_CHARS as MAX_MODAL_CHARS
 from bot.values import MAX_REFLECTION_CHARS as MAX_REFLECTION_CHARS
 from bot.values import Entry as Entry
 from bot.values import ForgetReport as ForgetReport
+from bot.values import ReflectPrompt
 
 LINK_WINDOW = timedelta(days=7)  # a top-level DM this soon after a nudge answers it
 CLOCK_SKEW = timedelta(minutes=-5)  # Slack's clock and ours may differ a little
@@ -29,6 +32,10 @@ CHUNK = 500  # ids per statement when un-counting many deleted reflections at on
 
 class ReflectionTooLong(ValueError):
     """Longer than MAX_REFLECTION_CHARS: not stored; the person is asked to split it."""
+
+
+class ModalReflectionTooLong(ValueError):
+    """Longer than MAX_MODAL_CHARS from the Reflect modal: not stored; the modal says so."""
 
 
 def storable(text: str) -> str:
@@ -200,20 +207,33 @@ class Reflections:
 
         return await retrying(once, "deleting a reflection")
 
-    async def nudge_of(self, team_id: str, user_id: str, delivery_id: int) -> Delivery | None:
-        """The person's own nudge (never someone else's), for the Reflect modal."""
+    async def reflect_prompt(
+        self, team_id: str, user_id: str, delivery_id: int, library: Library
+    ) -> ReflectPrompt:
+        """The item and question of the person's own nudge (never someone else's), for the
+        Reflect modal; either is None when its content was retired since the nudge was sent."""
         async with self._sessions() as session:
-            return await session.scalar(
+            nudge = await session.scalar(
                 select(Delivery).where(
                     Delivery.id == delivery_id,
                     Delivery.team_id == team_id,
                     Delivery.user_id == user_id,
                 )
             )
+        if nudge is None:
+            return ReflectPrompt()
+        item = question = None
+        with contextlib.suppress(KeyError):
+            item = library.item(nudge.item_id or "")
+            question = library.question(nudge.question_id or "")
+        return ReflectPrompt(item, question)
 
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
     ) -> int:
+        """Raises ModalReflectionTooLong past MAX_MODAL_CHARS (Slack's own limit on the box)."""
+        if len(text) > MAX_MODAL_CHARS:
+            raise ModalReflectionTooLong
         text = storable(text)
         now = self._clock()
         async with self._sessions() as session, session.begin():

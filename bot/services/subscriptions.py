@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
-from bot.schedule_words import PauseChoice, WeeklyChoice
+from bot.schedule_words import PauseChoice, WeeklyChoice, parse_pause
 from bot.services.profiles import earliest_next_nudge, refresh_zone, stored_zone, zone_or_default
 from bot.services.store import ensure_member
 from bot.services.timing import (
@@ -22,9 +23,23 @@ from bot.services.timing import (
     still_paused,
     weeks_later,
 )
+from bot.values import HomeChange, NudgeChoice
 from bot.values import ScheduleView as ScheduleView
 
 PAUSE_A_MONTH_WEEKS = 4
+SNOOZE_WEEKS = 1
+HOME_PAUSE_WEEKS = 1
+WEEKLY_WEEKS = 1
+FORTNIGHTLY_WEEKS = 2
+
+# What each nudge button does: (every_weeks, pause_weeks); None leaves that as it is.
+NUDGE_CHOICES: dict[NudgeChoice, tuple[int | None, int | None]] = {
+    NudgeChoice.SNOOZE: (None, SNOOZE_WEEKS),
+    NudgeChoice.SKIP: (None, None),
+    NudgeChoice.WEEKLY: (WEEKLY_WEEKS, None),
+    NudgeChoice.FORTNIGHTLY: (FORTNIGHTLY_WEEKS, None),
+    NudgeChoice.PAUSE_A_MONTH: (None, PAUSE_A_MONTH_WEEKS),
+}
 
 
 class NotSubscribed(Exception):
@@ -184,6 +199,16 @@ class Subscriptions:
             schedule.updated_at = now
             return _view(schedule, zone, now)
 
+    async def pause_in_words(
+        self, team_id: str, user_id: str, args: Sequence[str], client: AsyncWebClient | None
+    ) -> ScheduleView:
+        """`pause [N]` or `pause until YYYY-MM-DD`, read against "today" where the person is.
+        Raises WordsError for words that aren't a pause, NotSubscribed without a weekly nudge."""
+        current = await self.view(team_id, user_id, client)
+        today = self._clock().astimezone(zone_or_default(current.zone, self._default_tz)).date()
+        choice = parse_pause(args, today)
+        return await self.pause(team_id, user_id, choice, client)
+
     async def resume(
         self, team_id: str, user_id: str, client: AsyncWebClient | None
     ) -> ScheduleView:
@@ -213,6 +238,41 @@ class Subscriptions:
             schedule.updated_at = now
             await call_off_retries(session, schedule.id, "stopped")
             return _view(schedule, zone_or_default(None, self._default_tz), now)
+
+    async def change_from_home(
+        self, team_id: str, user_id: str, change: HomeChange, client: AsyncWebClient | None
+    ) -> None:
+        """Pause a week, resume or stop from the Home tab. Without a weekly nudge the Home was
+        out of date: nothing changes, and republishing it shows the truth."""
+        try:
+            if change is HomeChange.PAUSE_A_WEEK:
+                await self.pause(team_id, user_id, PauseChoice(weeks=HOME_PAUSE_WEEKS), client)
+            elif change is HomeChange.RESUME:
+                await self.resume(team_id, user_id, client)
+            else:
+                await self.stop(team_id, user_id)
+        except NotSubscribed:
+            pass
+
+    async def choose_on_nudge(
+        self,
+        team_id: str,
+        user_id: str,
+        delivery_id: int,
+        choice: NudgeChoice,
+        client: AsyncWebClient | None = None,
+    ) -> ScheduleView:
+        """A button on a nudge or on the "how often?" question: snooze a week, skip, weekly,
+        fortnightly, or pause a month. Raises NotSubscribed without an active weekly nudge."""
+        every_weeks, pause_weeks = NUDGE_CHOICES[choice]
+        return await self.answer_nudge(
+            team_id,
+            user_id,
+            delivery_id,
+            every_weeks=every_weeks,
+            pause_weeks=pause_weeks,
+            client=client,
+        )
 
     async def answer_nudge(
         self,

@@ -1,0 +1,164 @@
+"""What each `/leading-tip` word answers, for the slash command and the DM alike.
+
+One service call each, drawn with `bot.blocks`; no Bolt here. `answer` routes a parsed request
+to its word and never raises: a failure answers "something went wrong".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot import blocks
+from bot.commands import CONTENT_WORDS, ParsedCommand, closest_word
+from bot.schedule_words import WordsError, parse_weekly
+from bot.services.subscriptions import NotSubscribed
+from bot.values import ExportOutcome
+
+if TYPE_CHECKING:
+    from bot.app_context import AppContext
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlashRequest:
+    team_id: str
+    user_id: str
+    channel_id: str
+    parsed: ParsedCommand
+
+
+Route = Callable[["AppContext", SlashRequest], Awaitable[blocks.Message]]
+
+
+async def content_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    pick = await ctx.rotation.next_item(request.team_id, request.user_id, request.parsed.word)
+    return blocks.content_item(ctx.library, pick.kind, pick.item)
+
+
+async def help_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    if request.parsed.is_unknown:
+        typed = request.parsed.typed
+        return blocks.help_message(ctx.library, typed=typed, suggestion=closest_word(typed))
+    return blocks.help_message(ctx.library)
+
+
+async def weekly_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`weekly [day] [HH:MM]`: subscribe, or change the day and time."""
+    try:
+        choice = parse_weekly(request.parsed.args)
+    except WordsError as error:
+        return blocks.correction(error.message)
+    client = await ctx.client_for(request.team_id)
+    view = await ctx.subscriptions.subscribe(request.team_id, request.user_id, choice, client)
+    return blocks.subscribed(view)
+
+
+async def pause_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`pause [N]` or `pause until YYYY-MM-DD`."""
+    client = await ctx.client_for(request.team_id)
+    try:
+        view = await ctx.subscriptions.pause_in_words(
+            request.team_id, request.user_id, request.parsed.args, client
+        )
+    except WordsError as error:
+        return blocks.correction(error.message)
+    except NotSubscribed:
+        return blocks.not_subscribed("pause")
+    return blocks.paused(view)
+
+
+async def resume_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`resume`: the weekly nudge starts again from the next slot."""
+    client = await ctx.client_for(request.team_id)
+    try:
+        view = await ctx.subscriptions.resume(request.team_id, request.user_id, client)
+    except NotSubscribed:
+        return blocks.not_subscribed("resume")
+    return blocks.resumed(view)
+
+
+async def stop_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`stop`: no more weekly nudges."""
+    try:
+        await ctx.subscriptions.stop(request.team_id, request.user_id)
+    except NotSubscribed:
+        return blocks.not_subscribed("stop")
+    return blocks.stopped()
+
+
+async def journal_page(
+    ctx: AppContext, team_id: str, user_id: str, offset: int = 0
+) -> blocks.Message:
+    """A person's own reflections, ten at a time (the command, its Older button, Home)."""
+    entries, has_more = await ctx.reflections.page(team_id, user_id, offset=offset)
+    zone = ctx.zone(await ctx.reflections.zone_name(team_id, user_id))
+    return blocks.journal(ctx.library, entries, zone, offset, has_more)
+
+
+async def journal_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    return await journal_page(ctx, request.team_id, request.user_id)
+
+
+async def export_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`export`: every reflection, as a Markdown file in the person's DM."""
+    client = await ctx.client_for(request.team_id)
+    outcome = await ctx.export.send(request.team_id, request.user_id, client)
+    if outcome is ExportOutcome.EMPTY:
+        return blocks.export_empty()
+    if outcome is ExportOutcome.NO_CLIENT:
+        return blocks.something_went_wrong()
+    return blocks.export_sent()
+
+
+async def forget_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`forget`: delete everything about the person, only after they confirm."""
+    return blocks.forget_confirm()
+
+
+async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`stats`: workspace figures for admins and owners. Counts, never text or names."""
+    client = await ctx.client_for(request.team_id)
+    figures = await ctx.insights.figures_for(
+        request.team_id, request.user_id, client, ctx.settings.admin_ids, ctx.zone(None)
+    )
+    if figures is None:
+        return blocks.figures_refused()
+    return blocks.workspace_figures(ctx.library, figures)
+
+
+ROUTES: dict[str | None, Route] = {
+    None: content_reply,
+    **dict.fromkeys(CONTENT_WORDS, content_reply),
+    "help": help_reply,
+    "unknown": help_reply,
+    "weekly": weekly_reply,
+    "pause": pause_reply,
+    "resume": resume_reply,
+    "stop": stop_reply,
+    "journal": journal_reply,
+    "export": export_reply,
+    "forget": forget_reply,
+    "stats": stats_reply,
+}
+# These call the Slack Web API, so the slash command answers them after the ack.
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats"})
+# These change what the person's Home tab shows.
+CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop"})
+
+
+async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    try:
+        return await ROUTES[request.parsed.word](ctx, request)
+    except Exception:
+        # Never the typed text: it may be private. The ids are enough to find the person.
+        logger.exception(
+            "/leading-tip %s failed for %s/%s",
+            request.parsed.word,
+            request.team_id,
+            request.user_id,
+        )
+        return blocks.something_went_wrong()
