@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy import Connection, NullPool, create_engine, make_url, text
 
@@ -41,13 +41,13 @@ def _run(database_url: str, *statements: str) -> None:
 
 
 @contextmanager
-def refuse_inserts(database_url: str, table: str) -> Iterator[None]:
-    """Every INSERT into `table` raises, until the block ends."""
-    trigger = f"refuse_{table}"
+def refuse(database_url: str, table: str, statement: str = "INSERT") -> Iterator[None]:
+    """Every `statement` (INSERT, UPDATE or DELETE) on `table` raises, until the block ends."""
+    trigger = f"refuse_{statement.lower()}_{table}"
     if _is_sqlite(database_url):
         _run(
             database_url,
-            f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} "
+            f"CREATE TRIGGER {trigger} BEFORE {statement} ON {table} "
             "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
         )
     else:
@@ -55,7 +55,7 @@ def refuse_inserts(database_url: str, table: str) -> Iterator[None]:
             database_url,
             "CREATE OR REPLACE FUNCTION refuse_by_test() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            f"CREATE TRIGGER {trigger} BEFORE INSERT ON {table} "
+            f"CREATE TRIGGER {trigger} BEFORE {statement} ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION refuse_by_test()",
         )
     try:
@@ -63,6 +63,14 @@ def refuse_inserts(database_url: str, table: str) -> Iterator[None]:
     finally:
         suffix = "" if _is_sqlite(database_url) else f" ON {table}"
         _run(database_url, f"DROP TRIGGER {trigger}{suffix}")
+
+
+def refuse_inserts(database_url: str, table: str) -> AbstractContextManager[None]:
+    return refuse(database_url, table, "INSERT")
+
+
+def refuse_deletes(database_url: str, table: str) -> AbstractContextManager[None]:
+    return refuse(database_url, table, "DELETE")
 
 
 @contextmanager

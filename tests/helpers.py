@@ -217,6 +217,11 @@ async def open_home(app: RunningApp, user_id: str = "U0001") -> list[dict]:
     return published.body["view"]["blocks"]
 
 
+def latest_home(app: RunningApp) -> str:
+    """The words of the Home tab as last published."""
+    return blocks_text(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
+
+
 async def press(app: RunningApp, action_id: str, value: str = "x", **extra: object) -> None:
     body = block_action_body(
         action_id,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -22,36 +20,8 @@ from bot.services.subscriptions import (
 )
 from bot.values import ExportOutcome, Home, NudgeChoice, ReflectPrompt
 from tests.conftest import RunningApp
-from tests.faults import _is_sqlite, _run, rename_table
-from tests.test_dispatch import DUE
-from tests.test_home import latest_home, open_home, press
-from tests.test_reflections import dm, say, send_nudge, ts_at
-
-
-@contextmanager
-def refuse_deletes(database_url: str, table: str) -> Iterator[None]:
-    """Every DELETE from `table` raises, until the block ends."""
-    trigger = f"refuse_delete_{table}"
-    if _is_sqlite(database_url):
-        _run(
-            database_url,
-            f"CREATE TRIGGER {trigger} BEFORE DELETE ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-        )
-    else:
-        _run(
-            database_url,
-            "CREATE OR REPLACE FUNCTION refuse_delete_by_test() RETURNS trigger "
-            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            f"CREATE TRIGGER {trigger} BEFORE DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION refuse_delete_by_test()",
-        )
-    try:
-        yield
-    finally:
-        suffix = "" if _is_sqlite(database_url) else f" ON {table}"
-        _run(database_url, f"DROP TRIGGER {trigger}{suffix}")
-
+from tests.faults import refuse_deletes, rename_table
+from tests.helpers import DUE, dm, latest_home, open_home, press, say, send_nudge, ts_at
 
 # --- nudge buttons -------------------------------------------------------------------------
 

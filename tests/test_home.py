@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.helpers import (
     blocks_text,
     dispatch_at,
     dm,
+    latest_home,
     message_text,
     open_home,
     press,
@@ -25,10 +27,6 @@ from tests.helpers import (
     subscribe,
     ts_at,
 )
-
-
-def latest_home(app: RunningApp) -> str:
-    return blocks_text(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
 
 
 async def test_home_for_someone_not_subscribed_offers_subscribe_and_shows_the_capability(
@@ -203,6 +201,8 @@ async def test_stats_show_counts_to_an_admin_and_never_any_reflection_text(
     assert app.ctx.library.item(nudge.item_id or "").text not in text
     assert "Too few to show (fewer than 5 people got nudges)." in text
     assert secret not in text and "U0001" not in text and "Test User" not in text
+    raw = json.dumps(app.sim.calls_to("response_url")[-1].body, ensure_ascii=False)
+    assert secret not in raw and "U0001" not in raw  # not in ids, values or URLs either
 
 
 async def test_stats_for_users_listed_in_admin_user_ids(app: RunningApp) -> None:
