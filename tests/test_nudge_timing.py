@@ -20,9 +20,9 @@ from bot.migrate import alembic_config, upgrade
 from bot.models import Delivery, Member, Schedule, Workspace
 from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
-from devkit.slack_sim import block_action_body, view_submission_body
+from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.helpers import DUE, action_ids, blocks_text, dispatch_at, message_text
+from tests.helpers import DUE, action_ids, blocks_text, dispatch_at, message_text, press
 from tests.seeding import seed_due_members
 
 NZ = ZoneInfo("Pacific/Auckland")
@@ -56,22 +56,9 @@ async def click(app: RunningApp, action_id: str, value: str) -> str:
     return str(sent.body["text"])
 
 
-async def press_on_home(app: RunningApp, action_id: str) -> None:
-    body = block_action_body(
-        action_id,
-        action_id,
-        team_id="T0001",
-        user_id="U0001",
-        view={"id": "VHOME", "type": "home"},
-        trigger_id="T-trigger",
-    )
-    assert (await app.slack.post(body)).status == 200
-    await app.settle()
-
-
 async def save_on_home(app: RunningApp, weekday: int, hhmm: str) -> None:
     """Home → Change, then save the modal with this day and time."""
-    await press_on_home(app, blocks.HOME_CHANGE_ACTION)
+    await press(app, blocks.HOME_CHANGE_ACTION, blocks.HOME_CHANGE_ACTION)
     values = {
         blocks.DAY_BLOCK: {
             blocks.DAY_INPUT: {"type": "static_select", "selected_option": {"value": str(weekday)}}
@@ -127,7 +114,7 @@ AUCKLAND_MONDAY = utc("2026-12-06T20:00")  # Monday 7 December, 9:00 am in Auckl
 async def take(app: RunningApp, path: str) -> None:
     """One of the ways the app learns a member's zone from Slack."""
     if path == "home_change":
-        await press_on_home(app, blocks.HOME_CHANGE_ACTION)
+        await press(app, blocks.HOME_CHANGE_ACTION, blocks.HOME_CHANGE_ACTION)
         assert app.sim.calls_to("views.open")
     elif path == "mistyped_pause":
         assert "Nothing was changed" in await reply_to(app, "pause -3")
