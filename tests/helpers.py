@@ -171,6 +171,18 @@ async def say(app: RunningApp, event: dict, **headers: str) -> None:
     await app.settle()
 
 
+def edit_event(ts: str, text: str, *, user: str = "U0001", channel: str = CHANNEL) -> dict:
+    """Slack's message_changed event: the author is on the message, not the event."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": channel,
+        "channel_type": "im",
+        "ts": ts_at(DUE, 9),
+        "message": {"type": "message", "user": user, "text": text, "ts": ts},
+    }
+
+
 def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL) -> dict:
     """Slack's message_deleted event: the author, when known, is on the previous message."""
     event = {

@@ -34,6 +34,7 @@ from tests.helpers import (
     Answer,
     dispatch_at,
     dm,
+    edit_event,
     message_text,
     reflections,
     say,
@@ -475,14 +476,7 @@ async def test_an_edit_with_a_nul_byte_is_saved_without_it(
     app: RunningApp, logs: pytest.LogCaptureFixture
 ) -> None:
     await say(app, dm("First.", ts_at(DUE)))
-    edit = {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": CHANNEL,
-        "channel_type": "im",
-        "ts": ts_at(DUE, 9),
-        "message": {"type": "message", "user": "U0001", "text": "Sec\x00ond.", "ts": ts_at(DUE)},
-    }
+    edit = edit_event(ts_at(DUE), "Sec\x00ond.")
     await answered(app, logs, event_body(edit))
     [saved] = await reflections(app)
     assert saved.text == "Second."
@@ -606,19 +600,7 @@ async def test_an_edit_over_the_cap_keeps_the_saved_words_and_says_so(
 ) -> None:
     await say(app, dm("Short and kept.", ts_at(DUE)))
     app.sim.clear()
-    edit = {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": CHANNEL,
-        "channel_type": "im",
-        "ts": ts_at(DUE, 9),
-        "message": {
-            "type": "message",
-            "user": "U0001",
-            "text": "b" * (MAX_REFLECTION_CHARS + 1),
-            "ts": ts_at(DUE),
-        },
-    }
+    edit = edit_event(ts_at(DUE), "b" * (MAX_REFLECTION_CHARS + 1))
     answer = await answered(app, logs, event_body(edit))
     assert answer.status == 200
     [saved] = await reflections(app)

@@ -18,6 +18,7 @@ from tests.helpers import (
     blocks_text,
     delete_event,
     dm,
+    edit_event,
     elements,
     open_reflect_modal,
     reflections,
@@ -114,18 +115,6 @@ async def test_edit_in_slack_updates_the_text_and_keeps_when(
     [saved] = await reflections(app)
     assert saved.text == "Second draft."
     assert saved.edited_at == DUE + timedelta(minutes=5)
-
-
-def edit_event(ts: str, text: str, *, user: str = "U0001", channel: str = CHANNEL) -> dict:
-    """Slack's message_changed event: the author is on the message, not the event."""
-    return {
-        "type": "message",
-        "subtype": "message_changed",
-        "channel": channel,
-        "channel_type": "im",
-        "ts": ts_at(DUE, 9),
-        "message": {"type": "message", "user": user, "text": text, "ts": ts},
-    }
 
 
 async def test_delete_in_slack_removes_the_reflection(app: RunningApp, clock: ManualClock) -> None:
@@ -416,17 +405,7 @@ async def test_reflection_text_never_reaches_the_logs(
     nudge = await send_nudge(app, clock)
     await say(app, dm(secret, ts_at(DUE + timedelta(hours=1)), thread_ts=nudge.message_ts))
     ts = ts_at(DUE + timedelta(hours=1))
-    await say(
-        app,
-        {
-            "type": "message",
-            "subtype": "message_changed",
-            "channel": CHANNEL,
-            "channel_type": "im",
-            "ts": ts_at(DUE, 7),
-            "message": {"type": "message", "user": "U0001", "text": secret + " (edited)", "ts": ts},
-        },
-    )
+    await say(app, edit_event(ts, secret + " (edited)"))
     view = await open_reflect_modal(app, nudge)
     await submit_modal(app, view, secret + " in the modal")
     await app.slack.slash("journal")

@@ -29,10 +29,10 @@ from bot.models import Member, Reflection, Workspace
 from bot.services.workspaces import bot_token, store_bot_token
 from tests.conftest import PG_ENV, RunningApp
 from tests.helpers import (
-    CHANNEL,
     DUE,
     blocks_text,
     dm,
+    edit_event,
     open_reflect_modal,
     say,
     send_nudge,
@@ -139,17 +139,7 @@ async def test_no_reflection_words_or_bot_token_anywhere_in_the_database_or_its_
     nudge = await send_nudge(app, clock)
     ts = ts_at(DUE + timedelta(hours=1))
     await say(app, dm(IN_THE_DM, ts, thread_ts=nudge.message_ts))
-    await say(
-        app,
-        {
-            "type": "message",
-            "subtype": "message_changed",
-            "channel": CHANNEL,
-            "channel_type": "im",
-            "ts": ts_at(DUE, 7),
-            "message": {"type": "message", "user": "U0001", "text": EDITED, "ts": ts},
-        },
-    )
+    await say(app, edit_event(ts, EDITED))
     view = await open_reflect_modal(app, nudge)
     await submit_modal(app, view, IN_THE_MODAL)
     # From here on Slack knows the workspace by a token the app keeps for it (an install).

@@ -22,6 +22,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`leading-bot serve --no-scheduler` as its own process, its stderr kept for the test."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--no-scheduler",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 async def test_serve_answers_health_checks_and_a_signed_command(
     database_url: str, sim: SlackSimulator
 ) -> None:
@@ -37,16 +51,7 @@ async def test_serve_answers_health_checks_and_a_signed_command(
         "LOG_LEVEL": "WARNING",
     }
     env.pop("SLACK_APP_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--no-scheduler",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_serve(env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -76,16 +81,7 @@ async def test_serve_answers_health_checks_and_a_signed_command(
 
 async def run_serve_until_it_stops(env: dict[str, str]) -> tuple[int, str]:
     """Start `serve` and wait for it to stop by itself; one that keeps running fails the test."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--no-scheduler",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_serve(env)
     try:
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     except TimeoutError:
