@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app_context import AppContext
 from bot.handlers import register_listeners
+from bot.oauth import InstallsAuthorize, build_install_flow
 from bot.slack_client import make_client
 
 logger = logging.getLogger(__name__)
@@ -28,11 +29,27 @@ bolt_logger.addFilter(_OurClientWins())
 def create_bolt_app(ctx: AppContext) -> AsyncApp:
     settings = ctx.settings
     socket_mode = bool(settings.slack_app_token)
+    client = make_client(settings, settings.slack_bot_token)
+    multi: dict[str, Any] = {}
+    if ctx.installations.multi_workspace:
+        flow = build_install_flow(
+            client=client,
+            client_id=settings.slack_client_id or "",
+            client_secret=settings.slack_client_secret or "",
+            installations=ctx.installations,
+            library=ctx.library,
+        )
+        multi = {
+            "oauth_flow": flow,
+            "oauth_settings": flow.settings,
+            "authorize": InstallsAuthorize(ctx.installations),
+        }
     app = AsyncApp(
-        client=make_client(settings, settings.slack_bot_token),
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,
         logger=bolt_logger,
+        **multi,
     )
     register_listeners(app, ctx)
 

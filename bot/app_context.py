@@ -25,11 +25,11 @@ from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
+from bot.services.installations import Installations
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
-from bot.services.workspaces import bot_token
 from bot.slack_client import SlackClients
 from bot.values import Home
 
@@ -45,6 +45,7 @@ class AppContext:
     clock: Clock
     slack: SlackClients
     keyring: Keyring
+    installations: Installations
     rotation: Rotation
     subscriptions: Subscriptions
     reflections: Reflections
@@ -57,18 +58,18 @@ class AppContext:
     async def client_for(self, team_id: str) -> AsyncWebClient | None:
         """A Web API client speaking for that workspace, or None if we have no token for it.
 
-        Never raises: when the database fails, the SLACK_BOT_TOKEN setting (single-workspace
-        mode) still lets us tell the person that something of theirs was not saved."""
+        Never raises: when the database fails, the SLACK_BOT_TOKEN setting (or the token this
+        process last used for that workspace) still lets us tell the person that something of
+        theirs was not saved."""
         try:
-            async with self.sessions() as session:
-                token = await bot_token(session, self.settings, self.keyring, team_id)
+            token = await self.installations.token_for(team_id)
         except SQLAlchemyError as error:
             logger.warning(
-                "looking up the bot token for %s failed (%s); using SLACK_BOT_TOKEN",
+                "looking up the bot token for %s failed (%s); using the last one known",
                 team_id,
                 type(error).__name__,
             )
-            token = self.settings.slack_bot_token
+            token = self.installations.last_token(team_id)
         return self.slack.for_token(token) if token else None
 
     def zone(self, name: str | None) -> ZoneInfo:
@@ -97,6 +98,7 @@ def build_context(
     sessions = session_factory(engine)
     library = library or load_library()
     slack = SlackClients(settings)
+    installations = Installations(sessions, engine, settings, keyring, clock, slack)
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
@@ -117,6 +119,7 @@ def build_context(
         clock=clock,
         slack=slack,
         keyring=keyring,
+        installations=installations,
         rotation=Rotation(sessions, library, clock, rng),
         subscriptions=subscriptions,
         reflections=reflections,
@@ -129,7 +132,7 @@ def build_context(
             clock,
             settings,
             slack,
-            keyring,
+            installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
             rng=rng,
         ),

@@ -120,11 +120,11 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     if args.command == "keys":
         return asyncio.run(_rotate_keys(settings, keyring, args.batch))
-    if not asyncio.run(_can_send(settings)):
+    if not asyncio.run(_can_send(settings, keyring)):
         raise ConfigError(
             "Configuration error: SLACK_BOT_TOKEN is not set and no workspace has installed "
-            "the app, so no nudge can be sent. Set SLACK_BOT_TOKEN (see README, 'Create the "
-            "Slack app')."
+            "the app yet, so no nudge can be sent. Set SLACK_BOT_TOKEN, or install the app "
+            "from /slack/install first (see README, 'Create the Slack app')."
         )
     if args.command == "dispatch":
         return asyncio.run(_dispatch(settings, keyring, at))
@@ -147,17 +147,16 @@ def _parse_instant(text: str) -> datetime:
     return instant.astimezone(UTC)
 
 
-async def _can_send(settings: Settings) -> bool:
-    """A token in the settings, or an installed workspace with its own: else nudges would be
-    claimed and never sent."""
-    from bot.db import create_engine, session_factory
-    from bot.services.workspaces import can_send
+async def _can_send(settings: Settings, keyring: Keyring) -> bool:
+    """A token in the settings, or at least one install: else nudges would be claimed and
+    never sent."""
+    from bot.app_context import build_context
 
-    engine = create_engine(settings.database_url)
+    ctx = build_context(settings, keyring=keyring)
     try:
-        return await can_send(session_factory(engine), settings)
+        return await ctx.installations.any_installed()
     finally:
-        await engine.dispose()
+        await ctx.close()
 
 
 async def _dispatch(settings: Settings, keyring: Keyring, at: datetime | None) -> int:

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     default_tz: str = "Pacific/Auckland"
     admin_user_ids: str = ""
     reflection_retention_days: int | None = Field(default=None, ge=1)
+    uninstall_purge_days: int = Field(default=30, ge=1)
     # Comma-separated Fernet keys: the first encrypts, all decrypt. Kept out of repr().
     encryption_keys: str | None = Field(default=None, repr=False)
 
@@ -179,18 +180,12 @@ def _raise(message: str) -> Settings:
 
 def require_slack_credentials(settings: Settings) -> None:
     """`serve` needs a way to talk to Slack: say exactly what to set."""
-    if settings.slack_client_id:
-        raise ConfigError(
-            "Configuration error: SLACK_CLIENT_ID: multi-workspace (OAuth) installs are not "
-            "available yet. Unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and set "
-            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for one workspace (see README)."
-        )
+    # Multi-workspace mode (SLACK_CLIENT_ID + SLACK_CLIENT_SECRET, both checked by Settings)
+    # needs no bot token: each install brings its own.
+    token = ("SLACK_BOT_TOKEN", settings.slack_client_id or settings.slack_bot_token)
     missing = [
         name
-        for name, value in (
-            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
-            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
-        )
+        for name, value in (token, ("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
         if not value
     ]
     if settings.slack_app_token and "SLACK_SIGNING_SECRET" in missing:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -69,12 +71,78 @@ class Workspace(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # Multi-workspace installs keep their own bot token; single-workspace mode uses the setting.
-    # Stored encrypted (bot.crypto), never in clear.
-    bot_token: Mapped[str | None] = mapped_column(Text)
+    # Enterprise Grid: the org this workspace belongs to. An org-wide install's token is found
+    # by this id, so two workspaces of one org share a token and never their data.
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deactivated_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+# slack_sdk's installation and OAuth state stores read and write these three tables; the schema
+# is ours (Alembic), written to match `AsyncSQLAlchemyInstallationStore` and
+# `AsyncSQLAlchemyOAuthStateStore`, with room for encrypted tokens (bot.services.installations).
+def _installation_columns(*, with_user: bool) -> list[Column[Any]]:
+    columns: list[Column[Any]] = [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        Column("bot_token", Text),
+        Column("bot_id", String(32)),
+        Column("bot_user_id", String(32)),
+        Column("bot_scopes", String(1000)),
+        Column("bot_refresh_token", Text),
+        Column("bot_token_expires_at", DateTime),
+        Column("is_enterprise_install", Boolean, nullable=False, default=False),
+        Column("installed_at", DateTime, nullable=False),
+    ]
+    if with_user:
+        columns[-2:-2] = [
+            Column("enterprise_url", String(200)),
+            Column("user_id", String(32), nullable=False),
+            Column("user_token", Text),
+            Column("user_scopes", String(1000)),
+            Column("user_refresh_token", Text),
+            Column("user_token_expires_at", DateTime),
+            Column("incoming_webhook_url", Text),
+            Column("incoming_webhook_channel", String(200)),
+            Column("incoming_webhook_channel_id", String(200)),
+            Column("incoming_webhook_configuration_url", Text),
+            Column("token_type", String(32)),
+        ]
+    return columns
+
+
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    *_installation_columns(with_user=True),
+    Index(
+        "ix_slack_installations_lookup",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    *_installation_columns(with_user=False),
+    Index("ix_slack_bots_lookup", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)
 
 
 class Member(Base):

@@ -61,12 +61,16 @@ class SlackClients:
                 )
             client = make_client(
                 self._settings,
-                token,
+                token or None,
                 self._session,
                 retry_connection_errors=retry_connection_errors,
             )
             self._clients[key] = client
         return client
+
+    def plain(self) -> AsyncWebClient:
+        """A client with no token, for the OAuth calls that carry the app's own credentials."""
+        return self.for_token("")
 
     async def close(self) -> None:
         if self._session is not None:

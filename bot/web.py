@@ -25,6 +25,7 @@ from starlette.routing import Route
 from bot.app_context import AppContext
 from bot.db import database_answers
 from bot.inbound import Rejected, read_body
+from bot.oauth import INSTALL_PATH, REDIRECT_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,20 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             bolt_request.context = build_async_context(AsyncBoltContext(), body)
         return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
 
+    async def oauth(request: Request) -> Response:
+        """Multi-workspace mode's install page and Slack's redirect back (404 otherwise)."""
+        flow = bolt_app.oauth_flow
+        if flow is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        bolt_request = AsyncBoltRequest(
+            body="", query=request.url.query, headers=dict(request.headers)
+        )
+        if request.url.path == flow.install_path:
+            answer = await flow.handle_installation(bolt_request)
+        else:
+            answer = await flow.handle_callback(bolt_request)
+        return to_starlette_response(answer)
+
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -107,6 +122,8 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
+            Route(INSTALL_PATH, oauth, methods=["GET"]),
+            Route(REDIRECT_PATH, oauth, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ]

@@ -5,10 +5,13 @@ Shared by the tests, the demo and the benchmarks, so all three exercise the same
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 
@@ -32,6 +35,7 @@ class AppReply:
 
 class SlackDriver:
     def __init__(self, app_url: str, signing_secret: str, sim: SlackSimulator) -> None:
+        self.app_url = app_url
         self.events_url = f"{app_url}/slack/events"
         self.signing_secret = signing_secret
         self.sim = sim
@@ -113,3 +117,56 @@ class SlackDriver:
             + str(abs(hash((event.get("ts"), event.get("subtype"), event.get("channel"))))),
         )
         return await self.post(body, content_type="application/json", headers=headers)
+
+    # --- installing, as a person's browser and Slack's OAuth pages would --------------------
+
+    async def open_page(self, path: str, *, cookie: str | None = None) -> PageReply:
+        """GET one of the app's pages, with the browser's cookie if given; no redirects."""
+        assert self._http is not None, "use `async with SlackDriver(...)`"
+        headers = {"Cookie": cookie} if cookie else {}
+        async with self._http.get(
+            f"{self.app_url}{path}", headers=headers, allow_redirects=False
+        ) as response:
+            set_cookie = response.headers.get("Set-Cookie", "")
+            return PageReply(
+                status=response.status,
+                body=await response.text(),
+                content_type=response.headers.get("Content-Type", ""),
+                cookie=set_cookie.split(";", 1)[0] or None,
+            )
+
+    async def start_install(self) -> InstallStart:
+        """Open /slack/install: the page, its "Add to Slack" link's state, and the cookie."""
+        page = await self.open_page("/slack/install")
+        found = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.body)
+        assert page.status == 200 and found, f"no Add to Slack link ({page.status})"
+        link = html.unescape(found[1])
+        state = parse_qs(urlsplit(link).query).get("state", [""])[0]
+        return InstallStart(page=page, authorize_url=link, state=state, cookie=page.cookie)
+
+    async def finish_install(self, start: InstallStart, code: str) -> PageReply:
+        """Slack's redirect back to the app after "Allow", in the same browser."""
+        query = urlencode({"code": code, "state": start.state})
+        return await self.open_page(f"/slack/oauth_redirect?{query}", cookie=start.cookie)
+
+    async def install(self, team_id: str, **grant: Any) -> PageReply:
+        """The whole round trip: install page, "Allow" in `team_id` (see
+        `SlackSimulator.authorize_install` for `grant`), redirect back; the last page."""
+        start = await self.start_install()
+        return await self.finish_install(start, self.sim.authorize_install(team_id, **grant))
+
+
+@dataclass
+class PageReply:
+    status: int
+    body: str
+    content_type: str
+    cookie: str | None  # "name=value" the page set, if any
+
+
+@dataclass
+class InstallStart:
+    page: PageReply
+    authorize_url: str
+    state: str
+    cookie: str | None

@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from bot.web import create_web_app
 from devkit.driver import SlackDriver
 from devkit.local_server import serve_locally
 from devkit.slack_sim import SlackSimulator
+from devkit.slack_sim import oauth as sim_oauth
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-T0001"
@@ -122,6 +124,25 @@ async def ctx(settings: Settings, clock: ManualClock) -> AsyncIterator[AppContex
     await context.close()
 
 
+@pytest.fixture
+def multi_settings(settings: Settings) -> Settings:
+    """Multi-workspace mode: OAuth installs, no SLACK_BOT_TOKEN."""
+    return settings.model_copy(
+        update={
+            "slack_bot_token": None,
+            "slack_client_id": sim_oauth.CLIENT_ID,
+            "slack_client_secret": sim_oauth.CLIENT_SECRET,
+        }
+    )
+
+
+@pytest.fixture
+async def multi_ctx(multi_settings: Settings, clock: ManualClock) -> AsyncIterator[AppContext]:
+    context = build_context(multi_settings, clock=clock)
+    yield context
+    await context.close()
+
+
 @dataclass
 class RunningApp:
     url: str
@@ -134,15 +155,28 @@ class RunningApp:
         assert await self.ctx.in_flight.wait_idle(), "the app is still busy after 10 s"
 
 
-@pytest.fixture
-async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:
-    """The real app under uvicorn on 127.0.0.1, talking to the simulator."""
+@asynccontextmanager
+async def running(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:
     web_app = create_web_app(ctx, create_bolt_app(ctx))
     async with (
         serve_locally(web_app) as url,
         SlackDriver(url, SIGNING_SECRET, sim) as slack,
     ):
         yield RunningApp(url=url, ctx=ctx, sim=sim, slack=slack)
+
+
+@pytest.fixture
+async def app(ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:
+    """The real app under uvicorn on 127.0.0.1, talking to the simulator."""
+    async with running(ctx, sim) as started:
+        yield started
+
+
+@pytest.fixture
+async def multi_app(multi_ctx: AppContext, sim: SlackSimulator) -> AsyncIterator[RunningApp]:
+    """The same, in multi-workspace mode: nothing installed until a test installs it."""
+    async with running(multi_ctx, sim) as started:
+        yield started
 
 
 @pytest.fixture

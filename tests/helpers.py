@@ -15,8 +15,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
+from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.models import Delivery, Reflection, Schedule
 from bot.services.dispatch import PassSummary
@@ -336,3 +338,28 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.exc_info or record.exc_text or "Traceback" in record.getMessage()
     ]
+
+
+async def install_token(
+    ctx: AppContext,
+    team_id: str,
+    token: str,
+    *,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
+    bot_user_id: str = "UBOT0001",
+) -> None:
+    """An install saved as the OAuth flow saves one (multi-workspace mode), without the web
+    round trip: for tests about what is stored, not how it got there."""
+    await ctx.installations.save(
+        Installation(
+            app_id="A0001",
+            enterprise_id=enterprise_id,
+            team_id=None if org_wide else team_id,
+            user_id="U0001",
+            bot_token=token,
+            bot_id="B" + team_id,
+            bot_user_id=bot_user_id,
+            is_enterprise_install=org_wide,
+        )
+    )

@@ -412,7 +412,7 @@ async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_t
         clock,
         ctx.settings,
         ctx.slack,
-        ctx.keyring,
+        ctx.installations,
         messages=ctx.dispatcher.messages,
         per_workspace=1,
         renew_every=0.01,

@@ -228,7 +228,7 @@ async def test_one_users_info_per_member_per_pass_across_batches(
         clock,
         ctx.settings,
         ctx.slack,
-        ctx.keyring,
+        ctx.installations,
         messages=ctx.dispatcher.messages,
         batch_size=5,
     )

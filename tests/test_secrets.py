@@ -25,14 +25,15 @@ from bot.config import ConfigError, Settings
 from bot.crypto import Keyring, key_file_path, keyring_for, new_key
 from bot.db import sync_url
 from bot.migrate import alembic_config, upgrade
-from bot.models import Member, Reflection, Workspace
-from bot.services.workspaces import bot_token, store_bot_token
+from bot.models import Member, Reflection, slack_bots, slack_installations
+from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import PG_ENV, RunningApp
 from tests.helpers import (
     DUE,
     blocks_text,
     dm,
     edit_event,
+    install_token,
     open_reflect_modal,
     say,
     send_nudge,
@@ -83,9 +84,20 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> int:
     return cli.main(list(args))
 
 
+MULTI_ENV = {
+    "SLACK_CLIENT_ID": sim_oauth.CLIENT_ID,
+    "SLACK_CLIENT_SECRET": sim_oauth.CLIENT_SECRET,
+}
+
+
 def settings_for(database_url: str, keys: str | None = None) -> Settings:
+    """Multi-workspace mode, so a workspace's token is kept in the database."""
     return Settings(
-        database_url=database_url, encryption_keys=keys, slack_api_url="http://127.0.0.1:9/api/"
+        database_url=database_url,
+        encryption_keys=keys,
+        slack_api_url="http://127.0.0.1:9/api/",
+        slack_client_id=sim_oauth.CLIENT_ID,
+        slack_client_secret=sim_oauth.CLIENT_SECRET,
     )
 
 
@@ -97,7 +109,7 @@ async def write_reflections(database_url: str, keys: str, texts: list[str]) -> N
         for words in texts:
             clock.advance(timedelta(minutes=1))
             await ctx.reflections.capture_modal("T0001", "U0001", None, words)
-        await store_bot_token(ctx.sessions, ctx.keyring, "T0001", STORED_TOKEN, clock())
+        await install_token(ctx, "T0001", STORED_TOKEN)
     finally:
         await ctx.close()
 
@@ -107,22 +119,37 @@ async def read_back(database_url: str, keys: str | None) -> tuple[list[str], str
     ctx = build_context(settings_for(database_url, keys))
     try:
         entries = await ctx.reflections.everything("T0001", "U0001")
-        async with ctx.sessions() as session:
-            token = await bot_token(session, ctx.settings, ctx.keyring, "T0001")
+        token = await ctx.installations.token_for("T0001")
     finally:
         await ctx.close()
     return [entry.text for entry in entries], token
 
 
 def stored(database_url: str) -> tuple[list[str], list[str]]:
-    """The raw reflection texts and workspace tokens, as the database holds them."""
+    """The raw reflection texts and installs' bot tokens, as the database holds them."""
     engine = create_engine(sync_url(database_url))
     try:
         with engine.connect() as connection:
             texts = list(connection.scalars(select(Reflection.text).order_by(Reflection.id)))
+            tokens = [
+                token
+                for table in (slack_installations, slack_bots)
+                for token in connection.scalars(select(table.c.bot_token))
+            ]
+    finally:
+        engine.dispose()
+    return texts, tokens
+
+
+def stored_at_0008(database_url: str) -> tuple[list[str], list[str]]:
+    """The same, for a database at revision 0008, when workspaces kept their token."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            texts = list(connection.scalars(text("SELECT text FROM reflections ORDER BY id")))
             tokens = list(
                 connection.scalars(
-                    select(Workspace.bot_token).where(Workspace.bot_token.is_not(None))
+                    text("SELECT bot_token FROM workspaces WHERE bot_token IS NOT NULL")
                 )
             )
     finally:
@@ -134,17 +161,17 @@ def stored(database_url: str) -> tuple[list[str], list[str]]:
 
 
 async def test_no_reflection_words_or_bot_token_anywhere_in_the_database_or_its_files(
-    app: RunningApp, clock: ManualClock, database_url: str
+    multi_app: RunningApp, clock: ManualClock, database_url: str
 ) -> None:
+    app = multi_app
+    app.sim.add_workspace("T0001", STORED_TOKEN)  # Slack knows the workspace by its install
+    assert (await app.slack.install("T0001")).status == 200
     nudge = await send_nudge(app, clock)
     ts = ts_at(DUE + timedelta(hours=1))
     await say(app, dm(IN_THE_DM, ts, thread_ts=nudge.message_ts))
     await say(app, edit_event(ts, EDITED))
     view = await open_reflect_modal(app, nudge)
     await submit_modal(app, view, IN_THE_MODAL)
-    # From here on Slack knows the workspace by a token the app keeps for it (an install).
-    app.sim.add_workspace("T0001", STORED_TOKEN)
-    await store_bot_token(app.ctx.sessions, app.ctx.keyring, "T0001", STORED_TOKEN, clock())
     app.sim.clear()
     await app.slack.slash("export")
     await app.settle()
@@ -219,7 +246,7 @@ def test_sqlite_without_encryption_keys_makes_a_private_key_file_once_and_reuses
     assert key not in caplog.text
 
     asyncio.run(write_reflections(url, key, ["Written on a laptop."]))
-    assert run_cli(monkeypatch, "dispatch", DATABASE_URL=url) == 0  # a later start
+    assert run_cli(monkeypatch, "dispatch", DATABASE_URL=url, **MULTI_ENV) == 0  # a later start
     assert key_file.read_text().strip() == key
     assert len([r for r in caplog.records if "new encryption key" in r.getMessage()]) == 1
     assert asyncio.run(read_back(url, None)) == (["Written on a laptop."], STORED_TOKEN)
@@ -304,7 +331,7 @@ def test_keys_rotate_re_encrypts_everything_with_the_first_key_and_says_what_it_
     env = {"DATABASE_URL": database_url, "ENCRYPTION_KEYS": f"{new},{old}"}
     assert run_cli(monkeypatch, "keys", "rotate", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 3 reflections and 1 workspace token with the first key; 0 already used it."
+        "Re-encrypted 3 reflections and 2 Slack tokens with the first key; 0 already used it."
     )
     texts, tokens = stored(database_url)
     assert all(Keyring([new]).under_first_key(value) for value in texts + tokens)
@@ -312,7 +339,7 @@ def test_keys_rotate_re_encrypts_everything_with_the_first_key_and_says_what_it_
     assert asyncio.run(read_back(database_url, new)) == (["One.", "Two.", "Three."], STORED_TOKEN)
     assert run_cli(monkeypatch, "keys", "rotate", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 0 reflections and 0 workspace tokens with the first key; 4 already used it."
+        "Re-encrypted 0 reflections and 0 Slack tokens with the first key; 5 already used it."
     )
 
 
@@ -385,7 +412,7 @@ def test_keys_rotate_interrupted_keeps_finished_batches_and_carries_on_when_run_
     ]
     assert run_cli(monkeypatch, "keys", "rotate", "--batch", "2", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 3 reflections and 1 workspace token with the first key; 2 already used it."
+        "Re-encrypted 3 reflections and 2 Slack tokens with the first key; 2 already used it."
     )
     assert asyncio.run(read_back(database_url, new)) == (words, STORED_TOKEN)
 
@@ -483,17 +510,19 @@ def store_plaintext(url: str) -> None:
 def test_upgrade_encrypts_rows_stored_before_and_the_app_reads_them(url_at_0004: str) -> None:
     store_plaintext(url_at_0004)
     key = new_key()
-    upgrade(url_at_0004, encryption_keys=[key])
-    texts, tokens = stored(url_at_0004)
+    upgrade(url_at_0004, "0008", encryption_keys=[key])
+    texts, tokens = stored_at_0008(url_at_0004)
     assert len(texts) == 2 and len(tokens) == 1
     for value in texts + tokens:
         assert value not in PLAIN and value != STORED_TOKEN
         assert Keyring([key]).under_first_key(value)
-    assert asyncio.run(read_back(url_at_0004, key)) == (PLAIN, STORED_TOKEN)
+    assert [Keyring([key]).decrypt(value) for value in texts + tokens] == [*PLAIN, STORED_TOKEN]
     values = every_value(url_at_0004)
     assert "U0001" in values  # the members kept through the column change
     for secret in (*PLAIN, STORED_TOKEN):
         assert secret not in values
+    upgrade(url_at_0004, encryption_keys=[key])  # on to today's schema: the app reads them
+    assert asyncio.run(read_back(url_at_0004, key)) == (PLAIN, None)
 
 
 def test_upgrade_with_rows_to_encrypt_and_no_key_stops_with_a_clear_message(
@@ -506,7 +535,7 @@ def test_upgrade_with_rows_to_encrypt_and_no_key_stops_with_a_clear_message(
         "ENCRYPTION_KEYS: 2 reflections and 1 workspace tokens need encrypting and no key was "
         "given."
     )
-    assert stored(url_at_0004) == (PLAIN, [STORED_TOKEN])  # nothing half-done
+    assert stored_at_0008(url_at_0004) == (PLAIN, [STORED_TOKEN])  # nothing half-done
 
 
 def test_db_upgrade_on_an_old_sqlite_database_encrypts_with_the_new_key_file(
@@ -519,12 +548,13 @@ def test_db_upgrade_on_an_old_sqlite_database_encrypts_with_the_new_key_file(
     key = (tmp_path / "laptop.db.key").read_text().strip()
     texts, _tokens = stored(url)
     assert [Keyring([key]).decrypt(value) for value in texts] == PLAIN
-    assert asyncio.run(read_back(url, None)) == (PLAIN, STORED_TOKEN)
+    # No release stored a workspace token before installs (0009 drops that column).
+    assert asyncio.run(read_back(url, None)) == (PLAIN, None)
 
 
 def test_downgrade_decrypts_again(url_at_0004: str) -> None:
     store_plaintext(url_at_0004)
     key = new_key()
-    upgrade(url_at_0004, encryption_keys=[key])
+    upgrade(url_at_0004, "0008", encryption_keys=[key])
     command.downgrade(alembic_config(url_at_0004, [key]), "0004")
-    assert stored(url_at_0004) == (PLAIN, [STORED_TOKEN])
+    assert stored_at_0008(url_at_0004) == (PLAIN, [STORED_TOKEN])

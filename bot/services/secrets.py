@@ -8,16 +8,16 @@ overwritten (it was written with the first key anyway).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import select, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Column, Table, select, update
 
 from bot.config import ConfigError
 from bot.crypto import Keyring
 from bot.db import Sessions
-from bot.models import Base, Reflection, Workspace
+from bot.models import Reflection, slack_bots, slack_installations
+from bot.services.installations import TOKEN_FIELDS
 
 ROTATE_BATCH = 500
 
@@ -31,7 +31,7 @@ class RotationSummary:
     def line(self) -> str:
         return (
             f"Re-encrypted {_count(self.reflections, 'reflection')} and "
-            f"{_count(self.tokens, 'workspace token')} with the first key; "
+            f"{_count(self.tokens, 'Slack token')} with the first key; "
             f"{self.already} already used it."
         )
 
@@ -44,27 +44,25 @@ async def rotate_keys(
     sessions: Sessions, keyring: Keyring, *, batch_size: int = ROTATE_BATCH
 ) -> RotationSummary:
     summary = RotationSummary()
+    reflections = cast(Table, Reflection.__table__)
     summary.reflections = await _rotate(
-        sessions, keyring, Reflection, Reflection.id, Reflection.text, batch_size, summary
+        sessions, keyring, reflections, reflections.c.id, reflections.c.text, batch_size, summary
     )
-    summary.tokens = await _rotate(
-        sessions,
-        keyring,
-        Workspace,
-        Workspace.team_id,
-        Workspace.bot_token,
-        batch_size,
-        summary,
-    )
+    for table in (slack_installations, slack_bots):  # installs' tokens, refresh tokens too
+        for name in TOKEN_FIELDS:
+            if name in table.c:
+                summary.tokens += await _rotate(
+                    sessions, keyring, table, table.c.id, table.c[name], batch_size, summary
+                )
     return summary
 
 
 async def _rotate(
     sessions: Sessions,
     keyring: Keyring,
-    model: type[Base],
-    key: InstrumentedAttribute[Any],
-    value: InstrumentedAttribute[Any],
+    table: Table,
+    key: Column[Any],
+    value: Column[Any],
     batch_size: int,
     summary: RotationSummary,
 ) -> int:
@@ -86,12 +84,12 @@ async def _rotate(
                     fresh = keyring.rotate(stored)
                 except InvalidToken:
                     raise ConfigError(
-                        f"Configuration error: ENCRYPTION_KEYS: {model.__tablename__} row "
+                        f"Configuration error: ENCRYPTION_KEYS: {table.name} row "
                         f"{row_key} can't be read with any of the keys. Add the key it was "
                         "written with (after the first), then run `leading-bot keys rotate` again."
                     ) from None
                 result = await session.execute(
-                    update(model).where(key == row_key, value == stored).values({value: fresh})
+                    update(table).where(key == row_key, value == stored).values({value: fresh})
                 )
                 rotated += int(result.rowcount or 0)  # type: ignore[attr-defined]
             last = rows[-1][0]

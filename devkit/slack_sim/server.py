@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import time
@@ -13,6 +14,7 @@ from typing import Self
 from aiohttp import web
 
 from devkit.slack_sim.faults import FaultInjection
+from devkit.slack_sim.oauth import OAuthMethods
 from devkit.slack_sim.state import (
     DEFAULT_TEAM_ID,
     DEFAULT_USER_ID,
@@ -29,7 +31,7 @@ _JSON_FIELDS = frozenset(
 )
 
 
-class SlackSimulator(WebApiMethods, FaultInjection):
+class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
     """A fake Slack Web API server on 127.0.0.1 (random port), recording every call.
 
     Defaults: workspace T0001 (token ``xoxb-test-T0001``, bot user UBOT0001) with user U0001.
@@ -44,6 +46,7 @@ class SlackSimulator(WebApiMethods, FaultInjection):
     ) -> None:
         WebApiMethods.__init__(self, clock=clock, history_limit=history_limit)
         FaultInjection.__init__(self)
+        self._init_oauth()
         self._response_url_max_uses = response_url_max_uses
         self._response_urls: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
@@ -125,6 +128,11 @@ class SlackSimulator(WebApiMethods, FaultInjection):
         if scripted is not None:
             return scripted
 
+        if method == "oauth.v2.access":  # the app's own credentials, no token
+            try:
+                return json_response({"ok": True, **self._oauth_v2_access(body, _basic(request))})
+            except SlackError as error:
+                return json_response({"ok": False, "error": error.error})
         implementation = self._methods.get(method)
         if implementation is None:
             return json_response({"ok": False, "error": "unknown_method"})
@@ -226,3 +234,16 @@ async def _read_body(request: web.Request) -> JsonDict:
 def _bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:] if header.startswith("Bearer ") else None
+
+
+def _basic(request: web.Request) -> tuple[str, str] | None:
+    """Client id and secret from HTTP basic auth, as slack_sdk sends them, if it did."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header.removeprefix("Basic ")).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    client_id, _, secret = decoded.partition(":")
+    return client_id, secret

@@ -110,7 +110,7 @@ async def claim_due(
     now: datetime,
     batch: int,
     zones_read: Collection[Person],
-    only_with_own_token: bool,
+    only_installed: bool,
     default_tz: str,
     library: Library,
     rng: random.Random,
@@ -125,12 +125,10 @@ async def claim_due(
         )
         .where(Schedule.next_due_at <= now, Schedule.status == "active")
     )
-    if only_with_own_token:
-        # A workspace with no token of its own can't be sent to: its nudges stay due
-        # (until they are too late and are recorded as missed), never claimed and burnt.
-        due = due.join(Workspace, Workspace.team_id == Schedule.team_id).where(
-            Workspace.bot_token.is_not(None)
-        )
+    if only_installed:
+        # Multi-workspace mode: a workspace the app is not installed in can't be sent to; its
+        # nudges stay due (until too late, then missed), never claimed and burnt.
+        due = due.join(Workspace, Workspace.team_id == Schedule.team_id).where(Workspace.active)
     async with sessions() as session, session.begin():
         rows = (
             await session.execute(

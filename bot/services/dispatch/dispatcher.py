@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
-from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Member
 from bot.services.dispatch.claiming import LEASE, Job, claim_due, reclaim, renew_claims
@@ -30,8 +29,8 @@ from bot.services.dispatch.recording import (
     update_rows,
 )
 from bot.services.dispatch.sending import NudgeMessages, Outcome, message_for, send
+from bot.services.installations import Installations
 from bot.services.profiles import read_zone, save_zone
-from bot.services.workspaces import bot_token
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class Dispatcher:
         clock: Clock,
         settings: Settings,
         clients: SlackClients,
-        keyring: Keyring,
+        installations: Installations,
         *,
         messages: NudgeMessages,
         rng: random.Random | None = None,
@@ -84,7 +83,7 @@ class Dispatcher:
         self._clock = clock
         self._settings = settings
         self._clients = clients
-        self._keyring = keyring
+        self._installations = installations
         self.messages = messages
         self._rng = rng or random.Random()
         self._batch = batch_size
@@ -137,7 +136,7 @@ class Dispatcher:
             now=now,
             batch=self._batch,
             zones_read=state.zones_read,
-            only_with_own_token=not self._settings.slack_bot_token,
+            only_installed=self._installations.multi_workspace,
             default_tz=self._settings.default_tz,
             library=self._library,
             rng=self._rng,
@@ -234,8 +233,7 @@ class Dispatcher:
         return self._clients.for_token(token, retry_connection_errors=False) if token else None
 
     async def _token(self, team_id: str) -> str | None:
-        async with self._sessions() as session:
-            return await bot_token(session, self._settings, self._keyring, team_id)
+        return await self._installations.token_for(team_id)
 
     async def _send(self, job: Job, state: _PassState) -> None:
         client = await self._client(job.team_id, state)
