@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, select
 
+from bot.app_context import build_context
 from bot.cli import main
+from bot.config import load_settings
 from bot.content import default_content_dir
-from bot.crypto import Keyring
 from bot.db import sync_url
-from bot.models import Delivery, Schedule, Workspace
+from bot.models import Delivery, Schedule
 from devkit.slack_sim import DEFAULT_TOKEN
+from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import ENCRYPTION_KEY
-from tests.helpers import run_cli
+from tests.helpers import install_token, run_cli
 from tests.seeding import seed_due_members
 
 
@@ -114,9 +117,6 @@ def test_a_command_group_without_its_action_names_what_is_missing(
 # --- refusing to run nudges with no way to send them -------------------------------------
 
 
-SEALED_TOKEN = Keyring([ENCRYPTION_KEY]).encrypt(DEFAULT_TOKEN)  # as the app stores it
-
-
 @pytest.fixture
 def no_token_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The environment of a worker set up without SLACK_BOT_TOKEN."""
@@ -151,26 +151,37 @@ def test_dispatch_and_scheduler_refuse_to_start_with_no_way_to_send_and_burn_no_
     assert schedules_and_deliveries(no_token_env) == ([due, due], 0)
 
 
-def test_dispatch_runs_with_no_setting_when_a_workspace_installed_the_app_with_a_token(
-    no_token_env: str, capsys: pytest.CaptureFixture[str]
+@pytest.fixture
+def multi_env(no_token_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A worker in multi-workspace mode: installs bring the tokens."""
+    monkeypatch.setenv("SLACK_CLIENT_ID", sim_oauth.CLIENT_ID)
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", sim_oauth.CLIENT_SECRET)
+    return no_token_env
+
+
+async def install_from_env(team_id: str) -> None:
+    ctx = build_context(load_settings())
+    try:
+        await install_token(ctx, team_id, DEFAULT_TOKEN)
+    finally:
+        await ctx.close()
+
+
+def test_dispatch_runs_with_no_setting_when_a_workspace_installed_the_app(
+    multi_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     due = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
-    seed_due_members(no_token_env, count=1, due=due)
-    engine = create_engine(sync_url(no_token_env))
-    with engine.begin() as connection:
-        connection.execute(update(Workspace).values(bot_token=SEALED_TOKEN))
-    engine.dispose()
+    seed_due_members(multi_env, count=1, due=due)
+    asyncio.run(install_from_env("T0001"))
     assert main(["dispatch", "--at", (due - timedelta(minutes=1)).isoformat()]) == 0
     assert capsys.readouterr().out.strip() == "sent 0, skipped 0, failed 0"
 
 
-def test_an_uninstalled_workspace_token_is_no_way_to_send(
-    no_token_env: str, capsys: pytest.CaptureFixture[str]
+def test_multi_workspace_mode_with_nothing_installed_is_no_way_to_send(
+    multi_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed_due_members(no_token_env, count=1, due=datetime(2026, 11, 29, 20, 0, tzinfo=UTC))
-    engine = create_engine(sync_url(no_token_env))
-    with engine.begin() as connection:
-        connection.execute(update(Workspace).values(bot_token=SEALED_TOKEN, active=False))
-    engine.dispose()
+    due = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    seed_due_members(multi_env, count=1, due=due)  # a workspace row, but no install
     assert main(["dispatch"]) == 2
-    assert "SLACK_BOT_TOKEN is not set" in capsys.readouterr().err
+    assert "no workspace has installed the app yet" in capsys.readouterr().err
+    assert schedules_and_deliveries(multi_env) == ([due], 0)

@@ -75,13 +75,14 @@ def test_bad_setting_stops_start_up_without_a_traceback() -> None:
     ]
 
 
-def test_multi_workspace_mode_says_plainly_it_is_not_available_yet() -> None:
+def test_multi_workspace_mode_needs_only_the_signing_secret_besides_the_client_pair() -> None:
     result = run_cli("serve", SLACK_CLIENT_ID="123.456", SLACK_CLIENT_SECRET="s3cret")
     assert result.returncode == 2
-    assert (
-        "SLACK_CLIENT_ID: multi-workspace (OAuth) installs are not available yet" in result.stderr
-    )
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SLACK_SIGNING_SECRET not set. Set it from your Slack app's "
+        "settings (see README, 'Create the Slack app'), or run `make demo` to try the app "
+        "without Slack."
+    ]
 
 
 def test_a_bad_encryption_key_stops_start_up_in_one_line_without_showing_it() -> None:

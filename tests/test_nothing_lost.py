@@ -10,18 +10,28 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot import blocks
 from bot.app_context import build_context
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.models import Delivery, Schedule, Workspace
+from bot.models import Delivery, Schedule
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, event_body, view_submission_body
 from scheduler.runner import build_scheduler, forget_handled_commands
 from tests.conftest import RunningApp
 from tests.faults import TableLock, fail_first_insert, refuse_inserts, rename_table
-from tests.helpers import CHANNEL, DUE, blocks_text, dm, reflections, say, subscribe, ts_at
+from tests.helpers import (
+    CHANNEL,
+    DUE,
+    blocks_text,
+    dm,
+    install_token,
+    reflections,
+    say,
+    subscribe,
+    ts_at,
+)
 from tests.seeding import seed_due_members
 
 SECRET = "Private: I told the charge nurse I was struggling with the roster"
@@ -131,9 +141,12 @@ async def test_reply_when_the_fault_outlasts_the_retries_gets_a_not_saved_dm(
     assert "Private" not in logged(caplog)
 
 
-async def test_reply_is_answered_from_the_token_setting_when_even_the_token_lookup_fails(
-    app: RunningApp, database_url: str, caplog: pytest.LogCaptureFixture
+async def test_reply_is_answered_with_the_last_known_token_when_even_the_token_lookup_fails(
+    multi_app: RunningApp, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    app = multi_app
+    assert (await app.slack.install("T0001")).status == 200
+    await say(app, dm("Before the fault.", ts_at(DUE - timedelta(hours=1))))
     caplog.set_level(logging.DEBUG)
     with rename_table(database_url, "workspaces"):
         await say(app, dm(SECRET, ts_at(DUE)))
@@ -141,7 +154,7 @@ async def test_reply_is_answered_from_the_token_setting_when_even_the_token_look
     assert told["channel"] == CHANNEL
     assert "looking up the bot token for T0001 failed" in logged(caplog)
     assert "Private" not in logged(caplog)
-    assert await reflections(app) == []
+    assert [r.text for r in await reflections(app)] == ["Before the fault."]
 
 
 # --- the Home tab's day-and-time modal ---------------------------------------------------
@@ -231,23 +244,20 @@ async def test_forgetting_handled_commands_fails_quietly_and_tries_again_tomorro
 # --- nudges with no token to send them ---------------------------------------------------
 
 
-async def test_a_workspace_without_a_token_keeps_its_nudge_due_until_a_token_comes(
-    settings: Settings, database_url: str, sim: SlackSimulator, clock: ManualClock
+async def test_a_workspace_without_a_token_keeps_its_nudge_until_a_token_comes(
+    multi_settings: Settings, database_url: str, sim: SlackSimulator, clock: ManualClock
 ) -> None:
     [user] = seed_due_members(database_url, count=1, due=DUE)
     sim.add_user("T0001", user)
-    ctx = build_context(settings.model_copy(update={"slack_bot_token": None}), clock=clock)
+    ctx = build_context(multi_settings, clock=clock)
     try:
         clock.set(DUE)
         summary = await ctx.dispatcher.run_pass()
         assert (summary.sent, summary.failed) == (0, 0)
         async with ctx.sessions() as session:
-            assert list(await session.scalars(select(Delivery))) == []
-            assert await session.scalar(select(Schedule.next_due_at)) == DUE
-            await session.execute(
-                update(Workspace).values(bot_token=ctx.keyring.encrypt(DEFAULT_TOKEN))
-            )
-            await session.commit()
+            kept = list(await session.scalars(select(Delivery.status)))
+        assert kept == ["retry"]  # waiting for a token, not burnt (DUE + 12 h at most)
+        await install_token(ctx, "T0001", DEFAULT_TOKEN)
         clock.set(DUE + timedelta(minutes=5))
         assert (await ctx.dispatcher.run_pass()).sent == 1
     finally:
@@ -257,16 +267,18 @@ async def test_a_workspace_without_a_token_keeps_its_nudge_due_until_a_token_com
 
 
 async def test_a_retry_whose_workspace_lost_its_token_waits_instead_of_failing(
-    settings: Settings, database_url: str, sim: SlackSimulator, clock: ManualClock
+    multi_settings: Settings, database_url: str, sim: SlackSimulator, clock: ManualClock
 ) -> None:
     [user] = seed_due_members(database_url, count=1, due=DUE)
     sim.add_user("T0001", user)
-    ctx = build_context(settings.model_copy(update={"slack_bot_token": None}), clock=clock)
+    ctx = build_context(multi_settings, clock=clock)
 
     async def token(value: str | None) -> None:
-        async with ctx.sessions() as session, session.begin():
-            sealed = ctx.keyring.encrypt(value) if value is not None else None
-            await session.execute(update(Workspace).values(bot_token=sealed))
+        if value is not None:
+            await install_token(ctx, "T0001", value)
+            return
+        assert ctx.installations.store is not None
+        await ctx.installations.store.async_delete_all(enterprise_id=None, team_id="T0001")
 
     async def delivery() -> tuple[str, int, str | None]:
         async with ctx.sessions() as session:
