@@ -29,7 +29,7 @@ from typing import Any
 
 from psycopg import sql as pgsql
 from sqlalchemy import event
-from support import BENCH_KEY, BENCH_KEYRING, BenchSchema, fresh_schema, machine
+from support import BENCH_KEY, BenchSchema, fresh_schema, machine
 
 from bot.app_context import build_context
 from bot.clock import fixed_clock
@@ -46,12 +46,8 @@ def seed(schema: BenchSchema, schedules: int) -> None:
     params = {"n": schedules, "w": WORKSPACES, "start": START, "week": WEEK}
     with schema.connect() as connection:
         connection.cursor().executemany(
-            "INSERT INTO workspaces (team_id, name, active, created_at, bot_token) "
-            "VALUES (%s, %s, true, %s, %s)",
-            [
-                (f"TI{w:03d}", f"Idle {w}", START, BENCH_KEYRING.encrypt(f"xoxb-idle-{w}"))
-                for w in range(WORKSPACES)
-            ],
+            "INSERT INTO workspaces (team_id, name, active, created_at) VALUES (%s, %s, true, %s)",
+            [(f"TI{w:03d}", f"Idle {w}", START) for w in range(WORKSPACES)],
         )
         connection.execute(
             "INSERT INTO members (team_id, user_id, tz, tz_checked_at, created_at) "
