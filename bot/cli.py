@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("path", nargs="?", type=Path, help="content folder or capability file")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", help="public base URL, e.g. https://nudges.example.org")
+    commands.add_parser(
+        "doctor", help="check settings, database, keys and each workspace's token; exit 1 if wrong"
+    )
     keys = commands.add_parser("keys", help="encryption keys for what is stored")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     keys_commands.add_parser("new", help="print a fresh key for ENCRYPTION_KEYS")
@@ -91,6 +94,9 @@ def _run(args: argparse.Namespace) -> int:
         print(new_key())
         return 0
 
+    if args.command == "doctor":
+        return _doctor()
+
     # A mistyped --at is refused before any setting is read or the database is touched.
     at = _parse_instant(args.at) if args.command == "dispatch" and args.at is not None else None
     settings = load_settings()
@@ -129,6 +135,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "dispatch":
         return asyncio.run(_dispatch(settings, keyring, at))
     return asyncio.run(_scheduler(settings, keyring))
+
+
+def _doctor() -> int:
+    from bot.doctor import diagnose
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"✘ Configuration: {str(error).removeprefix('Configuration error: ')}")
+        return 1
+    configure_logging(settings.log_level_number)
+    checks = asyncio.run(diagnose(settings))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _parse_instant(text: str) -> datetime:

@@ -3,6 +3,7 @@ running the CLI, and reading the words out of Block Kit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -281,6 +282,23 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+async def run_cli_beside(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`run_cli` without blocking this event loop, so a simulator in it can answer."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**CLEAN_ENV, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return subprocess.CompletedProcess(
+        list(args), process.returncode or 0, out.decode(), err.decode()
     )
 
 

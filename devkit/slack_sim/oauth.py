@@ -118,7 +118,7 @@ class OAuthMethods(SimulatorState):
         answer: JsonDict = {
             "app_id": DEFAULT_APP_ID,
             "authed_user": {"id": grant.installer},
-            "scope": "commands,chat:write,im:history,im:write,users:read",
+            "scope": ",".join(workspace.scopes),
             "token_type": "bot",
             "access_token": workspace.token,
             "bot_user_id": workspace.bot_user_id,

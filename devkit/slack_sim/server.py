@@ -153,7 +153,8 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
         except SlackError as error:
             return json_response({"ok": False, "error": error.error})
         await self._wait_if_held(method)
-        return json_response({"ok": True, **result})
+        headers = {"x-oauth-scopes": ",".join(workspace.scopes)} if method == "auth.test" else None
+        return json_response({"ok": True, **result}, headers=headers)
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]

@@ -24,6 +24,15 @@ DEFAULT_TOKEN = "xoxb-test-T0001"
 DEFAULT_BOT_USER_ID = "UBOT0001"
 DEFAULT_USER_ID = "U0001"
 DEFAULT_APP_ID = "A0001"
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:history",
+    "im:write",
+    "users:read",
+    "reactions:write",
+    "files:write",
+)
 
 
 @dataclass
@@ -57,6 +66,8 @@ class Workspace:
     channels: dict[str, Channel] = field(default_factory=dict)
     opened_ims: set[str] = field(default_factory=set)
     home_view_ids: dict[str, str] = field(default_factory=dict)
+    # What the token was granted, as Slack reports it in auth.test's x-oauth-scopes header.
+    scopes: tuple[str, ...] = BOT_SCOPES
 
 
 class SlackError(Exception):
