@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -100,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
     # A mistyped --at is refused before any setting is read or the database is touched.
     at = _parse_instant(args.at) if args.command == "dispatch" and args.at is not None else None
     settings = load_settings()
-    configure_logging(settings.log_level_number)
+    configure_logging(settings.log_level_number, settings.log_format)
     if args.command == "serve":
         require_slack_credentials(settings)
         from bot.serve import SlackUnreachable, check_app_token
@@ -145,7 +146,7 @@ def _doctor() -> int:
     except ConfigError as error:
         print(f"✘ Configuration: {str(error).removeprefix('Configuration error: ')}")
         return 1
-    configure_logging(settings.log_level_number)
+    configure_logging(settings.log_level_number, settings.log_format)
     checks = asyncio.run(diagnose(settings))
     for check in checks:
         print(check.line())
@@ -249,15 +250,24 @@ def _upgrade_database(settings: Settings, keys: Sequence[str], *, quiet: bool = 
     try:
         upgraded = upgrade(settings.database_url, encryption_keys=keys)
     except Exception as error:
-        print(
+        _say(
+            settings,
             f"Database error: could not migrate {redacted(settings.database_url)}: "
             f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}",
-            file=sys.stderr,
+            logging.ERROR,
         )
         return 1
     if not quiet:
-        print(upgraded.line(redacted(settings.database_url)), file=sys.stderr)
+        _say(settings, upgraded.line(redacted(settings.database_url)), logging.INFO)
     return 0
+
+
+def _say(settings: Settings, line: str, level: int) -> None:
+    """A start-up line on stderr: as a JSON log line with LOG_FORMAT=json, else as it is."""
+    if settings.log_format == "json":
+        logging.getLogger("bot.migrate").log(level, line)
+    else:
+        print(line, file=sys.stderr)
 
 
 if __name__ == "__main__":

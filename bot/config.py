@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: str = "text"
     default_tz: str = "Pacific/Auckland"
     admin_user_ids: str = ""
     reflection_retention_days: int | None = Field(default=None, ge=1)
@@ -59,6 +60,14 @@ class Settings(BaseSettings):
         if level not in logging.getLevelNamesMapping():
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        chosen = value.strip().lower()
+        if chosen not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return chosen
 
     @field_validator("default_tz")
     @classmethod

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import traceback
+from datetime import UTC, datetime
 
 # These log request and response bodies (private text) and headers (tokens) at DEBUG, and
 # SQLAlchemy logs every statement at INFO: hold each at the lowest level that is safe.
@@ -84,10 +86,52 @@ def error_kinds(error: BaseException | None) -> str:
     return " <- ".join(kinds) or "no exception"
 
 
-def configure_logging(level: int) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+# What a record may carry besides its message (passed with `extra=`): ids and measures only.
+CONTEXT_FIELDS = ("team_id", "user_id", "request_kind", "duration_ms")
+# Loggers that say something every minute at INFO (APScheduler's "Running job …" and "… executed
+# successfully"): worth seeing only when debugging.
+EVERY_MINUTE_LOGGERS = ("apscheduler.executors.default", "apscheduler.scheduler")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and the context fields given."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class EveryMinuteToDebug(logging.Filter):
+    """Demote a routine INFO line to DEBUG, and let it through only when DEBUG is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def configure_logging(level: int, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    if not root.handlers:  # as logging.basicConfig: a host that set up logging keeps its own
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in EVERY_MINUTE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, EveryMinuteToDebug) for f in logger.filters):
+            logger.addFilter(EveryMinuteToDebug())
     hold_chatty_loggers()

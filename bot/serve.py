@@ -63,6 +63,8 @@ async def serve(
             port=settings.port,
             log_level=settings.log_level.lower(),
             access_log=False,
+            # JSON logs: uvicorn's lines go through the root logger's JSON formatter too.
+            log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         )
     )
     socket_mode = None

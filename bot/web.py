@@ -12,6 +12,7 @@ import hmac
 import logging
 import re
 import time
+from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
@@ -61,6 +62,36 @@ def signed_by_slack(secret: str | None, raw: bytes, timestamp: str, signature: s
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
+def request_context(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """What kind of request (slash command, action id, view, event type) and whose: ids only,
+    never text. Ids and types are Slack's or ours, cut short in case."""
+    event, user, team = (_object(body.get(name)) for name in ("event", "user", "team"))
+    if body.get("command"):
+        kind = "slash_command"
+    elif body.get("type") == "block_actions":
+        actions = body.get("actions")
+        first = _object(actions[0]) if isinstance(actions, list) and actions else {}
+        kind = f"action:{first.get('action_id', '')}"
+    elif body.get("type") in ("view_submission", "view_closed"):
+        view = _object(body.get("view"))
+        kind = f"{body['type']}:{view.get('callback_id', '')}"
+    elif body.get("type") == "event_callback":
+        kind = f"event:{event.get('type', '')}"
+    else:
+        kind = str(body.get("type") or "request")
+    team_id = body.get("team_id") or team.get("id") or event.get("team") or user.get("team_id")
+    user_id = body.get("user_id") or user.get("id") or event.get("user")
+    return kind[:80], _id(team_id), _id(user_id)
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _id(value: object) -> str | None:
+    return value[:32] if isinstance(value, str) and value else None
+
+
 REFUSED_SIGNATURE = (
     "refused a request whose signature did not verify (401); its body is not logged. "
     "If this keeps happening, check SLACK_SIGNING_SECRET and the server clock"
@@ -87,6 +118,7 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             # The reason names a field, never its value: bodies can hold private text.
             logger.warning("refused a signed request: %s", rejected.reason)
             return JSONResponse({"error": rejected.reason}, status_code=400)
+        started = time.monotonic()
         bolt_request = AsyncBoltRequest(
             body=raw.decode("utf-8"), query=request.url.query, headers=dict(headers)
         )
@@ -95,7 +127,22 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             # payload, so `/leading-tip payload` would reach it empty: give it what was sent.
             bolt_request.body = body
             bolt_request.context = build_async_context(AsyncBoltContext(), body)
-        return to_starlette_response(await bolt_app.async_dispatch(bolt_request))
+        answer = await bolt_app.async_dispatch(bolt_request)
+        kind, team_id, user_id = request_context(body)
+        took = round((time.monotonic() - started) * 1000, 1)
+        logger.info(
+            "%s answered %s in %s ms",
+            kind,
+            answer.status,
+            took,
+            extra={
+                "request_kind": kind,
+                "team_id": team_id,
+                "user_id": user_id,
+                "duration_ms": took,
+            },
+        )
+        return to_starlette_response(answer)
 
     async def oauth(request: Request) -> Response:
         """Multi-workspace mode's install page and Slack's redirect back (404 otherwise)."""

@@ -5,35 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
 from tests.conftest import ENCRYPTION_KEY
-from tests.helpers import blocks_text
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
-    """`leading-bot serve --no-scheduler` as its own process, its stderr kept for the test."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--no-scheduler",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+from tests.helpers import blocks_text, free_port, start_serve
 
 
 async def test_serve_answers_health_checks_and_a_signed_command(
