@@ -200,6 +200,10 @@ async def _scheduler(settings: Settings, keyring: Keyring) -> int:
     from scheduler.runner import run_forever
 
     ctx = build_context(settings, keyring=keyring)
+    if settings.metrics_port:
+        from bot.metrics import serve_metrics
+
+        serve_metrics(settings.metrics_port)
     try:
         await run_forever(ctx)
     finally:

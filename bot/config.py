@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     admin_user_ids: str = ""
     reflection_retention_days: int | None = Field(default=None, ge=1)
     uninstall_purge_days: int = Field(default=30, ge=1)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Comma-separated Fernet keys: the first encrypts, all decrypt. Kept out of repr().
     encryption_keys: str | None = Field(default=None, repr=False)
 
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "reflection_retention_days",
         "encryption_keys",
+        "metrics_port",
         mode="before",
     )
     @classmethod

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot import metrics
 from bot.config import Settings
 
 # Slack errors that mean "this person can no longer get DMs from us".
@@ -20,6 +25,23 @@ MEMBER_GONE_ERRORS = frozenset(
 WORKSPACE_GONE_ERRORS = frozenset(
     {"invalid_auth", "token_revoked", "account_inactive", "not_authed", "team_access_not_granted"}
 )
+
+
+class CountedClient(AsyncWebClient):
+    """Every Web API call counted by method and result (bot.metrics), retries included once."""
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        method = metrics.label(api_method)
+        try:
+            response = await super().api_call(api_method, **kwargs)
+        except SlackApiError as error:
+            metrics.SLACK_CALLS.labels(method, metrics.label(error.response.get("error"))).inc()
+            raise
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            metrics.SLACK_CALLS.labels(method, "connection").inc()
+            raise
+        metrics.SLACK_CALLS.labels(method, "ok").inc()
+        return response
 
 
 def make_client(
@@ -34,7 +56,7 @@ def make_client(
     handlers: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=5)]
     if retry_connection_errors:
         handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=1))
-    return AsyncWebClient(
+    return CountedClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=10,

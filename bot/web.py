@@ -18,12 +18,15 @@ from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot import metrics
 from bot.app_context import AppContext
+from bot.commands import parse
 from bot.db import database_answers
 from bot.inbound import Rejected, read_body
 from bot.oauth import INSTALL_PATH, REDIRECT_PATH
@@ -84,6 +87,19 @@ def request_context(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return kind[:80], _id(team_id), _id(user_id)
 
 
+def surface_of(kind: str, body: dict[str, Any]) -> str:
+    """The metrics label for a request: a slash command by its command word (never other
+    words people typed), anything else by its kind."""
+    if kind != "slash_command":
+        return metrics.label(kind, fallback="request")
+    word = parse(body.get("text") if isinstance(body.get("text"), str) else "").word
+    return f"slash:{word or 'bare'}"
+
+
+def _outcome(status: int) -> str:
+    return "ok" if status < 400 else "refused" if status < 500 else "error"
+
+
 def _object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -105,11 +121,13 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
     async def slack_events(request: Request) -> Response:
         raw = await read_capped(request)
         if raw is None:
+            metrics.REQUESTS.labels("unknown", "refused").inc()
             return JSONResponse({"error": "request too large"}, status_code=413)
         headers = request.headers
         timestamp = headers.get("x-slack-request-timestamp", "")
         if not signed_by_slack(secret, raw, timestamp, headers.get("x-slack-signature", "")):
             logger.warning(REFUSED_SIGNATURE)  # never the body: it may hold a reflection
+            metrics.REQUESTS.labels("unknown", "refused").inc()
             return JSONResponse({"error": "invalid request"}, status_code=401)
         content_type = headers.get("content-type", "").split(";")[0].strip() or None
         try:
@@ -117,6 +135,7 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
         except Rejected as rejected:
             # The reason names a field, never its value: bodies can hold private text.
             logger.warning("refused a signed request: %s", rejected.reason)
+            metrics.REQUESTS.labels("unknown", "refused").inc()
             return JSONResponse({"error": rejected.reason}, status_code=400)
         started = time.monotonic()
         bolt_request = AsyncBoltRequest(
@@ -129,7 +148,10 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             bolt_request.context = build_async_context(AsyncBoltContext(), body)
         answer = await bolt_app.async_dispatch(bolt_request)
         kind, team_id, user_id = request_context(body)
-        took = round((time.monotonic() - started) * 1000, 1)
+        elapsed = time.monotonic() - started
+        took = round(elapsed * 1000, 1)
+        metrics.ACK_SECONDS.observe(elapsed)
+        metrics.REQUESTS.labels(surface_of(kind, body), _outcome(answer.status)).inc()
         logger.info(
             "%s answered %s in %s ms",
             kind,
@@ -158,6 +180,14 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             answer = await flow.handle_callback(bolt_request)
         return to_starlette_response(answer)
 
+    async def metrics_page(_request: Request) -> Response:
+        try:
+            metrics.INSTALLATIONS.set(await ctx.installations.active_count())
+        except SQLAlchemyError as error:  # the figure keeps its last value; /readyz says why
+            logger.warning("counting installations for /metrics failed: %s", type(error).__name__)
+        text, content_type = metrics.exposition()
+        return Response(text, media_type=content_type)
+
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -171,6 +201,7 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route(INSTALL_PATH, oauth, methods=["GET"]),
             Route(REDIRECT_PATH, oauth, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.app_context import AppContext
 from bot.services.handled import forget_handled
 
@@ -20,12 +22,16 @@ logger = logging.getLogger(__name__)
 
 
 async def dispatch_once(ctx: AppContext) -> None:
+    started = time.monotonic()
     try:
         # Tracked like a listener, so shutting down waits for a pass under way.
         summary = await ctx.in_flight.track(ctx.dispatcher.run_pass)()
+        metrics.INSTALLATIONS.set(await ctx.installations.active_count())
     except Exception:
         logger.exception("dispatch pass failed; the next pass will pick up what is due")
         return
+    finally:
+        metrics.PASS_SECONDS.observe(time.monotonic() - started)
     if summary.sent or summary.skipped or summary.failed:
         logger.info("dispatch pass: %s", summary.line())
 

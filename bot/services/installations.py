@@ -22,7 +22,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
@@ -192,6 +192,14 @@ class Installations:
     def last_token(self, team_id: str) -> str | None:
         """When the database can't be read: the setting, or the token this process last found."""
         return self._settings.slack_bot_token or self._last_token.get(team_id)
+
+    async def active_count(self) -> int:
+        """Workspaces the app is installed and active in; 1 in single-workspace mode."""
+        if self.store is None:
+            return 1 if self._settings.slack_bot_token else 0
+        async with self._sessions() as session:
+            count = await session.scalar(select(func.count()).where(Workspace.active))
+        return int(count or 0)
 
     async def any_installed(self) -> bool:
         """Whether there is any way to send: the setting, or at least one install's bot."""

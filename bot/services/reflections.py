@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions, retrying
+from bot.metrics import REFLECTIONS
 from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
@@ -116,7 +117,8 @@ class Reflections:
                 return Captured(created=False)
             if delivery is not None:
                 await self._mark_answered(session, delivery.id, team_id, user_id, now)
-            return Captured(created=True, linked_delivery_id=delivery.id if delivery else None)
+        REFLECTIONS.labels("stored").inc()
+        return Captured(created=True, linked_delivery_id=delivery.id if delivery else None)
 
     async def _answered_nudge(
         self,
@@ -193,7 +195,10 @@ class Reflections:
                 )
                 return bool(result.rowcount)  # type: ignore[attr-defined]
 
-        return await retrying(once, "editing a reflection")
+        edited = await retrying(once, "editing a reflection")
+        if edited:
+            REFLECTIONS.labels("edited").inc()
+        return edited
 
     async def delete_dm(self, team_id: str, user_id: str, channel_id: str, ts: str) -> bool:
         """Remove a reflection whose message its author deleted; True if there was one."""
@@ -205,7 +210,10 @@ class Reflections:
                 )
                 return bool(gone)
 
-        return await retrying(once, "deleting a reflection")
+        deleted = await retrying(once, "deleting a reflection")
+        if deleted:
+            REFLECTIONS.labels("deleted").inc()
+        return deleted
 
     async def reflect_prompt(
         self, team_id: str, user_id: str, delivery_id: int, library: Library
@@ -261,7 +269,8 @@ class Reflections:
             await session.flush()
             if delivery is not None:
                 await self._mark_answered(session, delivery.id, team_id, user_id, now)
-            return reflection.id
+        REFLECTIONS.labels("stored").inc()
+        return reflection.id
 
     async def page(
         self, team_id: str, user_id: str, *, offset: int = 0, limit: int = JOURNAL_PAGE
@@ -304,13 +313,16 @@ class Reflections:
             await session.execute(
                 delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)
             )
+        REFLECTIONS.labels("deleted").inc(counts[0])
         return ForgetReport(*counts)
 
     async def delete_older_than(self, days: int) -> int:
         """Retention: remove reflections written more than `days` days ago."""
         cutoff = self._clock() - timedelta(days=days)
         async with self._sessions() as session, session.begin():
-            return await _delete_reflections(session, [Reflection.created_at < cutoff])
+            deleted = await _delete_reflections(session, [Reflection.created_at < cutoff])
+        REFLECTIONS.labels("deleted").inc(deleted)
+        return deleted
 
     def _entry(self, row: Reflection) -> Entry:
         return Entry(
