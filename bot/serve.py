@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
+from collections.abc import Generator
 
 import aiohttp
 import uvicorn
@@ -16,6 +20,25 @@ from bot.slack_client import make_client
 from bot.web import create_web_app
 
 logger = logging.getLogger(__name__)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, except that SIGTERM or SIGINT ends in a clean exit (status 0) once the server
+    has stopped and the work under way is finished: uvicorn re-raises the signal after shutting
+    down, and container platforms read the resulting status 143 as a crash."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 class SlackUnreachable(Exception):
@@ -56,7 +79,7 @@ async def serve(
         scheduler = start(ctx)
         logger.info("nudge scheduler running in this process (--no-scheduler to turn off)")
     bolt_app = create_bolt_app(ctx)
-    server = uvicorn.Server(
+    server = GracefulServer(
         uvicorn.Config(
             create_web_app(ctx, bolt_app),
             host="0.0.0.0",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -101,9 +102,18 @@ def start(ctx: AppContext) -> AsyncIOScheduler:
 
 
 async def run_forever(ctx: AppContext) -> None:
+    """Until SIGTERM or SIGINT: then no new pass starts, and the caller's `ctx.close()` waits
+    (bounded) for the pass under way, so the process exits 0 rather than dying mid-send."""
     scheduler = start(ctx)
     logger.info("nudge scheduler running: a dispatch pass every minute")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        logger.info("stopping: finishing the pass under way, starting no new one")
     finally:
         scheduler.shutdown(wait=False)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 
 import aiohttp
@@ -52,8 +51,8 @@ async def test_serve_answers_health_checks_and_a_signed_command(
     finally:
         process.terminate()
         _, stderr = await process.communicate()
-    # uvicorn shuts down cleanly, then re-raises SIGTERM so the parent sees why it stopped.
-    assert process.returncode in (0, -signal.SIGTERM), stderr.decode()
+    # SIGTERM is a clean stop: exit 0, which container platforms read as "stopped", not "crashed".
+    assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode() and "WARNING" not in stderr.decode()
 
 
