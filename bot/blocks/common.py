@@ -183,8 +183,8 @@ def reflection_not_saved() -> Message:
 
 # What Bolt answers a request from a workspace with no install of the app (multi-workspace).
 NOT_INSTALLED = (
-    "Leading Health isn't added to this workspace, so nothing was done. "
-    "Ask a workspace admin to add it with Add to Slack, then try again."
+    "Leading Health isn't set up in this workspace yet, so nothing was done. "
+    "Ask one of your workspace admins to add it to Slack, then try again."
 )
 
 # Inline on a modal's field when what was chosen could not be stored.
