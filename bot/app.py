@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers import register_listeners
 from bot.oauth import InstallsAuthorize, build_install_flow
@@ -43,6 +44,9 @@ def create_bolt_app(ctx: AppContext) -> AsyncApp:
             "oauth_flow": flow,
             "oauth_settings": flow.settings,
             "authorize": InstallsAuthorize(ctx.installations),
+            # A workspace with no install: Bolt answers this (a command or button, through its
+            # response URL) and logs one line; the listeners never run.
+            "user_facing_authorize_error_message": blocks.NOT_INSTALLED,
         }
     app = AsyncApp(
         client=client,

@@ -55,14 +55,18 @@ class AppContext:
     dispatcher: Dispatcher
     in_flight: InFlight
 
-    async def client_for(self, team_id: str) -> AsyncWebClient | None:
-        """A Web API client speaking for that workspace, or None if we have no token for it.
+    async def client_for(
+        self, team_id: str, enterprise_id: str | None = None
+    ) -> AsyncWebClient | None:
+        """A Web API client speaking for that workspace (an Enterprise Grid workspace: give
+        the org the request named, so an org-wide install is found), or None if we have no
+        token for it.
 
         Never raises: when the database fails, the SLACK_BOT_TOKEN setting (or the token this
         process last used for that workspace) still lets us tell the person that something of
         theirs was not saved."""
         try:
-            token = await self.installations.token_for(team_id)
+            token = await self.installations.token_for(team_id, enterprise_id)
         except SQLAlchemyError as error:
             logger.warning(
                 "looking up the bot token for %s failed (%s); using the last one known",

@@ -267,10 +267,12 @@ def _ident(parent: dict[str, Any], key: str, *, required: bool = False) -> None:
 
 
 def _id_or_object(parent: dict[str, Any], key: str) -> None:
-    """Bolt reads `user`, `team`, `channel` and `enterprise` as an id or as an object with one."""
+    """Bolt reads `user`, `team`, `channel` and `enterprise` as an id or as an object with one
+    (a Grid workspace's `team` also names its org, which finds an org-wide install)."""
     value = parent.get(key)
     if isinstance(value, dict):
         _ident(value, "id")
+        _ident(value, "enterprise_id")
     elif value is not None:
         _ident(parent, key)
 

@@ -55,7 +55,10 @@ class InstallsAuthorize(AsyncAuthorize):
         user_id: str | None,
         **_actor: Any,
     ) -> AuthorizeResult | None:
-        place = Place(team_id, enterprise_id, bool(context.is_enterprise_install))
+        # A modal of an org-wide install names the org as the team it was installed in
+        # (`view.app_installed_team_id`), which Bolt reads as the team: that is no workspace.
+        workspace = None if team_id == enterprise_id else team_id
+        place = Place(workspace, enterprise_id, bool(context.is_enterprise_install))
         bot = await retrying(lambda: self._installations.bot_for(place), "finding an install")
         if bot is None or not bot.bot_token:
             return None

@@ -29,6 +29,7 @@ class SlashRequest:
     user_id: str
     channel_id: str
     parsed: ParsedCommand
+    enterprise_id: str | None = None  # the Enterprise Grid org, if any
 
 
 Route = Callable[["AppContext", SlashRequest], Awaitable[blocks.Message]]
@@ -52,14 +53,14 @@ async def weekly_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
         choice = parse_weekly(request.parsed.args)
     except WordsError as error:
         return blocks.correction(error.message)
-    client = await ctx.client_for(request.team_id)
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
     view = await ctx.subscriptions.subscribe(request.team_id, request.user_id, choice, client)
     return blocks.subscribed(view)
 
 
 async def pause_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`pause [N]` or `pause until YYYY-MM-DD`."""
-    client = await ctx.client_for(request.team_id)
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
     try:
         view = await ctx.subscriptions.pause_in_words(
             request.team_id, request.user_id, request.parsed.args, client
@@ -73,7 +74,7 @@ async def pause_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 async def resume_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`resume`: the weekly nudge starts again from the next slot."""
-    client = await ctx.client_for(request.team_id)
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
     try:
         view = await ctx.subscriptions.resume(request.team_id, request.user_id, client)
     except NotSubscribed:
@@ -105,7 +106,7 @@ async def journal_reply(ctx: AppContext, request: SlashRequest) -> blocks.Messag
 
 async def export_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`export`: every reflection, as a Markdown file in the person's DM."""
-    client = await ctx.client_for(request.team_id)
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
     outcome = await ctx.export.send(request.team_id, request.user_id, client)
     if outcome is ExportOutcome.EMPTY:
         return blocks.export_empty()
@@ -121,7 +122,7 @@ async def forget_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
 
 async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`stats`: workspace figures for admins and owners. Counts, never text or names."""
-    client = await ctx.client_for(request.team_id)
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
     figures = await ctx.insights.figures_for(
         request.team_id, request.user_id, client, ctx.settings.admin_ids, ctx.zone(None)
     )

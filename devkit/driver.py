@@ -1,5 +1,8 @@
 """Plays the part of Slack's servers towards the app: real, signed HTTP requests.
 
+Each request from a team names its Enterprise Grid org (and an org-wide install) as Slack's
+do, from what the simulator knows of that team (`SlackSimulator.grid_of`).
+
 Shared by the tests, the demo and the benchmarks, so all three exercise the same path.
 """
 
@@ -77,11 +80,14 @@ class SlackDriver:
         self, text: str = "", *, team_id: str = "T0001", user_id: str = "U0001"
     ) -> AppReply:
         """`/leading-tip <text>` as Slack sends it; the reply is the ack body."""
+        enterprise_id, org_wide = self.sim.grid_of(team_id)
         body = slash_command_body(
             text,
             team_id=team_id,
             user_id=user_id,
             response_url=self.sim.response_url("slash"),
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
         )
         return await self.post(body)
 
@@ -94,27 +100,42 @@ class SlackDriver:
         user_id: str = "U0001",
     ) -> AppReply:
         """A button press on an ephemeral message; follow-ups go to the recorded response_url."""
+        enterprise_id, org_wide = self.sim.grid_of(team_id)
         body = block_action_body(
             action_id,
             value,
             team_id=team_id,
             user_id=user_id,
             response_url=self.sim.response_url("action"),
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
         )
         return await self.post(body)
 
     async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> AppReply:
-        return await self.post(event_body(event, team_id=team_id), content_type="application/json")
+        enterprise_id, org_wide = self.sim.grid_of(team_id)
+        body = event_body(event, team_id=team_id, enterprise_id=enterprise_id, org_wide=org_wide)
+        return await self.post(body, content_type="application/json")
 
     async def post_event(
-        self, event: dict[str, Any], *, headers: dict[str, str] | None = None
+        self,
+        event: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        team_id: str | None = None,
     ) -> AppReply:
-        """An Events API callback; the team comes from the event's `team` (default T0001)."""
+        """An Events API callback from `team_id`, else the event's `team` (default T0001)."""
+        team_id = team_id or str(event.get("team", "T0001"))
+        enterprise_id, org_wide = self.sim.grid_of(team_id)
         body = event_body(
             event,
-            team_id=str(event.get("team", "T0001")),
+            team_id=team_id,
             event_id="Ev"
-            + str(abs(hash((event.get("ts"), event.get("subtype"), event.get("channel"))))),
+            + str(
+                abs(hash((team_id, event.get("ts"), event.get("subtype"), event.get("channel"))))
+            ),
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
         )
         return await self.post(body, content_type="application/json", headers=headers)
 

@@ -35,9 +35,11 @@ from tests.conftest import SIGNING_SECRET, RunningApp
 DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
 
 
-async def subscribe(app: RunningApp, words: str = "weekly", user_id: str = "U0001") -> None:
+async def subscribe(
+    app: RunningApp, words: str = "weekly", user_id: str = "U0001", team_id: str = "T0001"
+) -> None:
     app.sim.clear()
-    await app.slack.slash(words, user_id=user_id)
+    await app.slack.slash(words, user_id=user_id, team_id=team_id)
     await app.settle()
     await app.sim.wait_for("response_url")
 
@@ -61,9 +63,11 @@ async def deliveries(app: RunningApp) -> list[Delivery]:
         return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
 
 
-async def schedule_of(app: RunningApp, user_id: str = "U0001") -> Schedule:
+async def schedule_of(app: RunningApp, user_id: str = "U0001", team_id: str = "T0001") -> Schedule:
     async with app.ctx.sessions() as session:
-        schedule = await session.scalar(select(Schedule).where(Schedule.user_id == user_id))
+        schedule = await session.scalar(
+            select(Schedule).where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+        )
     assert schedule is not None
     return schedule
 
@@ -169,8 +173,9 @@ async def reflections(app: RunningApp) -> list[Reflection]:
     return rows
 
 
-async def say(app: RunningApp, event: dict, **headers: str) -> None:
-    reply = await app.slack.post_event(event, headers=headers)
+async def say(app: RunningApp, event: dict, *, team_id: str | None = None, **headers: str) -> None:
+    """An event from `team_id` (else the event's `team`, else T0001), and its work done."""
+    reply = await app.slack.post_event(event, headers=headers, team_id=team_id)
     assert reply.status == 200
     await app.settle()
 
@@ -203,20 +208,28 @@ def delete_event(ts: str, *, user: str | None = "U0001", channel: str = CHANNEL)
 
 
 async def open_reflect_modal(app: RunningApp, delivery: Delivery) -> dict:
+    """Its person presses Reflect on the nudge, in its workspace; the modal Slack opened."""
     app.sim.clear()
-    await app.slack.click("nudge_reflect", str(delivery.id))
+    await app.slack.click(
+        "nudge_reflect", str(delivery.id), team_id=delivery.team_id, user_id=delivery.user_id
+    )
     await app.settle()
     [opened] = app.sim.calls_to("views.open")
     return opened.body["view"]
 
 
-async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
+async def submit_modal(
+    app: RunningApp, view: dict, text: str, *, team_id: str = "T0001", user_id: str = "U0001"
+) -> dict:
+    enterprise_id, org_wide = app.sim.grid_of(team_id)
     body = view_submission_body(
         view["callback_id"],
         {"reflection": {"reflection_text": {"type": "plain_text_input", "value": text}}},
-        team_id="T0001",
-        user_id="U0001",
+        team_id=team_id,
+        user_id=user_id,
         private_metadata=view["private_metadata"],
+        enterprise_id=enterprise_id,
+        org_wide=org_wide,
     )
     reply = await app.slack.post(body)
     assert reply.status == 200
@@ -224,10 +237,11 @@ async def submit_modal(app: RunningApp, view: dict, text: str) -> dict:
     return reply.json() if reply.body else {}
 
 
-async def open_home(app: RunningApp, user_id: str = "U0001") -> list[dict]:
+async def open_home(app: RunningApp, user_id: str = "U0001", team_id: str = "T0001") -> list[dict]:
     """Open Home and return the blocks published to it."""
     app.sim.clear()
-    await say(app, {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D1"})
+    opened = {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D1"}
+    await say(app, opened, team_id=team_id)
     [published] = app.sim.calls_to("views.publish")
     assert published.body["user_id"] == user_id
     return published.body["view"]["blocks"]
@@ -238,30 +252,52 @@ def latest_home(app: RunningApp) -> str:
     return blocks_text(app.sim.calls_to("views.publish")[-1].body["view"]["blocks"])
 
 
-async def press(app: RunningApp, action_id: str, value: str = "x", **extra: object) -> None:
+async def press(
+    app: RunningApp,
+    action_id: str,
+    value: str = "x",
+    *,
+    team_id: str = "T0001",
+    user_id: str = "U0001",
+    **extra: object,
+) -> None:
+    """A press on the Home tab (or in a modal: give `view`)."""
+    enterprise_id, org_wide = app.sim.grid_of(team_id)
     body = block_action_body(
         action_id,
         value,
-        team_id="T0001",
-        user_id="U0001",
+        team_id=team_id,
+        user_id=user_id,
         view={"id": "VHOME", "type": "home"},
         trigger_id="T-trigger",
+        enterprise_id=enterprise_id,
+        org_wide=org_wide,
         **extra,
     )
     assert (await app.slack.post(body)).status == 200
     await app.settle()
 
 
-async def command_reply(app: RunningApp, text: str, user_id: str = "U0001") -> str:
-    """Words that answer after the ack: the reply arrives at the response URL."""
+async def command_message(
+    app: RunningApp, text: str, user_id: str = "U0001", team_id: str = "T0001"
+) -> dict:
+    """The whole answer to `/leading-tip <text>`: in the ack, or (words that answer after the
+    ack) at the response URL, only to the person."""
     app.sim.clear()
-    reply = await app.slack.slash(text, user_id=user_id)
+    reply = await app.slack.slash(text, user_id=user_id, team_id=team_id)
     assert reply.status == 200
     if reply.body:
-        return str(reply.json().get("text", ""))
+        return reply.json()
     [sent] = await app.sim.wait_for("response_url")
     assert sent.body["response_type"] == "ephemeral"
-    return str(sent.body["text"])
+    return sent.body
+
+
+async def command_reply(
+    app: RunningApp, text: str, user_id: str = "U0001", team_id: str = "T0001"
+) -> str:
+    """The fallback text of the answer to `/leading-tip <text>`."""
+    return str((await command_message(app, text, user_id, team_id)).get("text", ""))
 
 
 async def schedule_or_none(app: RunningApp, user_id: str = "U0001") -> Schedule | None:

@@ -208,6 +208,7 @@ async def test_a_body_the_app_cannot_read_gets_400_and_changes_nothing(
         pytest.param({"user": {"id": 5}}, id="user-id-is-a-number"),
         pytest.param({"team": None}, id="no-team"),
         pytest.param({"team": "T0001"}, id="team-is-a-string"),
+        pytest.param({"team": {"id": "T0001", "enterprise_id": "E" * 40}}, id="org-id-too-long"),
         pytest.param({"trigger_id": None}, id="no-trigger-id"),
         pytest.param({"trigger_id": ""}, id="empty-trigger-id"),
         pytest.param({"actions": []}, id="no-actions"),

@@ -181,6 +181,12 @@ def reflection_not_saved() -> Message:
     )
 
 
+# What Bolt answers a request from a workspace with no install of the app (multi-workspace).
+NOT_INSTALLED = (
+    "Leading Health isn't set up in this workspace yet, so nothing was done. "
+    "Ask one of your workspace admins to add it to Slack, then try again."
+)
+
 # Inline on a modal's field when what was chosen could not be stored.
 NOT_SAVED = "That didn't save. Please try again in a minute."
 

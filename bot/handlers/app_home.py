@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
+from bot.handlers.payload import org_of
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -19,7 +20,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if event.get("tab") != "home":
             return
         team_id, user_id = body.get("team_id", ""), event["user"]
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         opened = await ctx.home.opened(team_id, user_id, client)
         if opened is not None and opened.welcome and client is not None:
             await client.chat_postMessage(

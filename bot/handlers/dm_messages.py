@@ -16,6 +16,7 @@ from bot import blocks
 from bot.app_context import AppContext
 from bot.commands import parse
 from bot.handlers.guard import guard
+from bot.handlers.payload import org_of
 from bot.logs import log_failure
 from bot.replies import SlashRequest, answer  # the same replies as the slash command
 from bot.services.handled import first_time
@@ -53,11 +54,12 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def new_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
         user_id, channel, text = event["user"], event["channel"], unescape(event.get("text") or "")
-        client = await ctx.client_for(team_id)  # never raises: we can always say what happened
+        org = org_of(body)
+        client = await ctx.client_for(team_id, org)  # never raises: we can always say what happened
         if as_command(text, event.get("thread_ts")):
             if not await first_time(ctx.sessions, team_id, channel, event["ts"], ctx.clock()):
                 return  # Slack's retry of a command already answered
-            request = SlashRequest(team_id, user_id, channel, parse(text))
+            request = SlashRequest(team_id, user_id, channel, parse(text), org)
             message = await answer(ctx, request)
             if client is not None:
                 await client.chat_postMessage(channel=channel, **message.as_kwargs())
@@ -116,7 +118,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     team_id, user_id, event["channel"], message["ts"], text
                 )
             except ReflectionTooLong:
-                client = await ctx.client_for(team_id)
+                client = await ctx.client_for(team_id, org_of(body))
                 if client is not None:
                     await client.chat_postMessage(
                         channel=event["channel"],
@@ -125,7 +127,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
                     )
                 return
             if changed:
-                await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))
+                await ctx.home.refresh(
+                    team_id, user_id, await ctx.client_for(team_id, org_of(body))
+                )
 
     @app.event({"type": "message", "subtype": "message_deleted"}, matchers=[in_a_dm])
     @guard
@@ -138,4 +142,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         if not (deleted_ts and user_id):
             return
         if await ctx.reflections.delete_dm(team_id, user_id, event["channel"], deleted_ts):
-            await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))
+            await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id, org_of(body)))

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import answer_button, who
+from bot.handlers.payload import answer_button, org_of, who
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -26,7 +26,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = blocks.forget_done(forgotten.report)
         await answer_button(respond, replace_original=True, **message.as_kwargs())
         if forgotten.show_home:
-            await ctx.home.publish(team_id, user_id, await ctx.client_for(team_id))
+            await ctx.home.publish(team_id, user_id, await ctx.client_for(team_id, org_of(body)))
 
     @app.action(blocks.FORGET_CANCEL_ACTION)
     @guard

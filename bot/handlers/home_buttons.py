@@ -10,7 +10,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import clock_time, show_modal, state_input, who, whole_number
+from bot.handlers.payload import (
+    clock_time,
+    org_of,
+    show_modal,
+    state_input,
+    who,
+    whole_number,
+)
 from bot.replies import journal_page
 from bot.schedule_words import WeeklyChoice
 from bot.values import HomeChange
@@ -38,7 +45,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def open_schedule_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         if client is None:
             return
         view = await ctx.subscriptions.view(team_id, user_id, client)
@@ -60,7 +67,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             return
         team_id, user_id = who(body)
         try:
-            client = await ctx.client_for(team_id)
+            client = await ctx.client_for(team_id, org_of(body))
             await ctx.subscriptions.subscribe(team_id, user_id, choice, client)
         except Exception:
             logger.exception("saving a schedule from Home failed for %s/%s", team_id, user_id)
@@ -73,7 +80,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         await ack()
         team_id, user_id = who(body)
         change = CHANGES[body["actions"][0]["action_id"]]
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         await ctx.subscriptions.change_from_home(team_id, user_id, change, client)
         await ctx.home.refresh(team_id, user_id, client, always=True)
 
@@ -86,7 +93,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def journal(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         if client is not None:
             message = await journal_page(ctx, team_id, user_id)
             modal = blocks.info_modal("Your journal", message)
@@ -98,7 +105,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def tip(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         if client is None:
             return
         pick = await ctx.rotation.next_item(team_id, user_id, "tip")

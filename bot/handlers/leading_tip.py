@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.app_context import AppContext
 from bot.commands import parse
 from bot.handlers.guard import guard
+from bot.handlers.payload import org_of
 from bot.replies import ANSWER_AFTER_ACK, CHANGES_HOME, SlashRequest, answer
 
 COMMAND = "/leading-tip"
@@ -24,6 +25,7 @@ def slash_request(command: dict[str, Any]) -> SlashRequest:
         user_id=command.get("user_id", ""),
         channel_id=command.get("channel_id", ""),
         parsed=parse(command.get("text")),
+        enterprise_id=org_of(command),
     )
 
 
@@ -41,5 +43,5 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = await answer(ctx, request)
             await ack(response_type="ephemeral", **message.as_kwargs())
         if request.parsed.word in CHANGES_HOME:
-            client = await ctx.client_for(request.team_id)
+            client = await ctx.client_for(request.team_id, request.enterprise_id)
             await ctx.home.refresh(request.team_id, request.user_id, client)

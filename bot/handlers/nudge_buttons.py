@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import answer_button, who, whole_number
+from bot.handlers.payload import answer_button, org_of, who, whole_number
 from bot.services.subscriptions import NotSubscribed
 from bot.values import NudgeChoice
 
@@ -37,7 +37,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             message = blocks.button_not_understood()
             await answer_button(respond, replace_original=False, **message.as_kwargs())
             return
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         try:
             view = await ctx.subscriptions.choose_on_nudge(
                 team_id, user_id, delivery_id, choice, client

@@ -29,6 +29,25 @@ def who(body: dict[str, Any]) -> tuple[str, str]:
     return team, user.get("id") or ""
 
 
+def org_of(body: dict[str, Any]) -> str | None:
+    """The Enterprise Grid org a request comes from, or None outside Grid. Slack names it as
+    `enterprise_id` on slash commands and event envelopes, as `enterprise` on buttons and
+    modals, and on the installation an event was sent for (`authorizations`)."""
+    team = body.get("team")
+    authorizations = body.get("authorizations") or [{}]
+    for found in (
+        body.get("enterprise_id"),
+        body.get("enterprise"),
+        team.get("enterprise_id") if isinstance(team, dict) else None,
+        authorizations[0].get("enterprise_id"),
+    ):
+        if isinstance(found, dict):
+            found = found.get("id")
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
 def whole_number(value: Any, largest: int = LARGEST_ID) -> int | None:
     """A number the app wrote into a button or modal: plain digits 0–`largest`, else None."""
     if not isinstance(value, str) or not value.isascii() or not value.isdigit():

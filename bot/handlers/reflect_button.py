@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import show_modal, state_text, who, whole_number
+from bot.handlers.payload import org_of, show_modal, state_text, who, whole_number
 from bot.logs import log_failure
 from bot.services.reflections import ModalReflectionTooLong
 
@@ -27,7 +27,7 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         delivery_id = whole_number(body["actions"][0].get("value")) or 0  # 0: no nudge
         prompt = await ctx.reflections.reflect_prompt(team_id, user_id, delivery_id, ctx.library)
         view = blocks.reflection_modal(ctx.library, delivery_id, prompt.item, prompt.question)
-        client = await ctx.client_for(team_id)
+        client = await ctx.client_for(team_id, org_of(body))
         if client is not None:
             await show_modal(client, body["trigger_id"], view)
 
@@ -60,4 +60,4 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             )
             return
         await ack()
-        await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id))
+        await ctx.home.refresh(team_id, user_id, await ctx.client_for(team_id, org_of(body)))

@@ -175,14 +175,18 @@ class Installations:
             await self._remember(place.team_id, place.enterprise_id)
         return await self._fresh(bot)
 
-    async def token_for(self, team_id: str) -> str | None:
-        """The bot token for a workspace we have seen: the setting, or its install's token."""
+    async def token_for(self, team_id: str, enterprise_id: str | None = None) -> str | None:
+        """The bot token for a workspace: the setting, or its install's token (else its org's).
+
+        A request names its Grid org (`enterprise_id`), and finding the install records the
+        team's org; the scheduler, which knows only the team, reads that record."""
         if self.store is None:
             return self._settings.slack_bot_token
-        async with self._sessions() as session:
-            enterprise_id = await session.scalar(
-                select(Workspace.enterprise_id).where(Workspace.team_id == team_id)
-            )
+        if enterprise_id is None:
+            async with self._sessions() as session:
+                enterprise_id = await session.scalar(
+                    select(Workspace.enterprise_id).where(Workspace.team_id == team_id)
+                )
         bot = await self.bot_for(Place(team_id, enterprise_id))
         if bot is None or not bot.bot_token:
             return None

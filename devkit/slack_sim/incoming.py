@@ -1,5 +1,11 @@
 """Bodies of the requests Slack sends to the app: slash commands, clicks, modal submissions and
-events, shaped and encoded as Slack sends them. Sign them with ``signing.signed_headers``."""
+events, shaped and encoded as Slack sends them. Sign them with ``signing.signed_headers``.
+
+Enterprise Grid: give ``enterprise_id`` for a workspace of an org, and ``org_wide=True`` when
+the app is installed for the whole org. Slack then names the org in every request, and an
+org-wide install's requests carry no `team` object in interactivity payloads, a null team in
+an event's `authorizations`, and the org as the modal's `app_installed_team_id`.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,25 @@ from devkit.slack_sim.state import (
 )
 
 
-def _team_user(team_id: str, user_id: str) -> tuple[JsonDict, JsonDict]:
-    team = {"id": team_id, "domain": f"team-{team_id.lower()}"}
+def _team_user(
+    team_id: str, user_id: str, enterprise_id: str | None, org_wide: bool
+) -> tuple[JsonDict | None, JsonDict]:
+    team: JsonDict = {"id": team_id, "domain": f"team-{team_id.lower()}"}
+    if enterprise_id:
+        team |= {"enterprise_id": enterprise_id, "enterprise_name": _org_name(enterprise_id)}
     user = {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id}
-    return team, user
+    # Org-wide installs: no `team`; the workspace is only on the user.
+    return (None if org_wide else team), user
+
+
+def _org_name(enterprise_id: str) -> str:
+    return f"Org {enterprise_id}"
+
+
+def _enterprise(enterprise_id: str | None) -> JsonDict | None:
+    if enterprise_id is None:
+        return None
+    return {"id": enterprise_id, "name": _org_name(enterprise_id)}
 
 
 def _trigger_id() -> str:
@@ -36,13 +57,19 @@ def slash_command_body(
     response_url: str,
     trigger_id: str | None = None,
     api_app_id: str = DEFAULT_APP_ID,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> str:
     """A slash command request body, form-encoded in the field order Slack uses."""
+    org = {}
+    if enterprise_id:
+        org = {"enterprise_id": enterprise_id, "enterprise_name": _org_name(enterprise_id)}
     return urlencode(
         {
             "token": "verification-token",
             "team_id": team_id,
             "team_domain": f"team-{team_id.lower()}",
+            **org,
             "channel_id": channel_id,
             "channel_name": "directmessage" if channel_id.startswith("D") else "general",
             "user_id": user_id,
@@ -50,7 +77,7 @@ def slash_command_body(
             "command": command,
             "text": text,
             "api_app_id": api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if org_wide else "false",
             "response_url": response_url,
             "trigger_id": trigger_id or _trigger_id(),
         }
@@ -72,13 +99,15 @@ def block_action_body(
     action_type: str = "button",
     trigger_id: str | None = None,
     api_app_id: str = DEFAULT_APP_ID,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> str:
     """A ``block_actions`` interactivity request body (``payload=<json>``, form-encoded).
 
     With ``view`` it is a click in a modal or the Home tab; otherwise a click on a message
     in ``channel_id`` (default C0001). ``action_type="static_select"`` sends ``selected_option``.
     """
-    team, user = _team_user(team_id, user_id)
+    team, user = _team_user(team_id, user_id, enterprise_id, org_wide)
     action: JsonDict = {
         "action_id": action_id,
         "block_id": block_id,
@@ -101,8 +130,8 @@ def block_action_body(
         "token": "verification-token",
         "trigger_id": trigger_id or _trigger_id(),
         "team": team,
-        "enterprise": None,
-        "is_enterprise_install": False,
+        "enterprise": _enterprise(enterprise_id),
+        "is_enterprise_install": org_wide,
         "state": {"values": {}},
         "actions": [action],
     }
@@ -145,9 +174,12 @@ def view_submission_body(
     title: str = "Leading Health",
     response_urls: list[JsonDict] | None = None,
     api_app_id: str = DEFAULT_APP_ID,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> str:
     """A ``view_submission`` body; ``values`` is ``{block_id: {action_id: {type, value...}}}``."""
-    team, user = _team_user(team_id, user_id)
+    team, user = _team_user(team_id, user_id, enterprise_id, org_wide)
+    installed_in = enterprise_id if org_wide and enterprise_id else team_id
     payload = {
         "type": "view_submission",
         "team": team,
@@ -173,12 +205,12 @@ def view_submission_body(
             "root_view_id": view_id,
             "app_id": api_app_id,
             "external_id": "",
-            "app_installed_team_id": team_id,
-            "bot_id": "B" + team_id.removeprefix("T"),
+            "app_installed_team_id": installed_in,
+            "bot_id": "B" + installed_in.removeprefix("T"),
         },
         "response_urls": response_urls or [],
-        "is_enterprise_install": False,
-        "enterprise": None,
+        "is_enterprise_install": org_wide,
+        "enterprise": _enterprise(enterprise_id),
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -190,13 +222,26 @@ def event_body(
     api_app_id: str = DEFAULT_APP_ID,
     event_id: str | None = None,
     bot_user_id: str = DEFAULT_BOT_USER_ID,
+    enterprise_id: str | None = None,
+    org_wide: bool = False,
 ) -> str:
-    """A JSON ``event_callback`` envelope around ``event`` (send with application/json)."""
+    """A JSON ``event_callback`` envelope around ``event`` (send with application/json).
+
+    The envelope's `team_id` is always the workspace the event happened in; for an org-wide
+    install the authorization names only the org."""
     now = int(time.time())
+    grid: JsonDict = {}
+    if enterprise_id:
+        grid = {
+            "enterprise_id": enterprise_id,
+            "context_team_id": team_id,
+            "context_enterprise_id": enterprise_id,
+        }
     return json.dumps(
         {
             "token": "verification-token",
             "team_id": team_id,
+            **grid,
             "api_app_id": api_app_id,
             "event": event,
             "type": "event_callback",
@@ -204,11 +249,11 @@ def event_body(
             "event_time": now,
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": team_id,
+                    "enterprise_id": enterprise_id,
+                    "team_id": None if org_wide else team_id,
                     "user_id": bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": org_wide,
                 }
             ],
             "is_ext_shared_channel": False,

@@ -49,9 +49,15 @@ class OAuthMethods(SimulatorState):
         bot_user_id: str | None = None,
     ) -> str:
         """Someone allowed the app in `team_id` (or, `org_wide`, in the whole Grid org
-        `enterprise_id`, whose simulator workspace is named by the enterprise id). The workspace
-        is added if new; returns the code for ``/slack/oauth_redirect?code=…``."""
+        `enterprise_id`, whose simulator workspace is named by the enterprise id: its token
+        serves every workspace of the org, and its users are added there). The workspace
+        is added if new; returns the code for ``/slack/oauth_redirect?code=…``. Other
+        workspaces of the org join it with `join_org`."""
         where = enterprise_id if org_wide and enterprise_id else team_id
+        if enterprise_id:
+            self.join_org(team_id, enterprise_id)
+            if org_wide:
+                self._org_wide.add(enterprise_id)
         if where not in self._workspaces:
             self.add_workspace(
                 where,

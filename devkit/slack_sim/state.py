@@ -113,6 +113,8 @@ class SimulatorState:
         self._workspaces: dict[str, Workspace] = {}
         self._by_token: dict[str, Workspace] = {}
         self._revoked: set[str] = set()
+        self._orgs: dict[str, str] = {}  # Enterprise Grid: team → its org
+        self._org_wide: set[str] = set()  # orgs with the app installed org-wide
         self._ids = itertools.count(1)
         self._last_ts_us = 0
         self._reset_stats()
@@ -167,6 +169,17 @@ class SimulatorState:
         workspace.users[user_id] = self._user_record(
             team_id, user_id, tz, is_admin, is_owner, deleted, real_name or f"User {user_id}"
         )
+
+    def join_org(self, team_id: str, enterprise_id: str) -> None:
+        """Make `team_id` a workspace of the Enterprise Grid org `enterprise_id`: requests from
+        it then carry the org, as Slack's do (see `grid_of`)."""
+        self._orgs[team_id] = enterprise_id
+
+    def grid_of(self, team_id: str) -> tuple[str | None, bool]:
+        """(the team's Grid org or None, whether the app is installed org-wide there): what
+        Slack puts in each request from that team (`enterprise_id`, `is_enterprise_install`)."""
+        enterprise_id = self._orgs.get(team_id)
+        return enterprise_id, enterprise_id in self._org_wide
 
     def revoke(self, token: str) -> None:
         """From now on calls with this token answer ``token_revoked``."""
