@@ -30,10 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import pages
 from bot.content import Library
 from bot.db import retrying
+from bot.logs import keep_oauth_secrets_out
 from bot.manifest import BOT_SCOPES
 from bot.services.installations import REFRESH_BEFORE, STATE_SECONDS, Installations, Place
 
-logger = logging.getLogger(__name__)
+# Bolt's flow logs the install's code when Slack refuses it: the filter keeps it out.
+logger = keep_oauth_secrets_out(logging.getLogger(__name__))
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -99,6 +101,17 @@ class InstallFlow(AsyncOAuthFlow):
             raise BoltError("the install could not be saved") from None
 
 
+def failure_status(reason: str) -> int:
+    """Cancelling in Slack is a choice, not an error (200); our database failing is ours (503,
+    try again); anything else is a link that can't finish an install (400). Bolt suggests 401
+    for some, but nothing here asks the browser to authenticate."""
+    if reason == "access_denied":
+        return 200
+    if reason == "storage_error":
+        return 503
+    return 400
+
+
 def build_install_flow(
     *,
     client: AsyncWebClient,
@@ -123,7 +136,7 @@ def build_install_flow(
         # The reason is Bolt's word for what went wrong (never a code, token or state value).
         logger.warning("an install did not finish: %s", args.reason)
         html = pages.failure_page(args.reason, INSTALL_PATH)
-        return BoltResponse(status=args.suggested_status_code, body=html, headers=dict(_HTML))
+        return BoltResponse(status=failure_status(args.reason), body=html, headers=dict(_HTML))
 
     settings = AsyncOAuthSettings(
         client_id=client_id,

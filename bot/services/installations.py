@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
 from bot.db import Sessions
+from bot.logs import keep_oauth_secrets_out
 from bot.models import Workspace, slack_bots
 from bot.services.store import insert_ignoring_duplicates
 from bot.slack_client import SlackClients
@@ -146,7 +147,9 @@ class Installations:
             )
             self.store = SealedStore(inner, keyring)
             self.state_store = AsyncSQLAlchemyOAuthStateStore(
-                expiration_seconds=STATE_SECONDS, engine=engine, logger=logger
+                expiration_seconds=STATE_SECONDS,
+                engine=engine,
+                logger=keep_oauth_secrets_out(logger),  # it logs the state value
             )
 
     @property
