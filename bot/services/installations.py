@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Refresh a rotating token this long before it expires (Bolt's default too).
 REFRESH_BEFORE = timedelta(minutes=120)
+# After Slack refuses a refresh, ask again no sooner than this (one request makes several calls).
+REFRESH_HOLD_OFF = timedelta(minutes=5)
 STATE_SECONDS = 10 * 60  # an install link's state is good for ten minutes
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
@@ -139,6 +141,7 @@ class Installations:
         self._clients = clients
         self._known: dict[str, str | None] = {}  # team → enterprise, once recorded
         self._last_token: dict[str, str] = {}  # team → last token found, for a database outage
+        self._refused: dict[str, datetime] = {}  # refresh token → when Slack last refused it
         self.store: SealedStore | None = None
         self.state_store: AsyncSQLAlchemyOAuthStateStore | None = None
         if settings.slack_client_id:
@@ -243,13 +246,17 @@ class Installations:
     async def _fresh(self, bot: Bot) -> Bot:
         """Refresh a rotating bot token that expires within REFRESH_BEFORE, and keep the new one.
 
-        When Slack refuses the refresh, the old token is used while it lasts and the refusal
-        is logged (its error code only)."""
+        When Slack refuses the refresh, the old token is used while it lasts, the refusal is
+        logged (its error code only), and this process asks again after REFRESH_HOLD_OFF."""
         expires_at = bot.bot_token_expires_at
         if not bot.bot_refresh_token or expires_at is None or self.store is None:
             return bot
         expires = datetime.fromtimestamp(expires_at, UTC)
-        if expires - self._clock() > REFRESH_BEFORE:
+        now = self._clock()
+        if expires - now > REFRESH_BEFORE:
+            return bot
+        refused = self._refused.get(bot.bot_refresh_token)
+        if refused is not None and now - refused < REFRESH_HOLD_OFF:
             return bot
         client = self._clients.plain()
         try:
@@ -260,18 +267,15 @@ class Installations:
                 refresh_token=bot.bot_refresh_token,
             )
         except SlackApiError as error:
+            self._refused[bot.bot_refresh_token] = now
             logger.warning(
                 "refreshing the bot token for %s failed: %s",
                 bot.team_id or bot.enterprise_id,
                 error.response.get("error"),
             )
             return bot
-        token = answer.get("access_token")
-        if not isinstance(token, str):
-            logger.warning("refreshing the bot token for %s gave no token", bot.team_id)
-            return bot
         refreshed = copy.copy(bot)
-        refreshed.bot_token = token
+        refreshed.bot_token = str(answer["access_token"])  # always there when Slack says ok
         refreshed.bot_refresh_token = answer.get("refresh_token") or bot.bot_refresh_token
         refreshed.bot_token_expires_at = int(self._clock().timestamp()) + int(
             answer.get("expires_in") or 0
