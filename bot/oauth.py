@@ -31,14 +31,13 @@ from bot import pages
 from bot.content import Library
 from bot.db import retrying
 from bot.logs import keep_oauth_secrets_out
-from bot.manifest import BOT_SCOPES
+from bot.manifest import BOT_SCOPES, REDIRECT_PATH
 from bot.services.installations import REFRESH_BEFORE, STATE_SECONDS, Installations, Place
 
 # Bolt's flow logs the install's code when Slack refuses it: the filter keeps it out.
 logger = keep_oauth_secrets_out(logging.getLogger(__name__))
 
 INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
