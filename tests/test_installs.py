@@ -62,7 +62,7 @@ async def test_an_install_round_trip_stores_the_token_encrypted_and_answers_with
     code = app.sim.authorize_install("T0100", name="Te Whatu Ora Waitaha")
     page = await app.slack.finish_install(start, code)
     assert page.status == 200, page.body
-    assert "is added to Te Whatu Ora Waitaha" in page.body
+    assert "Leading Health nudges is added to Te Whatu Ora Waitaha." in page.body
     # A second workspace, so each answer below shows which token it chose.
     assert (await app.slack.install("T0200", name="Hauora Tairāwhiti")).status == 200
 
@@ -200,10 +200,10 @@ FAILURES = {
     "expired state": Failure(expired_state, 400, "expired or has already been used"),
     "no cookie": Failure(no_cookie, 400, "started in a different browser"),
     "another browser": Failure(another_browser, 400, "started in a different browser"),
-    "cancelled in Slack": Failure(cancelled_in_slack, 200, "cancelled in Slack"),
-    "no code": Failure(no_code, 400, "did not send back what we need"),
-    "code Slack refuses": Failure(code_slack_refuses, 400, "Slack did not accept", True),
-    "database refuses": Failure(database_refuses_the_install, 503, "could not save", True),
+    "cancelled in Slack": Failure(cancelled_in_slack, 200, "You cancelled in Slack"),
+    "no code": Failure(no_code, 400, "didn’t send back what we need"),
+    "code Slack refuses": Failure(code_slack_refuses, 400, "Slack didn’t accept", True),
+    "database refuses": Failure(database_refuses_the_install, 503, "couldn’t save", True),
 }
 
 
@@ -269,7 +269,7 @@ async def test_the_install_success_and_failure_pages_are_plain_html_from_here(
     assert asked["scope"] == [",".join(BOT_SCOPES)]
     success = await app.slack.finish_install(start, app.sim.authorize_install("T0100"))
     check_page(success)
-    assert "Ka pai" in success.body
+    assert '<span lang="mi">Ka pai</span>' in success.body
     assert "https://slack.com/app_redirect?app=" in success.body
     failure = await app.slack.open_page("/slack/oauth_redirect?error=access_denied&state=x")
     check_page(failure)
