@@ -115,10 +115,12 @@ _FAILURES = {
     "missing_code": "Slack didn’t send back what we need to finish the install.",
     "invalid_code": "Slack didn’t accept the install. It may have taken too long.",
     "storage_error": "We couldn’t save the install just now, so nothing was added.",
+    "unavailable": "We can’t start an install just now.",
 }
 _NEXT = {
     "access_denied": "Changed your mind? You can add it whenever you like.",
     "storage_error": "Please try again in a minute or two.",
+    "unavailable": "Please try again in a minute or two.",
 }
 _NEXT_OTHERWISE = (
     "Please start again. If it keeps happening, ask your Slack admin whether apps can be "

@@ -19,7 +19,7 @@ from bot.models import Workspace, slack_bots, slack_installations, slack_oauth_s
 from devkit.driver import PageReply
 from devkit.slack_sim.oauth import CLIENT_ID
 from tests.conftest import RunningApp
-from tests.faults import refuse_inserts
+from tests.faults import refuse_inserts, rename_table
 from tests.helpers import dm, open_home, say, tracebacks, ts_at
 
 INSTALL_TABLES = (slack_installations, slack_bots)
@@ -178,6 +178,13 @@ async def code_slack_refuses(app: RunningApp) -> PageReply:
     return await app.slack.finish_install(start, "code-never-given")
 
 
+async def slack_out_of_reach(app: RunningApp) -> PageReply:
+    start = await app.slack.start_install()
+    code = app.sim.authorize_install("T0100")
+    app.sim.fail("oauth.v2.access", drop=True, times=10)  # past slack_sdk's own retry
+    return await app.slack.finish_install(start, code)
+
+
 async def database_refuses_the_install(app: RunningApp) -> PageReply:
     start = await app.slack.start_install()
     code = app.sim.authorize_install("T0100")
@@ -203,6 +210,7 @@ FAILURES = {
     "cancelled in Slack": Failure(cancelled_in_slack, 200, "You cancelled in Slack"),
     "no code": Failure(no_code, 400, "didn’t send back what we need"),
     "code Slack refuses": Failure(code_slack_refuses, 400, "Slack didn’t accept", True),
+    "Slack out of reach": Failure(slack_out_of_reach, 400, "Slack didn’t accept", True),
     "database refuses": Failure(database_refuses_the_install, 503, "couldn’t save", True),
 }
 
@@ -220,12 +228,25 @@ async def test_an_install_that_cannot_finish_gets_our_page_and_stores_nothing(
     assert 'href="/slack/install"' in page.body  # start again
     assert "Traceback" not in page.body
     assert await nothing_installed(app)
-    exchanged = len(app.sim.calls_to("oauth.v2.access"))
-    assert exchanged == int(failure.code_exchanged)
+    assert bool(app.sim.calls_to("oauth.v2.access")) == failure.code_exchanged
     assert tracebacks(logs) == []
     assert any(
         record.getMessage().startswith("an install did not finish: ") for record in logs.records
     )
+
+
+async def test_the_install_page_with_the_database_down_says_try_again(
+    multi_app: RunningApp, logs: pytest.LogCaptureFixture
+) -> None:
+    app = multi_app
+    with rename_table(app.ctx.settings.database_url, "slack_oauth_states"):
+        page = await app.slack.open_page("/slack/install")
+    assert page.status == 503 and page.cookie is None
+    assert page.content_type.startswith("text/html")
+    assert "We can’t start an install just now." in page.body and "Add to Slack" not in page.body
+    assert tracebacks(logs) == []
+    assert any(r.getMessage().startswith("starting an install failed: ") for r in logs.records)
+    assert (await app.slack.start_install()).page.status == 200  # and once it is back
 
 
 async def test_an_install_after_a_database_failure_goes_through(multi_app: RunningApp) -> None:

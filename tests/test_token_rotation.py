@@ -163,3 +163,25 @@ async def test_a_refresh_slack_refuses_keeps_the_old_token_and_logs_only_the_err
     assert len(refreshes(app)) == 1 and set(bearers(app)) == {old}
     lines = [record.getMessage() for record in logs.records]
     assert lines.count(f"refreshing the bot token for {TEAM} failed: invalid_refresh_token") == 2
+
+
+async def test_a_refresh_that_cannot_reach_slack_keeps_the_old_token(
+    multi_app: RunningApp, clock: ManualClock, logs: pytest.LogCaptureFixture
+) -> None:
+    app = multi_app
+    expires = await install_rotating(app)
+    old = app.sim.token_of(TEAM)
+    app.sim.fail("oauth.v2.access", drop=True, times=10)  # past slack_sdk's own retry
+    clock.set(expires - timedelta(minutes=30))
+    app.sim.clear()
+    assert (await app.slack.slash("weekly", team_id=TEAM)).status == 200
+    await app.settle()
+    assert refreshes(app) and set(bearers(app)) == {old}
+    [answer] = await app.sim.wait_for("response_url")
+    assert "Monday" in answer.body["text"]
+    [line] = [
+        record.getMessage()
+        for record in logs.records
+        if record.getMessage().startswith(f"refreshing the bot token for {TEAM} failed: ")
+    ]
+    assert line.endswith(("ServerDisconnectedError", "ClientOSError", "ClientConnectionError"))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -246,8 +247,9 @@ class Installations:
     async def _fresh(self, bot: Bot) -> Bot:
         """Refresh a rotating bot token that expires within REFRESH_BEFORE, and keep the new one.
 
-        When Slack refuses the refresh, the old token is used while it lasts, the refusal is
-        logged (its error code only), and this process asks again after REFRESH_HOLD_OFF."""
+        When Slack refuses the refresh or can't be reached, the old token is used while it
+        lasts, the failure is logged (Slack's error code, or the kind of network error, only),
+        and this process asks again after REFRESH_HOLD_OFF."""
         expires_at = bot.bot_token_expires_at
         if not bot.bot_refresh_token or expires_at is None or self.store is None:
             return bot
@@ -266,12 +268,15 @@ class Installations:
                 grant_type="refresh_token",
                 refresh_token=bot.bot_refresh_token,
             )
-        except SlackApiError as error:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             self._refused[bot.bot_refresh_token] = now
+            why = (
+                error.response.get("error")
+                if isinstance(error, SlackApiError)
+                else type(error).__name__
+            )
             logger.warning(
-                "refreshing the bot token for %s failed: %s",
-                bot.team_id or bot.enterprise_id,
-                error.response.get("error"),
+                "refreshing the bot token for %s failed: %s", bot.team_id or bot.enterprise_id, why
             )
             return bot
         refreshed = copy.copy(bot)
