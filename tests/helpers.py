@@ -403,9 +403,13 @@ async def install_token(
     enterprise_id: str | None = None,
     org_wide: bool = False,
     bot_user_id: str = "UBOT0001",
+    bot_refresh_token: str | None = None,
+    user_token: str | None = None,
+    user_refresh_token: str | None = None,
 ) -> None:
     """An install saved as the OAuth flow saves one (multi-workspace mode), without the web
-    round trip: for tests about what is stored, not how it got there."""
+    round trip: for tests about what is stored, not how it got there. A refresh token makes
+    the token rotating (twelve hours to go)."""
     await ctx.installations.save(
         Installation(
             app_id="A0001",
@@ -415,6 +419,11 @@ async def install_token(
             bot_token=token,
             bot_id="B" + team_id,
             bot_user_id=bot_user_id,
+            bot_refresh_token=bot_refresh_token,
+            bot_token_expires_in=12 * 60 * 60 if bot_refresh_token else None,
+            user_token=user_token,
+            user_refresh_token=user_refresh_token,
+            user_token_expires_in=12 * 60 * 60 if user_refresh_token else None,
             is_enterprise_install=org_wide,
         )
     )
@@ -438,3 +447,14 @@ async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def wait_until_healthy(http: aiohttp.ClientSession, base: str) -> None:
+    for _ in range(300):
+        try:
+            async with http.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("serve never answered /healthz")
