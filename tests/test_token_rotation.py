@@ -117,7 +117,7 @@ async def test_the_scheduler_refreshes_a_token_near_expiry_before_sending(
     assert (await app.slack.slash(f"weekly {day} {due:%H}:00", team_id=TEAM)).status == 200
     await app.settle()
     assert refreshes(app) == []
-    schedule = await schedule_of(app)
+    schedule = await schedule_of(app, team_id=TEAM)
     assert schedule.team_id == TEAM and schedule.next_due_at == due
 
     app.sim.clear()
