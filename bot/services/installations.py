@@ -31,6 +31,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.models import Workspace, slack_bots
 from bot.services.store import insert_ignoring_duplicates
+from bot.services.workspaces import reopen_workspaces
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -217,15 +218,23 @@ class Installations:
 
     # --- keeping records -------------------------------------------------------------------
 
-    async def save(self, installation: Installation) -> None:
-        """A finished OAuth install: keep it (encrypted) and mark its workspace installed."""
+    async def save(self, installation: Installation) -> bool:
+        """A finished OAuth install: keep it (encrypted) and mark its workspace installed.
+        True when it is a reinstall of a workspace (or org) that was uninstalled or revoked."""
         if self.store is None:
             raise RuntimeError("installs need SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
         await self.store.async_save(installation)
+        reinstalled = await reopen_workspaces(
+            self._sessions,
+            team_id=installation.team_id,
+            enterprise_id=installation.enterprise_id,
+            org_wide=bool(installation.is_enterprise_install),
+        )
         if installation.team_id and not installation.is_enterprise_install:
             await self._remember(
                 installation.team_id, installation.enterprise_id, name=installation.team_name
             )
+        return reinstalled > 0
 
     async def _remember(
         self, team_id: str, enterprise_id: str | None, *, name: str | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,9 +29,16 @@ from bot.services.dispatch.recording import (
     stop_workspace,
     update_rows,
 )
-from bot.services.dispatch.sending import NudgeMessages, Outcome, message_for, send
+from bot.services.dispatch.sending import (
+    WORKSPACE_INACTIVE,
+    NudgeMessages,
+    Outcome,
+    message_for,
+    send,
+)
 from bot.services.installations import Installations
 from bot.services.profiles import read_zone, save_zone
+from bot.services.workspaces import workspace_active
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -238,15 +246,22 @@ class Dispatcher:
     async def _send(self, job: Job, state: _PassState) -> None:
         client = await self._client(job.team_id, state)
         if job.team_id in state.dead_teams:
-            outcome = Outcome("failed", "failed", "workspace_inactive")
+            outcome = Outcome("failed", "failed", WORKSPACE_INACTIVE)
         elif client is None:
             # No token for this workspace now: keep the nudge for a later pass, not a failure.
             outcome = Outcome("retry", "skipped", "no_token", job.channel_id, count_attempt=False)
         elif (message := message_for(job, self._library, self.messages)) is None:
             outcome = Outcome("failed", "failed", "content_retired")
         else:
-            outcome = await send(job, client, message)
+            outcome = await send(job, client, message, self._still_installed(job.team_id))
         await self._record(job, outcome, state)
+
+    def _still_installed(self, team_id: str) -> Callable[[], Awaitable[bool]] | None:
+        """Multi-workspace mode: asked just before each post, so a workspace uninstalled while
+        this pass was under way gets nothing more from it."""
+        if not self._installations.multi_workspace:
+            return None
+        return lambda: workspace_active(self._sessions, team_id)
 
     # --- recording -----------------------------------------------------------------------
 
