@@ -26,6 +26,7 @@ class _Grant:
     installer: str
     rotating: bool
     expires_in: int
+    user_token: str | None = None  # the installer's own token, when user scopes were asked for
 
 
 class OAuthMethods(SimulatorState):
@@ -47,12 +48,14 @@ class OAuthMethods(SimulatorState):
         rotating: bool = False,
         expires_in: int = ROTATING_EXPIRES_IN,
         bot_user_id: str | None = None,
+        user_token: bool = False,
     ) -> str:
         """Someone allowed the app in `team_id` (or, `org_wide`, in the whole Grid org
         `enterprise_id`, whose simulator workspace is named by the enterprise id: its token
         serves every workspace of the org, and its users are added there). The workspace
         is added if new; returns the code for ``/slack/oauth_redirect?code=…``. Other
-        workspaces of the org join it with `join_org`."""
+        workspaces of the org join it with `join_org`. `user_token`: the installer also grants
+        a user token (``authed_user.access_token``)."""
         where = enterprise_id if org_wide and enterprise_id else team_id
         if enterprise_id:
             self.join_org(team_id, enterprise_id)
@@ -74,6 +77,7 @@ class OAuthMethods(SimulatorState):
             installer,
             rotating,
             expires_in,
+            f"xoxp-{where}-{installer}-{next(self._oauth_serial)}" if user_token else None,
         )
         return code
 
@@ -123,7 +127,14 @@ class OAuthMethods(SimulatorState):
         )
         answer: JsonDict = {
             "app_id": DEFAULT_APP_ID,
-            "authed_user": {"id": grant.installer},
+            "authed_user": {"id": grant.installer}
+            if grant.user_token is None
+            else {
+                "id": grant.installer,
+                "scope": "users:read",
+                "access_token": grant.user_token,
+                "token_type": "user",
+            },
             "scope": ",".join(workspace.scopes),
             "token_type": "bot",
             "access_token": workspace.token,

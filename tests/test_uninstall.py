@@ -1,0 +1,282 @@
+"""Multi-workspace mode: uninstalling stops sending at once (even mid-pass), the workspace's data
+is purged UNINSTALL_PURGE_DAYS later unless the app comes back first, and revoked tokens go."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app_context import AppContext
+from bot.clock import ManualClock
+from bot.models import Base, Reflection, Schedule, Workspace, slack_bots
+from bot.models import slack_installations as installs
+from scheduler.runner import build_scheduler, purge_uninstalled_workspaces
+from tests.conftest import RunningApp
+from tests.faults import refuse
+from tests.helpers import (
+    DUE,
+    blocks_text,
+    deliveries,
+    dispatch_at,
+    dm,
+    grid_subscribe,
+    nudge_calls,
+    say,
+    say_org_wide,
+    subscribe,
+    ts_at,
+)
+
+A, B = "T0100", "T0200"  # two workspaces, each with its own install
+
+
+async def install(app: RunningApp, *teams: str) -> None:
+    """Each team installs the app through the real OAuth round trip, and U0001 subscribes."""
+    for team in teams:
+        page = await app.slack.install(team)
+        assert page.status == 200, page.body
+        app.sim.add_user(team, "U0001")
+        await subscribe(app, team_id=team)
+
+
+async def uninstall(app: RunningApp, team: str) -> None:
+    await say(app, {"type": "app_uninstalled", "team": team})
+
+
+def nudged_teams(app: RunningApp) -> list[str | None]:
+    return [call.team_id for call in nudge_calls(app.sim)]
+
+
+async def workspace(app: RunningApp, team: str) -> Workspace | None:
+    async with app.ctx.sessions() as session:
+        return await session.get(Workspace, team)
+
+
+async def rows_of(app: RunningApp, team: str) -> dict[str, int]:
+    """How many rows each table holds for a workspace (every table with a team_id column)."""
+    counts = {}
+    async with app.ctx.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if "team_id" in table.c:
+                counts[table.name] = await connection.scalar(
+                    select(func.count()).select_from(table).where(table.c.team_id == team)
+                )
+    return counts
+
+
+async def home_words(app: RunningApp, team: str) -> str:
+    app.sim.clear()
+    await say(app, {"type": "app_home_opened", "user": "U0001", "tab": "home", "team": team})
+    [published] = app.sim.calls_to("views.publish")
+    return blocks_text(published.body["view"]["blocks"])
+
+
+# --- stopping at once ------------------------------------------------------------------------
+
+
+async def test_uninstall_mid_pass_stops_its_nudges_and_not_another_workspaces(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    await install(app, A, B)
+    app.sim.clear()
+    held = app.sim.hold("conversations.open")  # both nudges claimed, their DMs being opened
+    clock.set(DUE)
+    running = asyncio.ensure_future(app.ctx.dispatcher.run_pass())
+    await app.sim.wait_for("conversations.open", count=2)
+    await uninstall(app, A)  # while the pass is under way
+    held.set()
+    summary = await running
+
+    assert nudged_teams(app) == [B]
+    assert (summary.sent, summary.failed) == (1, 1)
+    outcome = {row.team_id: (row.status, row.error) for row in await deliveries(app)}
+    assert outcome == {A: ("failed", "workspace_inactive"), B: ("sent", None)}
+    gone = await workspace(app, A)
+    assert gone is not None and not gone.active and gone.uninstalled_at == DUE
+    async with app.ctx.sessions() as session:
+        stopped = await session.scalar(select(Schedule).where(Schedule.team_id == A))
+        assert stopped is not None
+        assert (stopped.status, stopped.ended_reason) == ("stopped", "app_uninstalled")
+        # Bolt's built-in listener would have deleted the install: ours does.
+        assert await session.scalar(select(func.count()).where(installs.c.team_id == A)) == 0
+        assert await session.scalar(select(func.count()).where(slack_bots.c.team_id == A)) == 0
+        assert await session.scalar(select(func.count()).where(slack_bots.c.team_id == B)) == 1
+
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    assert nudged_teams(app) == [B]
+
+
+async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
+    assert page.status == 200, page.body
+    for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
+        app.sim.add_user("E0100", user)
+        await grid_subscribe(app, enterprise_id="E0100", team_id=team, user_id=user)
+    await install(app, B)
+
+    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+
+    for team in ("T0101", "T0102"):
+        stopped = await workspace(app, team)
+        assert stopped is not None and stopped.enterprise_id == "E0100"
+        assert not stopped.active and stopped.uninstalled_at is not None
+    other = await workspace(app, B)
+    assert other is not None and other.active and other.uninstalled_at is None
+    async with app.ctx.sessions() as session:
+        org = select(func.count()).where(slack_bots.c.enterprise_id == "E0100")
+        assert await session.scalar(org) == 0
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE)
+    assert nudged_teams(app) == [B]
+
+
+# --- purging later, unless reinstalled -------------------------------------------------------
+
+
+async def test_a_workspace_is_purged_the_set_days_after_uninstall_and_not_a_day_before(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    app.ctx.settings = app.ctx.settings.model_copy(update={"uninstall_purge_days": 7})
+    job = build_scheduler(app.ctx).get_job("uninstall_purge")
+    assert job is not None and job.trigger.interval == timedelta(days=1)
+    await install(app, A, B)
+    await dispatch_at(app, clock, DUE)  # a nudge each
+    for team in (A, B):
+        await say(app, dm("I asked the team first today", ts_at(DUE, 1), team=team))
+        await say(app, dm("help", ts_at(DUE, 2), team=team))  # a handled DM command
+    before = await rows_of(app, A)
+    for table in ("members", "schedules", "deliveries", "reflections", "handled_commands"):
+        assert before[table] >= 1, table
+    kept = await rows_of(app, B)
+
+    removed_at = DUE + timedelta(hours=1)
+    clock.set(removed_at)
+    await uninstall(app, A)
+
+    clock.set(removed_at + timedelta(days=6))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert (await rows_of(app, A))["reflections"] == before["reflections"]
+
+    clock.set(removed_at + timedelta(days=7))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert set((await rows_of(app, A)).values()) == {0}  # nothing left, not even the workspace
+    assert await rows_of(app, B) == kept
+
+
+async def test_a_purge_that_fails_keeps_everything_and_runs_again_tomorrow(
+    multi_app: RunningApp, clock: ManualClock, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = multi_app
+    await install(app, A)
+    await dispatch_at(app, clock, DUE)
+    await say(app, dm("Kept until the purge", ts_at(DUE, 1), team=A))
+    await uninstall(app, A)
+    clock.set(DUE + timedelta(days=30))
+    with refuse(database_url, "reflections", "DELETE"):
+        await purge_uninstalled_workspaces(app.ctx)
+    assert "purging uninstalled workspaces failed; it runs again tomorrow" in caplog.text
+    assert (await rows_of(app, A))["reflections"] == 1  # all or nothing for a workspace
+
+    clock.set(DUE + timedelta(days=31))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert set((await rows_of(app, A)).values()) == {0}
+
+
+async def test_a_reinstall_in_time_keeps_the_data_and_nudges_wait_for_weekly_again(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    await install(app, A)
+    await dispatch_at(app, clock, DUE)
+    await say(app, dm("Small steps this week", ts_at(DUE, 1), team=A))
+    await uninstall(app, A)
+
+    clock.set(DUE + timedelta(days=10))
+    page = await app.slack.install(A)
+    assert page.status == 200, page.body
+    back = await workspace(app, A)
+    assert back is not None and back.active and back.uninstalled_at is None
+    clock.set(DUE + timedelta(days=40))
+    await purge_uninstalled_workspaces(app.ctx)
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Reflection)) == 1
+
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(weeks=6))
+    assert nudged_teams(app) == []  # stopped by the uninstall, still stopped
+    words = await home_words(app, A)
+    assert "Nau mai anō, welcome back" in words
+    assert "they stay stopped until you subscribe again" in words
+    assert "Everything you wrote is still here" in words
+
+    await subscribe(app, team_id=A)
+    assert "welcome back" not in await home_words(app, A)
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(weeks=7))
+    assert nudged_teams(app) == [A]
+
+
+async def test_no_purge_job_in_single_workspace_mode(ctx: AppContext) -> None:
+    assert build_scheduler(ctx).get_job("uninstall_purge") is None
+
+
+# --- tokens revoked --------------------------------------------------------------------------
+
+
+async def test_a_revoked_user_token_goes_and_the_bot_keeps_working(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    for team, user in ((A, "U0001"), (A, "U0002"), (B, "U0001")):
+        page = await app.slack.install(team, installer=user, user_token=True)
+        assert page.status == 200, page.body
+
+    async def user_tokens() -> dict[tuple[str, str], int]:
+        async with app.ctx.engine.connect() as connection:
+            rows = await connection.execute(
+                select(installs.c.team_id, installs.c.user_id, func.count())
+                .where(installs.c.user_token.is_not(None))
+                .group_by(installs.c.team_id, installs.c.user_id)
+            )
+            return {(team, user): count for team, user, count in rows}
+
+    assert set(await user_tokens()) == {(A, "U0001"), (A, "U0002"), (B, "U0001")}
+    event = {"type": "tokens_revoked", "tokens": {"oauth": ["U0001"]}, "team": A}
+    await say(app, event)
+    assert set(await user_tokens()) == {(A, "U0002"), (B, "U0001")}
+
+    app.sim.add_user(A, "U0001")
+    await subscribe(app, team_id=A)
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE)
+    assert nudged_teams(app) == [A]  # the bot token was never touched
+
+
+async def test_a_revoked_bot_token_stops_the_workspace_without_purging_it(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    await install(app, A, B)
+    event = {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT0100"]}, "team": A}
+    await say(app, event)
+    stopped = await workspace(app, A)
+    assert stopped is not None and not stopped.active and stopped.uninstalled_at is None
+    assert stopped.deactivated_reason == "tokens_revoked"
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).where(slack_bots.c.team_id == A)) == 0
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE)
+    assert nudged_teams(app) == [B]
+    clock.set(DUE + timedelta(days=60))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert (await rows_of(app, A))["schedules"] == 1
+    assert [row.team_id for row in await deliveries(app)] == [B]
