@@ -115,11 +115,7 @@ async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
     multi_app: RunningApp, clock: ManualClock
 ) -> None:
     app = multi_app
-    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
-    assert page.status == 200, page.body
-    for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
-        app.sim.add_user("E0100", user)
-        await grid_subscribe(app, enterprise_id="E0100", team_id=team, user_id=user)
+    await org_subscribers(app)
     await install(app, B)
 
     await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
@@ -131,11 +127,86 @@ async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
     other = await workspace(app, B)
     assert other is not None and other.active and other.uninstalled_at is None
     async with app.ctx.sessions() as session:
-        org = select(func.count()).where(slack_bots.c.enterprise_id == "E0100")
-        assert await session.scalar(org) == 0
+        for table in (slack_bots, installs):
+            org = select(func.count()).where(table.c.enterprise_id == "E0100")
+            assert await session.scalar(org) == 0
     app.sim.clear()
     await dispatch_at(app, clock, DUE)
     assert nudged_teams(app) == [B]
+
+
+async def org_subscribers(app: RunningApp) -> None:
+    """An org-wide install in Grid org E0100, and one subscriber in each of two workspaces."""
+    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
+    assert page.status == 200, page.body
+    for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
+        app.sim.add_user("E0100", user)
+        await grid_subscribe(app, enterprise_id="E0100", team_id=team, user_id=user)
+
+
+async def test_an_org_wide_reinstall_in_time_reopens_every_workspace_of_the_org(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    await org_subscribers(app)
+    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+    clock.set(DUE + timedelta(days=3))
+    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
+    assert page.status == 200, page.body
+    for team in ("T0101", "T0102"):
+        back = await workspace(app, team)
+        assert back is not None and back.active and back.uninstalled_at is None
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(weeks=1))
+    assert nudged_teams(app) == []  # each waits for its person's `weekly`
+    await grid_subscribe(app, enterprise_id="E0100", team_id="T0102", user_id="U0102")
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(weeks=2))
+    assert [call.body["channel"] for call in nudge_calls(app.sim)] == ["DU0102"]
+
+
+async def test_an_org_purged_after_uninstall_can_install_again_from_scratch(
+    multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    await org_subscribers(app)
+    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+    clock.set(DUE + timedelta(days=30))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert set((await rows_of(app, "T0101")).values()) == {0}
+
+    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
+    assert page.status == 200, page.body
+    await grid_subscribe(app, enterprise_id="E0100", team_id="T0101", user_id="U0101")
+    again = await workspace(app, "T0101")
+    assert again is not None and again.enterprise_id == "E0100" and again.active
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE + timedelta(days=35))
+    assert [call.body["channel"] for call in nudge_calls(app.sim)] == ["DU0101"]
+
+
+@pytest.mark.parametrize("first", ["app_uninstalled", "tokens_revoked"])
+async def test_slacks_pair_of_events_on_uninstall_in_either_order_purges_on_time(
+    multi_app: RunningApp, clock: ManualClock, first: str
+) -> None:
+    app = multi_app
+    await install(app, A)
+    events = [
+        {"type": "app_uninstalled", "team": A},
+        {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT0100"]}, "team": A},
+    ]
+    if first == "tokens_revoked":
+        events.reverse()
+    for minutes, event in enumerate(events):
+        clock.set(DUE + timedelta(minutes=minutes))
+        await say(app, event)
+    gone = await workspace(app, A)
+    assert gone is not None and not gone.active
+    uninstalled = DUE if first == "app_uninstalled" else DUE + timedelta(minutes=1)
+    assert gone.uninstalled_at == uninstalled
+    clock.set(DUE + timedelta(days=30, minutes=1))
+    await purge_uninstalled_workspaces(app.ctx)
+    assert set((await rows_of(app, A)).values()) == {0}
 
 
 # --- purging later, unless reinstalled -------------------------------------------------------

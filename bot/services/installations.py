@@ -230,11 +230,18 @@ class Installations:
             enterprise_id=installation.enterprise_id,
             org_wide=bool(installation.is_enterprise_install),
         )
-        if installation.team_id and not installation.is_enterprise_install:
+        if installation.is_enterprise_install:
+            self._forget_org(installation.enterprise_id)
+        elif installation.team_id:
             await self._remember(
                 installation.team_id, installation.enterprise_id, name=installation.team_name
             )
         return reinstalled > 0
+
+    def _forget_org(self, enterprise_id: str | None) -> None:
+        """An org installed (again): its workspaces are recorded afresh on their next request,
+        in case a purge deleted them since this process last saw them."""
+        self._known = {team: org for team, org in self._known.items() if org != enterprise_id}
 
     async def _remember(
         self, team_id: str, enterprise_id: str | None, *, name: str | None = None
