@@ -332,6 +332,20 @@ async def test_a_revoked_user_token_goes_and_the_bot_keeps_working(
     assert nudged_teams(app) == [A]  # the bot token was never touched
 
 
+@pytest.mark.parametrize("oauth", ["U0001", [["U0001"]], ["U0001", ""], [{"id": "U0001"}]])
+async def test_a_tokens_revoked_event_whose_list_is_not_ids_gets_400_and_removes_nothing(
+    multi_app: RunningApp, oauth: object
+) -> None:
+    app = multi_app
+    assert (await app.slack.install(A, user_token=True)).status == 200
+    event = {"type": "tokens_revoked", "tokens": {"oauth": oauth}, "team": A}
+    reply = await app.slack.post_event(event)
+    assert reply.status == 400 and "`oauth` is not a list of Slack ids" in reply.body
+    async with app.ctx.sessions() as session:
+        held = select(func.count()).where(installs.c.user_token.is_not(None))
+        assert await session.scalar(held) == 1
+
+
 async def test_a_revoked_bot_token_stops_the_workspace_without_purging_it(
     multi_app: RunningApp, clock: ManualClock
 ) -> None:
