@@ -4,6 +4,7 @@ is purged UNINSTALL_PURGE_DAYS later unless the app comes back first, and revoke
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -13,17 +14,20 @@ from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.models import Base, Reflection, Schedule, Workspace, slack_bots
 from bot.models import slack_installations as installs
+from devkit.slack_sim import event_body
 from scheduler.runner import build_scheduler, purge_uninstalled_workspaces
 from tests.conftest import RunningApp
 from tests.faults import refuse
 from tests.helpers import (
     DUE,
+    JSON,
     blocks_text,
     deliveries,
     dispatch_at,
     dm,
     grid_subscribe,
     nudge_calls,
+    open_home,
     say,
     say_org_wide,
     subscribe,
@@ -65,13 +69,6 @@ async def rows_of(app: RunningApp, team: str) -> dict[str, int]:
                     select(func.count()).select_from(table).where(table.c.team_id == team)
                 )
     return counts
-
-
-async def home_words(app: RunningApp, team: str) -> str:
-    app.sim.clear()
-    await say(app, {"type": "app_home_opened", "user": "U0001", "tab": "home", "team": team})
-    [published] = app.sim.calls_to("views.publish")
-    return blocks_text(published.body["view"]["blocks"])
 
 
 # --- stopping at once ------------------------------------------------------------------------
@@ -209,6 +206,28 @@ async def test_slacks_pair_of_events_on_uninstall_in_either_order_purges_on_time
     assert set((await rows_of(app, A)).values()) == {0}
 
 
+@pytest.mark.parametrize(
+    "event",
+    [{"type": "app_uninstalled"}, {"type": "tokens_revoked", "tokens": {"bot": ["UBOTT0100"]}}],
+)
+async def test_an_event_naming_no_workspace_and_no_org_removes_nothing(
+    multi_app: RunningApp, clock: ManualClock, event: dict
+) -> None:
+    app = multi_app
+    await install(app, A)
+    body = json.loads(event_body(event, team_id=A))
+    body["authorizations"][0]["team_id"] = None  # Bolt then knows no workspace
+    assert (await app.slack.post(json.dumps(body), content_type=JSON)).status == 200
+    await app.settle()
+    kept = await workspace(app, A)
+    assert kept is not None and kept.active
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).where(slack_bots.c.team_id == A)) == 1
+    app.sim.clear()
+    await dispatch_at(app, clock, DUE)
+    assert nudged_teams(app) == [A]
+
+
 # --- purging later, unless reinstalled -------------------------------------------------------
 
 
@@ -225,7 +244,14 @@ async def test_a_workspace_is_purged_the_set_days_after_uninstall_and_not_a_day_
         await say(app, dm("I asked the team first today", ts_at(DUE, 1), team=team))
         await say(app, dm("help", ts_at(DUE, 2), team=team))  # a handled DM command
     before = await rows_of(app, A)
-    for table in ("members", "schedules", "deliveries", "reflections", "handled_commands"):
+    for table in (
+        "members",
+        "schedules",
+        "deliveries",
+        "reflections",
+        "seen_items",
+        "handled_commands",
+    ):
         assert before[table] >= 1, table
     kept = await rows_of(app, B)
 
@@ -284,13 +310,13 @@ async def test_a_reinstall_in_time_keeps_the_data_and_nudges_wait_for_weekly_aga
     app.sim.clear()
     await dispatch_at(app, clock, DUE + timedelta(weeks=6))
     assert nudged_teams(app) == []  # stopped by the uninstall, still stopped
-    words = await home_words(app, A)
+    words = blocks_text(await open_home(app, team_id=A))
     assert "Nau mai anō, welcome back" in words
     assert "they stay stopped until you subscribe again" in words
     assert "Everything you wrote is still here" in words
 
     await subscribe(app, team_id=A)
-    assert "welcome back" not in await home_words(app, A)
+    assert "welcome back" not in blocks_text(await open_home(app, team_id=A))
     app.sim.clear()
     await dispatch_at(app, clock, DUE + timedelta(weeks=7))
     assert nudged_teams(app) == [A]

@@ -48,6 +48,8 @@ async def uninstall(
 ) -> Stopped:
     """`app_uninstalled`: stop every schedule of the workspace (org-wide: of every workspace of
     the org) and mark it for purging, then delete its installs and bot token."""
+    if _nowhere(place):
+        return Stopped()
     teams = await _teams_of(sessions, place)
     schedules = 0
     async with sessions() as session, session.begin():
@@ -77,6 +79,8 @@ async def revoke_tokens(
     """`tokens_revoked`: each listed person's user token goes (their installs, as Bolt's
     built-in does: the bot is kept in `slack_bots`); the bot token too when it was revoked,
     and then the workspace stops."""
+    if _nowhere(place):
+        return Stopped()
     store = installations.store
     people = sorted(set(user_ids))
     if store is not None:
@@ -132,6 +136,12 @@ async def _purge(sessions: Sessions, team_id: str, cutoff: datetime) -> bool:
             await session.execute(delete(table).where(table.c.team_id == team_id))
         await session.execute(delete(Workspace).where(Workspace.team_id == team_id))
     return True
+
+
+def _nowhere(place: Place) -> bool:
+    """An event naming neither a workspace nor an org: the store would read that as "every
+    install outside an org" (`IS NULL`), so nothing is touched."""
+    return not place.team_id and not place.enterprise_id
 
 
 def _install_team(place: Place) -> str | None:
