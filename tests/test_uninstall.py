@@ -79,25 +79,32 @@ async def test_uninstall_mid_pass_stops_its_nudges_and_not_another_workspaces(
 ) -> None:
     app = multi_app
     await install(app, A, B)
+    app.sim.add_user(A, "U0002")
+    await subscribe(app, user_id="U0002", team_id=A)
     app.sim.clear()
-    held = app.sim.hold("conversations.open")  # both nudges claimed, their DMs being opened
+    held = app.sim.hold("conversations.open")  # three nudges claimed, their DMs being opened
     clock.set(DUE)
     running = asyncio.ensure_future(app.ctx.dispatcher.run_pass())
-    await app.sim.wait_for("conversations.open", count=2)
+    await app.sim.wait_for("conversations.open", count=3)
     await uninstall(app, A)  # while the pass is under way
     held.set()
     summary = await running
 
     assert nudged_teams(app) == [B]
-    assert (summary.sent, summary.failed) == (1, 1)
-    outcome = {row.team_id: (row.status, row.error) for row in await deliveries(app)}
-    assert outcome == {A: ("failed", "workspace_inactive"), B: ("sent", None)}
+    assert (summary.sent, summary.failed) == (1, 2)
+    outcome = sorted((row.team_id, row.status, row.error) for row in await deliveries(app))
+    assert outcome == [
+        (A, "failed", "workspace_inactive"),
+        (A, "failed", "workspace_inactive"),
+        (B, "sent", None),
+    ]
     gone = await workspace(app, A)
     assert gone is not None and not gone.active and gone.uninstalled_at == DUE
     async with app.ctx.sessions() as session:
-        stopped = await session.scalar(select(Schedule).where(Schedule.team_id == A))
-        assert stopped is not None
-        assert (stopped.status, stopped.ended_reason) == ("stopped", "app_uninstalled")
+        stopped = await session.execute(
+            select(Schedule.status, Schedule.ended_reason).where(Schedule.team_id == A)
+        )
+        assert stopped.all() == [("stopped", "app_uninstalled")] * 2
         # Bolt's built-in listener would have deleted the install: ours does.
         assert await session.scalar(select(func.count()).where(installs.c.team_id == A)) == 0
         assert await session.scalar(select(func.count()).where(slack_bots.c.team_id == A)) == 0

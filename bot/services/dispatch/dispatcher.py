@@ -64,6 +64,7 @@ class _PassState:
     team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
+    installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
 
 
 class Dispatcher:
@@ -253,15 +254,30 @@ class Dispatcher:
         elif (message := message_for(job, self._library, self.messages)) is None:
             outcome = Outcome("failed", "failed", "content_retired")
         else:
-            outcome = await send(job, client, message, self._still_installed(job.team_id))
+            outcome = await send(job, client, message, self._still_installed(job.team_id, state))
         await self._record(job, outcome, state)
 
-    def _still_installed(self, team_id: str) -> Callable[[], Awaitable[bool]] | None:
+    def _still_installed(
+        self, team_id: str, state: _PassState
+    ) -> Callable[[], Awaitable[bool]] | None:
         """Multi-workspace mode: asked just before each post, so a workspace uninstalled while
         this pass was under way gets nothing more from it."""
         if not self._installations.multi_workspace:
             return None
-        return lambda: workspace_active(self._sessions, team_id)
+        return lambda: self._installed(team_id, state)
+
+    async def _installed(self, team_id: str, state: _PassState) -> bool:
+        """One look-up in flight per workspace: posts that ask while it runs share its answer
+        (a few milliseconds old at most); the next post after it starts a fresh one. A
+        workspace found stopped stays stopped for the rest of the pass, with no more look-ups."""
+        check = state.installed.get(team_id)
+        if check is None or check.done():
+            check = asyncio.ensure_future(workspace_active(self._sessions, team_id))
+            state.installed[team_id] = check
+        active = await check
+        if not active:
+            state.dead_teams.add(team_id)
+        return active
 
     # --- recording -----------------------------------------------------------------------
 
