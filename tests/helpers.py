@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import pytest
@@ -29,9 +28,7 @@ from devkit.slack_sim import (
     RecordedCall,
     SlackSimulator,
     block_action_body,
-    event_body,
     sign,
-    slash_command_body,
     view_submission_body,
 )
 from tests.conftest import SIGNING_SECRET, RunningApp
@@ -447,37 +444,3 @@ async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-
-
-# --- Enterprise Grid: requests from a workspace served by its org's org-wide install --------
-
-
-async def grid_subscribe(
-    app: RunningApp, *, enterprise_id: str, team_id: str, user_id: str, words: str = "weekly"
-) -> None:
-    """`/leading-tip weekly` from a workspace of a Grid org whose install is org-wide."""
-    app.sim.clear()
-    fields = dict(
-        parse_qsl(slash_command_body(words, team_id=team_id, user_id=user_id, response_url=""))
-    )
-    fields.update(
-        enterprise_id=enterprise_id,
-        is_enterprise_install="true",
-        response_url=app.sim.response_url("slash"),
-    )
-    assert (await app.slack.post(urlencode(fields))).status == 200
-    await app.settle()
-    await app.sim.wait_for("response_url")
-
-
-async def say_org_wide(app: RunningApp, event: dict, *, enterprise_id: str) -> None:
-    """An Events API callback for an org-wide install: its authorization names the org, and no
-    workspace."""
-    body = json.loads(event_body(event, team_id=enterprise_id))
-    body["enterprise_id"] = enterprise_id
-    body["authorizations"][0].update(
-        enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
-    )
-    reply = await app.slack.post(json.dumps(body), content_type=JSON)
-    assert reply.status == 200
-    await app.settle()

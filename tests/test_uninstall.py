@@ -25,11 +25,9 @@ from tests.helpers import (
     deliveries,
     dispatch_at,
     dm,
-    grid_subscribe,
     nudge_calls,
     open_home,
     say,
-    say_org_wide,
     subscribe,
     ts_at,
 )
@@ -122,7 +120,7 @@ async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
     await org_subscribers(app)
     await install(app, B)
 
-    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+    await uninstall_org(app)
 
     for team in ("T0101", "T0102"):
         stopped = await workspace(app, team)
@@ -143,9 +141,15 @@ async def org_subscribers(app: RunningApp) -> None:
     """An org-wide install in Grid org E0100, and one subscriber in each of two workspaces."""
     page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
     assert page.status == 200, page.body
+    app.sim.join_org("T0102", "E0100")
     for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
-        app.sim.add_user("E0100", user)
-        await grid_subscribe(app, enterprise_id="E0100", team_id=team, user_id=user)
+        app.sim.add_user("E0100", user)  # the org token's users: everyone in the org
+        await subscribe(app, user_id=user, team_id=team)
+
+
+async def uninstall_org(app: RunningApp) -> None:
+    """Slack's `app_uninstalled` for the org-wide install (it names the org, and no team)."""
+    await say(app, {"type": "app_uninstalled"}, team_id="T0101")
 
 
 async def test_an_org_wide_reinstall_in_time_reopens_every_workspace_of_the_org(
@@ -153,7 +157,7 @@ async def test_an_org_wide_reinstall_in_time_reopens_every_workspace_of_the_org(
 ) -> None:
     app = multi_app
     await org_subscribers(app)
-    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+    await uninstall_org(app)
     clock.set(DUE + timedelta(days=3))
     page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
     assert page.status == 200, page.body
@@ -163,7 +167,7 @@ async def test_an_org_wide_reinstall_in_time_reopens_every_workspace_of_the_org(
     app.sim.clear()
     await dispatch_at(app, clock, DUE + timedelta(weeks=1))
     assert nudged_teams(app) == []  # each waits for its person's `weekly`
-    await grid_subscribe(app, enterprise_id="E0100", team_id="T0102", user_id="U0102")
+    await subscribe(app, user_id="U0102", team_id="T0102")
     app.sim.clear()
     await dispatch_at(app, clock, DUE + timedelta(weeks=2))
     assert [call.body["channel"] for call in nudge_calls(app.sim)] == ["DU0102"]
@@ -174,14 +178,14 @@ async def test_an_org_purged_after_uninstall_can_install_again_from_scratch(
 ) -> None:
     app = multi_app
     await org_subscribers(app)
-    await say_org_wide(app, {"type": "app_uninstalled"}, enterprise_id="E0100")
+    await uninstall_org(app)
     clock.set(DUE + timedelta(days=30))
     await purge_uninstalled_workspaces(app.ctx)
     assert set((await rows_of(app, "T0101")).values()) == {0}
 
     page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
     assert page.status == 200, page.body
-    await grid_subscribe(app, enterprise_id="E0100", team_id="T0101", user_id="U0101")
+    await subscribe(app, user_id="U0101", team_id="T0101")
     again = await workspace(app, "T0101")
     assert again is not None and again.enterprise_id == "E0100" and again.active
     app.sim.clear()
