@@ -113,6 +113,21 @@ async def test_uninstall_mid_pass_stops_its_nudges_and_not_another_workspaces(
     assert nudged_teams(app) == [B]
 
 
+async def org_subscribers(app: RunningApp) -> None:
+    """An org-wide install in Grid org E0100, and one subscriber in each of two workspaces."""
+    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
+    assert page.status == 200, page.body
+    app.sim.join_org("T0102", "E0100")
+    for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
+        app.sim.add_user("E0100", user)  # the org token's users: everyone in the org
+        await subscribe(app, user_id=user, team_id=team)
+
+
+async def uninstall_org(app: RunningApp) -> None:
+    """Slack's `app_uninstalled` for the org-wide install (it names the org, and no team)."""
+    await say(app, {"type": "app_uninstalled"}, team_id="T0101")
+
+
 async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
     multi_app: RunningApp, clock: ManualClock
 ) -> None:
@@ -135,21 +150,6 @@ async def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(
     app.sim.clear()
     await dispatch_at(app, clock, DUE)
     assert nudged_teams(app) == [B]
-
-
-async def org_subscribers(app: RunningApp) -> None:
-    """An org-wide install in Grid org E0100, and one subscriber in each of two workspaces."""
-    page = await app.slack.install("T0101", enterprise_id="E0100", org_wide=True)
-    assert page.status == 200, page.body
-    app.sim.join_org("T0102", "E0100")
-    for team, user in (("T0101", "U0101"), ("T0102", "U0102")):
-        app.sim.add_user("E0100", user)  # the org token's users: everyone in the org
-        await subscribe(app, user_id=user, team_id=team)
-
-
-async def uninstall_org(app: RunningApp) -> None:
-    """Slack's `app_uninstalled` for the org-wide install (it names the org, and no team)."""
-    await say(app, {"type": "app_uninstalled"}, team_id="T0101")
 
 
 async def test_an_org_wide_reinstall_in_time_reopens_every_workspace_of_the_org(
