@@ -25,6 +25,7 @@ from bot.clock import ManualClock
 from bot.models import Delivery, Reflection, Schedule
 from bot.services.dispatch import PassSummary
 from devkit.slack_sim import (
+    RecordedCall,
     SlackSimulator,
     block_action_body,
     sign,
@@ -49,13 +50,18 @@ async def dispatch_at(app: RunningApp, clock: ManualClock, instant: datetime) ->
     return await app.ctx.dispatcher.run_pass()
 
 
-def nudges(sim: SlackSimulator) -> list[dict]:
-    """Every nudge Slack accepted, in order."""
+def nudge_calls(sim: SlackSimulator) -> list[RecordedCall]:
+    """Every call that posted a nudge Slack accepted, in order (`.team_id`: whose token)."""
     return [
-        call.body
+        call
         for call in sim.calls_to("chat.postMessage")
         if call.failed is None and (call.body.get("metadata") or {}).get("event_type")
     ]
+
+
+def nudges(sim: SlackSimulator) -> list[dict]:
+    """Every nudge Slack accepted, in order."""
+    return [call.body for call in nudge_calls(sim)]
 
 
 async def deliveries(app: RunningApp) -> list[Delivery]:

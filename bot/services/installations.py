@@ -33,6 +33,7 @@ from bot.db import Sessions
 from bot.logs import keep_oauth_secrets_out
 from bot.models import Workspace, slack_bots
 from bot.services.store import insert_ignoring_duplicates
+from bot.services.workspaces import reopen_workspaces
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -224,15 +225,30 @@ class Installations:
 
     # --- keeping records -------------------------------------------------------------------
 
-    async def save(self, installation: Installation) -> None:
-        """A finished OAuth install: keep it (encrypted) and mark its workspace installed."""
+    async def save(self, installation: Installation) -> bool:
+        """A finished OAuth install: keep it (encrypted) and mark its workspace installed.
+        True when it is a reinstall of a workspace (or org) that was uninstalled or revoked."""
         if self.store is None:
             raise RuntimeError("installs need SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
         await self.store.async_save(installation)
-        if installation.team_id and not installation.is_enterprise_install:
+        reinstalled = await reopen_workspaces(
+            self._sessions,
+            team_id=installation.team_id,
+            enterprise_id=installation.enterprise_id,
+            org_wide=bool(installation.is_enterprise_install),
+        )
+        if installation.is_enterprise_install:
+            self._forget_org(installation.enterprise_id)
+        elif installation.team_id:
             await self._remember(
                 installation.team_id, installation.enterprise_id, name=installation.team_name
             )
+        return reinstalled > 0
+
+    def _forget_org(self, enterprise_id: str | None) -> None:
+        """An org installed (again): its workspaces are recorded afresh on their next request,
+        in case a purge deleted them since this process last saw them."""
+        self._known = {team: org for team, org in self._known.items() if org != enterprise_id}
 
     async def _remember(
         self, team_id: str, enterprise_id: str | None, *, name: str | None = None
