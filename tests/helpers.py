@@ -3,11 +3,13 @@ running the CLI, and reading the words out of Block Kit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,16 +19,20 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.models import Delivery, Reflection, Schedule
-from bot.services.dispatch import PassSummary
+from bot.services.dispatch import METADATA_EVENT, PassSummary
+from bot.services.workspaces import store_bot_token
 from devkit.slack_sim import (
+    DEFAULT_TEAM_ID,
+    DEFAULT_TOKEN,
     SlackSimulator,
     block_action_body,
     sign,
     view_submission_body,
 )
-from tests.conftest import SIGNING_SECRET, RunningApp
+from tests.conftest import ENCRYPTION_KEY, SIGNING_SECRET, RunningApp
 
 DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
 
@@ -336,3 +342,62 @@ def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.exc_info or record.exc_text or "Traceback" in record.getMessage()
     ]
+
+
+# --- dispatch passes and what they sent ----------------------------------------------------
+
+
+def dms_per_channel(
+    sim: SlackSimulator, channels: list[str], team_id: str = DEFAULT_TEAM_ID
+) -> Counter[str]:
+    """How many of our nudges (our metadata) each DM channel holds."""
+    counts: Counter[str] = Counter()
+    for channel in channels:
+        for message in sim.messages(channel, team_id=team_id):
+            if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT:
+                counts[channel] += 1
+    return counts
+
+
+async def run_dispatch(database_url: str, sim: SlackSimulator, at: datetime) -> str:
+    process = await start_dispatch(database_url, sim, at)
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode().strip()
+
+
+async def start_dispatch(
+    database_url: str, sim: SlackSimulator, at: datetime, *, bot_token: str | None = DEFAULT_TOKEN
+) -> asyncio.subprocess.Process:
+    """`leading-bot dispatch --at <at>` as its own process; `bot_token=None`: no single-workspace
+    token, each workspace's own stored token is used."""
+    env = {
+        **CLEAN_ENV,
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "LOG_LEVEL": "WARNING",
+    }
+    if bot_token is not None:
+        env["SLACK_BOT_TOKEN"] = bot_token
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "dispatch",
+        "--at",
+        at.isoformat(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def give_own_token(ctx: AppContext, sim: SlackSimulator, team_id: str, at: datetime) -> str:
+    """A workspace installed with its own bot token: known to the simulator, and stored as the
+    app stores an install's token. The one place tests store tokens: switch it here when tokens
+    move to another store."""
+    token = f"xoxb-test-{team_id}"
+    sim.add_workspace(team_id, token, f"UBOT{team_id}", name=team_id)
+    await store_bot_token(ctx.sessions, ctx.keyring, team_id, token, at)
+    return token
