@@ -367,15 +367,20 @@ async def run_dispatch(database_url: str, sim: SlackSimulator, at: datetime) -> 
 
 
 async def start_dispatch(
-    database_url: str, sim: SlackSimulator, at: datetime, *, bot_token: str | None = DEFAULT_TOKEN
+    database_url: str,
+    sim: SlackSimulator,
+    at: datetime,
+    *,
+    bot_token: str | None = DEFAULT_TOKEN,
+    encryption_keys: str = ENCRYPTION_KEY,
 ) -> asyncio.subprocess.Process:
     """`leading-bot dispatch --at <at>` as its own process; `bot_token=None`: no single-workspace
-    token, each workspace's own stored token is used."""
+    token, each workspace's own stored token is used (pass the keys it was stored with)."""
     env = {
         **CLEAN_ENV,
         "DATABASE_URL": database_url,
         "SLACK_API_URL": sim.base_url,
-        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "ENCRYPTION_KEYS": encryption_keys,
         "LOG_LEVEL": "WARNING",
     }
     if bot_token is not None:

@@ -222,7 +222,11 @@ async def test_three_processes_share_rate_limited_workspaces_sending_each_nudge_
         team: await workspace(ctx, sim, database_url, team, 40) for team in ["TA", "TB", "TC", "TD"]
     }
     sim.limit_chat_post(per_channel_per_second=1, workspace_per_minute=1200, burst=10)
-    processes = [await start_dispatch(database_url, sim, DUE, bot_token=None) for _ in range(3)]
+    keys = ctx.settings.encryption_keys or ""
+    processes = [
+        await start_dispatch(database_url, sim, DUE, bot_token=None, encryption_keys=keys)
+        for _ in range(3)
+    ]
     results = await asyncio.gather(*(process.communicate() for process in processes))
     assert all(process.returncode == 0 for process in processes), results
     sent = sum(int(out.decode().split(",")[0].split()[1]) for out, _ in results)

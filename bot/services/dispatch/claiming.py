@@ -132,7 +132,9 @@ async def claim_due(
     async with sessions() as session, session.begin():
         rows = (
             await session.execute(
-                _due_in_turn(now, batch, only_with_own_token, per_workspace, skip_teams)
+                _due_in_turn(
+                    now, batch, only_with_own_token, per_workspace, skip_teams
+                ).with_for_update(of=Schedule, skip_locked=True)
             )
         ).all()
         found = len(rows)
@@ -178,7 +180,7 @@ def _due_in_turn(
     per_workspace: int | None,
     skip_teams: Collection[str],
 ) -> Select[Schedule, str | None, str | None]:
-    """Due schedules, workspaces in turn, locked as they are read.
+    """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
 
     PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
     subquery and the outer query locks. The outer query repeats the due test: when a row was
@@ -212,11 +214,26 @@ def _due_in_turn(
     )
     if per_workspace is not None:
         query = query.where(turns.c.turn <= per_workspace)
-    return (
-        query.order_by(turns.c.turn, Schedule.next_due_at, Schedule.id)
-        .limit(batch)
-        .with_for_update(of=Schedule, skip_locked=True)
-    )
+    return query.order_by(turns.c.turn, Schedule.next_due_at, Schedule.id).limit(batch)
+
+
+async def due_next(
+    sessions: Sessions,
+    *,
+    now: datetime,
+    batch: int,
+    only_with_own_token: bool,
+    per_workspace: int | None = None,
+    skip_teams: Collection[str] = (),
+) -> list[tuple[str, str, str | None]]:
+    """The people (team, user, stored zone) the next claims would take, without claiming or
+    locking anything: their zones can be read ahead, while the claims before them are sent."""
+    query = _due_in_turn(now, batch, only_with_own_token, per_workspace, skip_teams)
+    async with sessions() as session:
+        rows = await session.execute(
+            query.with_only_columns(Schedule.team_id, Schedule.user_id, Member.tz)
+        )
+        return [(row.team_id, row.user_id, row.tz) for row in rows]
 
 
 async def _seen_for(session: AsyncSession, people: list[Person]) -> dict[Person, list[Seen]]:
@@ -301,10 +318,19 @@ async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[lis
 
 
 async def renew_claims(sessions: Sessions, ids: Collection[int], now: datetime) -> None:
-    """Claims of jobs still waiting their turn stay fresh, so no other replica takes them over."""
+    """Claims of jobs still waiting their turn stay fresh, so no other replica takes them over.
+
+    A row locked just now is being recorded (sent or not): it needs no renewing, and waiting
+    for it could deadlock with the recording, which locks rows in another order."""
+    waiting = (
+        select(Delivery.id)
+        .where(Delivery.id.in_(list(ids)), Delivery.status == "pending")
+        .with_for_update(skip_locked=True)
+    )
     async with sessions() as session, session.begin():
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(list(ids)), Delivery.status == "pending")
+            .where(Delivery.id.in_(waiting.scalar_subquery()))
             .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
         )

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from bot.services.dispatch.claiming import (
     Claimed,
     Job,
     claim_due,
+    due_next,
     reclaim,
     renew_claims,
 )
@@ -69,6 +70,7 @@ class _PassState:
     zone_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
+    zones_reading: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _InFlight:
@@ -76,17 +78,20 @@ class _InFlight:
     reads, by workspace."""
 
     def __init__(self) -> None:
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._running: set[asyncio.Future[None]] = set()
+        self._finished: list[asyncio.Future[None]] = []  # not yet looked at
+        self._changed = asyncio.Event()
         self.jobs_by_team: Counter[str] = Counter()
         self.unfinished: set[int] = set()  # delivery ids: their claims are kept fresh
-        self.reading: set[str] = set()  # workspaces whose members' zones are being read
+        self._reads: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self.slow: set[str] = set()  # zones still being read after a claim waited for them
         self.retimed = False  # a zone read moved someone's nudge: due rows may have changed
 
     def __len__(self) -> int:
         return len(self.unfinished)
 
     def __bool__(self) -> bool:
-        return bool(self._tasks)
+        return bool(self._running or self._finished)
 
     def send(self, job: Job, run: Callable[[Job], Awaitable[None]]) -> None:
         self.jobs_by_team[job.team_id] += 1
@@ -101,35 +106,67 @@ class _InFlight:
                 if not self.jobs_by_team[job.team_id]:
                     del self.jobs_by_team[job.team_id]
 
-        self._tasks.add(asyncio.ensure_future(tracked()))
+        self._start(tracked())
 
-    def read(self, team_id: str, reading: Awaitable[bool]) -> asyncio.Future[None]:
-        self.reading.add(team_id)
+    @property
+    def reading(self) -> set[str]:
+        """Workspaces whose members' zones are being read."""
+        return set(self._reads)
 
+    def read(self, team_id: str, reading: Awaitable[bool]) -> None:
         async def tracked() -> None:
             try:
                 self.retimed |= await reading
             finally:
-                self.reading.discard(team_id)
+                self._reads[team_id].discard(task)
+                if not self._reads[team_id]:
+                    del self._reads[team_id]
+                    self.slow.discard(team_id)
 
-        task = asyncio.ensure_future(tracked())
-        self._tasks.add(task)
+        task = self._start(tracked())
+        self._reads[team_id].add(task)
+
+    def reads_of(self, teams: Collection[str]) -> list[asyncio.Future[None]]:
+        return [task for team in teams for task in self._reads.get(team, ())]
+
+    def _start(self, work: Awaitable[None]) -> asyncio.Future[None]:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._done)
         return task
 
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._running.discard(task)
+        self._finished.append(task)
+        self._changed.set()
+
     def busy(self, most: int) -> set[str]:
-        """Workspaces to leave out of the next claim: `most` jobs waiting, or zones being read."""
-        return {team for team, jobs in self.jobs_by_team.items() if jobs >= most} | self.reading
+        """Workspaces to leave out of the next claim: `most` jobs waiting, or slow to give zones."""
+        return {team for team, jobs in self.jobs_by_team.items() if jobs >= most} | self.slow
+
+    def raise_failures(self) -> None:
+        """Raise what a finished job or zone read raised, without waiting for more."""
+        finished, self._finished = self._finished, []
+        for task in finished:
+            task.result()
 
     async def one_finished(self) -> None:
-        done, pending = await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-        self._tasks = set(pending)
-        for task in done:
+        """Until at least one more has finished (at once if one has since last asked)."""
+        if not self._finished:
+            self._changed.clear()
+            await self._changed.wait()
+        finished, self._finished = self._finished, []
+        for task in finished:
             task.result()  # raise what it raised
 
     async def all_finished(self) -> list[BaseException]:
-        outcomes = await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        return [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        await asyncio.gather(*self._running, return_exceptions=True)
+        finished, self._finished = self._finished, []  # every one of them, by now
+        return [
+            error
+            for task in finished
+            if not task.cancelled() and (error := task.exception()) is not None
+        ]
 
 
 class Dispatcher:
@@ -208,6 +245,7 @@ class Dispatcher:
         maybe_due: set[str] | None = None  # None: any workspace may still have nudges due
         while True:
             await self._room(flight)
+            flight.raise_failures()
             if flight.retimed:
                 maybe_due, flight.retimed = None, False
             busy = flight.busy(self._claimed_per_workspace)
@@ -218,22 +256,52 @@ class Dispatcher:
                 continue
             limit = min(self._batch, self._window - len(flight))
             claimed = await self._claim(now, state, limit, busy)
-            unread: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-            for team_id, user_id, tz in claimed.unread:
-                unread[team_id].append((user_id, tz))
-            reads = [  # zones first: their nudges are claimed once they are read
-                flight.read(team_id, self._read_zones(team_id, people, now, state))
-                for team_id, people in unread.items()
-            ]
             for job in claimed.jobs:
                 flight.send(job, lambda job: self._send(job, state))
+            # Zones first: these nudges are claimed once their zones are read.
+            unread = self._read_ahead(claimed.unread, now, state, flight)
             if claimed.found < limit:  # only the workspaces left out, or just seen, may have more
                 seen = busy | claimed.teams
                 maybe_due = seen if maybe_due is None else maybe_due & seen
-            if reads:
-                # Claim the read ones together, but not after a slow workspace: its reads go on
+            if unread:
+                # Claim them together once read, but not after a slow workspace: its reads go on
                 # while it is left out of the claims, and the others are claimed and sent.
-                await asyncio.wait(reads, timeout=self._zone_wait)
+                if reads := flight.reads_of(unread):
+                    await asyncio.wait(reads, timeout=self._zone_wait)
+                flight.slow |= unread & flight.reading
+            elif claimed.found == limit:
+                # More are due: read the next ones' zones while these are sent.
+                ahead = await due_next(
+                    self._sessions,
+                    now=now,
+                    batch=self._batch,
+                    only_with_own_token=not self._settings.slack_bot_token,
+                    per_workspace=self._claimed_per_workspace,
+                    skip_teams=flight.busy(self._claimed_per_workspace),
+                )
+                self._read_ahead(ahead, now, state, flight)
+
+    def _read_ahead(
+        self,
+        people: list[tuple[str, str, str | None]],
+        now: datetime,
+        state: _PassState,
+        flight: _InFlight,
+    ) -> set[str]:
+        """Start reading the zones of those not read in this pass, nor being read; the
+        workspaces of those not read yet."""
+        waiting: set[str] = set()
+        unread: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+        for team_id, user_id, tz in people:
+            if (team_id, user_id) in state.zones_read:
+                continue
+            waiting.add(team_id)
+            if (team_id, user_id) not in state.zones_reading:
+                state.zones_reading.add((team_id, user_id))
+                unread[team_id].append((user_id, tz))
+        for team_id, group in unread.items():
+            flight.read(team_id, self._read_zones(team_id, group, now, state))
+        return waiting
 
     async def _room(self, flight: _InFlight) -> None:
         """Until a whole batch more fits in the window."""
@@ -285,7 +353,9 @@ class Dispatcher:
                 return await read_zone(client, team_id, user_id)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
-        state.zones_read.update((team_id, user_id) for user_id, _ in people)
+        read = {(team_id, user_id) for user_id, _ in people}
+        state.zones_read |= read
+        state.zones_reading -= read
         moved = []
         for (user_id, stored), (known, tz) in zip(people, answers, strict=True):
             if known and tz == stored:

@@ -89,6 +89,7 @@ class Recorder:
                 members.sort(key=lambda row: (str(row["team_id"]), str(row["user_id"])))
                 await update_rows(session, Member.__table__, members, ("team_id", "user_id"))
             if deliveries:
+                deliveries.sort(key=lambda row: cast(int, row["id"]))  # locked in id order
                 sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
                 newly_sent = await _not_yet_sent(session, sent)
                 await update_rows(session, Delivery.__table__, deliveries, ("id",))
