@@ -11,11 +11,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Sessions
+from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Schedule, SeenItem
 from bot.services.dispatch.claiming import Job
 from bot.services.dispatch.sending import Outcome
@@ -83,17 +83,21 @@ class Recorder:
         deliveries, self._deliveries = self._deliveries, []
         if not members and not deliveries:
             return
-        async with self._sessions() as session, session.begin():
-            if members:  # by key: someone forgotten meanwhile matches nothing, and no error
-                # In key order, as every replica writes them: no two lock rows in turn.
-                members.sort(key=lambda row: (str(row["team_id"]), str(row["user_id"])))
-                await update_rows(session, Member.__table__, members, ("team_id", "user_id"))
-            if deliveries:
-                deliveries.sort(key=lambda row: cast(int, row["id"]))  # locked in id order
-                sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
-                newly_sent = await _not_yet_sent(session, sent)
-                await update_rows(session, Delivery.__table__, deliveries, ("id",))
-                await _count_sent(session, newly_sent)
+
+        async def once() -> None:
+            async with self._sessions() as session, session.begin():
+                if members:  # by key: someone forgotten meanwhile matches nothing, and no error
+                    await _lock_members(session, members)
+                    await update_rows(session, Member.__table__, members, ("team_id", "user_id"))
+                if deliveries:
+                    deliveries.sort(key=lambda row: cast(int, row["id"]))  # locked in id order
+                    sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
+                    newly_sent = await _not_yet_sent(session, sent)
+                    await update_rows(session, Delivery.__table__, deliveries, ("id",))
+                    await _count_sent(session, newly_sent)
+
+        # Replicas write at once: a deadlock's loser is rolled back whole, and tries again.
+        await retrying(once, "recording sends")
 
 
 async def update_rows(
@@ -113,6 +117,19 @@ async def update_rows(
                 for row in group
             ],
         )
+
+
+async def _lock_members(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Lock the members about to be written, in key order, before any is written: they are
+    written one statement per set of columns, and in that order two replicas' batches could
+    each hold a row the other waits for."""
+    keys = sorted({(str(row["team_id"]), str(row["user_id"])) for row in rows})
+    await session.execute(
+        select(Member.team_id)
+        .where(tuple_(Member.team_id, Member.user_id).in_(keys))
+        .order_by(Member.team_id, Member.user_id)
+        .with_for_update()
+    )
 
 
 async def _not_yet_sent(session: AsyncSession, ids: list[int]) -> list[int]:
