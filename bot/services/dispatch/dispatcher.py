@@ -353,9 +353,6 @@ class Dispatcher:
                 return await read_zone(client, team_id, user_id)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
-        read = {(team_id, user_id) for user_id, _ in people}
-        state.zones_read |= read
-        state.zones_reading -= read
         moved = []
         for (user_id, stored), (known, tz) in zip(people, answers, strict=True):
             if known and tz == stored:
@@ -366,6 +363,10 @@ class Dispatcher:
             async with self._sessions() as session, session.begin():
                 for user_id, tz in sorted(moved, key=lambda person: person[0]):
                     await save_zone(session, team_id, user_id, tz, now, self._settings.default_tz)
+        # Claimable only now: a nudge re-timed by a new zone is never claimed at its old time.
+        read = {(team_id, user_id) for user_id, _ in people}
+        state.zones_read |= read
+        state.zones_reading -= read
         return bool(moved)
 
     # --- sending -------------------------------------------------------------------------

@@ -128,7 +128,7 @@ async def _lock_members(session: AsyncSession, rows: list[dict[str, object]]) ->
         select(Member.team_id)
         .where(tuple_(Member.team_id, Member.user_id).in_(keys))
         .order_by(Member.team_id, Member.user_id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the seen items' key checks pass
     )
 
 
