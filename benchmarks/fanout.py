@@ -1,7 +1,7 @@
 """Weekly nudge fan-out: many members due in the same minute, sent by `leading-bot dispatch`.
 
 Each run gets a fresh PostgreSQL schema, seeded with bulk SQL (COPY): `--workspaces` workspaces,
-each with its own bot token (encrypted in `workspaces.bot_token`, registered in the simulator)
+each installed with its own bot token (encrypted in `slack_bots`, registered in the simulator)
 and `--members` members whose weekly nudge is due at the same instant. Then one, and separately
 three, `leading-bot dispatch --at <due>` processes run against the Slack simulator, which serves
 from this process's event loop. Prints wall time, nudges per second, and a check that every
@@ -25,106 +25,28 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from support import (
-    BENCH_KEYRING,
-    BenchSchema,
+    DUE,
+    MULTI_WORKSPACE_ENV,
+    Team,
     app_env,
+    arrange_slack,
+    dms_per_member,
     fresh_schema,
     machine,
+    make_teams,
     run_dispatch_processes,
+    seed,
     sent_in,
 )
 
-from bot.services.dispatch import METADATA_EVENT
 from devkit.slack_sim import SlackSimulator
 
-DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
-ZONE = "Pacific/Auckland"
 GOAL_SECONDS = 20.0  # 10,000 nudges, one process, no limits
 GOAL_SHARE = 0.95  # of the allowed rate, under limits
 MAX_PASSES = 5  # under limits, later passes pick up what the first left for retry
-
-
-@dataclass(frozen=True)
-class Team:
-    team_id: str
-    token: str
-    bot_user_id: str
-    users: list[str]
-
-
-def make_teams(workspaces: int, members: int) -> list[Team]:
-    return [
-        Team(
-            team_id=f"TB{w:03d}",
-            token=f"xoxb-bench-TB{w:03d}",
-            bot_user_id=f"UBOTB{w:03d}",
-            users=[f"UB{w:03d}{i:05d}" for i in range(members)],
-        )
-        for w in range(workspaces)
-    ]
-
-
-def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
-    """Workspaces with their own tokens, members, and weekly schedules all due at `due`."""
-    local = due.astimezone(ZoneInfo(ZONE))
-    with schema.connect() as connection:
-        with connection.cursor().copy(
-            "COPY workspaces (team_id, name, active, created_at, bot_token, bot_user_id) FROM STDIN"
-        ) as copy:
-            for team in teams:
-                copy.write_row(
-                    (
-                        team.team_id,
-                        team.team_id,
-                        True,
-                        due,
-                        BENCH_KEYRING.encrypt(team.token),  # stored encrypted, as the app does
-                        team.bot_user_id,
-                    )
-                )
-        with connection.cursor().copy(
-            "COPY members (team_id, user_id, tz, tz_checked_at, created_at) FROM STDIN"
-        ) as copy:
-            for team in teams:
-                for user in team.users:
-                    copy.write_row((team.team_id, user, ZONE, due, due))
-        with connection.cursor().copy(
-            "COPY schedules (team_id, user_id, weekday, local_minutes, every_weeks, status, "
-            "next_due_at, unanswered, backoff_pending, created_at, updated_at) FROM STDIN"
-        ) as copy:
-            minutes = local.hour * 60 + local.minute
-            for team in teams:
-                for user in team.users:
-                    row = (team.team_id, user, local.weekday(), minutes, 1, "active", due)
-                    copy.write_row((*row, 0, False, due, due))
-        connection.execute("ANALYZE")
-
-
-def arrange_slack(sim: SlackSimulator, teams: list[Team]) -> None:
-    for team in teams:
-        sim.add_workspace(team.team_id, team.token, team.bot_user_id, name=team.team_id)
-        for user in team.users:
-            sim.add_user(team.team_id, user, tz=ZONE)
-
-
-def dms_per_member(sim: SlackSimulator, teams: list[Team]) -> Counter[int]:
-    """How many members got 0, 1, 2… nudges (our metadata) in their DM channel."""
-    histogram: Counter[int] = Counter()
-    for team in teams:
-        for user in team.users:
-            messages = sim.messages(f"D{user}", team_id=team.team_id)
-            histogram[
-                sum(
-                    1
-                    for message in messages
-                    if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT
-                )
-            ] += 1
-    return histogram
 
 
 @dataclass
@@ -161,7 +83,7 @@ async def run_once(
                     workspace_per_minute=limits.per_minute,
                     burst=limits.burst,
                 )
-            env = app_env(schema.url, sim)
+            env = app_env(schema.url, sim, **MULTI_WORKSPACE_ENV)
             run = await run_dispatch_processes(schema.url, sim, DUE, processes, env)
             sent = first_pass_sent = sum(sent_in(line) for line in run.summaries)
             passes = 1

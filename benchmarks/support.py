@@ -1,5 +1,6 @@
 """Shared by the dispatch and serve benchmarks: a throwaway PostgreSQL schema, the machine line,
-and starting `leading-bot` subprocesses against the in-process Slack simulator.
+starting `leading-bot` subprocesses against the in-process Slack simulator, and the fan-out
+set-up (workspaces with their own tokens, members due at once, the same in the simulator).
 
 Not a benchmark itself; the scripts next to it import it (they run as `python benchmarks/x.py`,
 so this folder is on `sys.path`).
@@ -13,23 +14,30 @@ import platform
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import psycopg
 
 from bot.crypto import Keyring, new_key
 from bot.db import sync_url
 from bot.migrate import upgrade
+from bot.services.dispatch import METADATA_EVENT
 from devkit.slack_sim import SlackSimulator
+from devkit.slack_sim import oauth as sim_oauth
 
 # The PostgreSQL the benchmarks create their schemas in (trust auth on loopback by default).
 BASE_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # ENCRYPTION_KEYS for the app in every benchmark run; seeded tokens are encrypted with it.
 BENCH_KEY = new_key()
 BENCH_KEYRING = Keyring([BENCH_KEY])
+
+DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
+ZONE = "Pacific/Auckland"
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,13 @@ def _memory_gib() -> float:
     except OSError:
         pass
     return 0.0
+
+
+# Multi-workspace mode: each workspace's own install speaks for it (see seed_bot_tokens).
+MULTI_WORKSPACE_ENV = {
+    "SLACK_CLIENT_ID": sim_oauth.CLIENT_ID,
+    "SLACK_CLIENT_SECRET": sim_oauth.CLIENT_SECRET,
+}
 
 
 def app_env(database_url: str, sim: SlackSimulator, **extra: str) -> dict[str, str]:
@@ -139,3 +154,93 @@ async def run_dispatch_processes(
 def sent_in(summary: str) -> int:
     """`sent 12, skipped 0, failed 0` → 12."""
     return int(summary.split(",")[0].split()[1])
+
+
+# --- fan-out set-up ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Team:
+    team_id: str
+    token: str
+    bot_user_id: str
+    users: list[str]
+
+
+def make_teams(workspaces: int, members: int) -> list[Team]:
+    return [
+        Team(
+            team_id=f"TB{w:03d}",
+            token=f"xoxb-bench-TB{w:03d}",
+            bot_user_id=f"UBOTB{w:03d}",
+            users=[f"UB{w:03d}{i:05d}" for i in range(members)],
+        )
+        for w in range(workspaces)
+    ]
+
+
+def seed_bot_tokens(connection: psycopg.Connection, teams: Iterable[Team], at: datetime) -> None:
+    """Each workspace installed with its own bot token, in slack_sdk's `slack_bots` table and
+    encrypted, as an install through /slack/install stores it (the app runs with
+    `MULTI_WORKSPACE_ENV`)."""
+    teams = list(teams)
+    with connection.cursor().copy(
+        "COPY workspaces (team_id, name, active, created_at, bot_user_id) FROM STDIN"
+    ) as copy:
+        for team in teams:
+            copy.write_row((team.team_id, team.team_id, True, at, team.bot_user_id))
+    installed = at.astimezone(UTC).replace(tzinfo=None)
+    with connection.cursor().copy(
+        "COPY slack_bots (client_id, app_id, team_id, team_name, bot_token, bot_id, bot_user_id, "
+        "is_enterprise_install, installed_at) FROM STDIN"
+    ) as copy:
+        for team in teams:
+            encrypted = BENCH_KEYRING.encrypt(team.token)
+            row = (sim_oauth.CLIENT_ID, "A0001", team.team_id, team.team_id, encrypted)
+            copy.write_row((*row, "B" + team.team_id, team.bot_user_id, False, installed))
+
+
+def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
+    """Workspaces with their own tokens, members, and weekly schedules all due at `due`."""
+    local = due.astimezone(ZoneInfo(ZONE))
+    with schema.connect() as connection:
+        seed_bot_tokens(connection, teams, due)
+        with connection.cursor().copy(
+            "COPY members (team_id, user_id, tz, tz_checked_at, created_at) FROM STDIN"
+        ) as copy:
+            for team in teams:
+                for user in team.users:
+                    copy.write_row((team.team_id, user, ZONE, due, due))
+        with connection.cursor().copy(
+            "COPY schedules (team_id, user_id, weekday, local_minutes, every_weeks, status, "
+            "next_due_at, unanswered, backoff_pending, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            minutes = local.hour * 60 + local.minute
+            for team in teams:
+                for user in team.users:
+                    row = (team.team_id, user, local.weekday(), minutes, 1, "active", due)
+                    copy.write_row((*row, 0, False, due, due))
+        connection.execute("ANALYZE")
+
+
+def arrange_slack(sim: SlackSimulator, teams: list[Team]) -> None:
+    for team in teams:
+        sim.add_workspace(team.team_id, team.token, team.bot_user_id, name=team.team_id)
+        for user in team.users:
+            sim.add_user(team.team_id, user, tz=ZONE)
+
+
+def dms_per_member(sim: SlackSimulator, teams: list[Team]) -> Counter[int]:
+    """How many members got 0, 1, 2… nudges (our metadata) in their DM channel."""
+    histogram: Counter[int] = Counter()
+    for team in teams:
+        for user in team.users:
+            messages = sim.messages(f"D{user}", team_id=team.team_id)
+            histogram[
+                sum(
+                    1
+                    for message in messages
+                    if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT
+                )
+            ] += 1
+    return histogram

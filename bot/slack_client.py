@@ -50,10 +50,14 @@ def make_client(
     session: aiohttp.ClientSession | None = None,
     *,
     retry_connection_errors: bool = True,
+    wait_when_rate_limited: bool = True,
 ) -> AsyncWebClient:
-    """429s always wait for Retry-After (Slack did nothing). Connection errors are retried only
-    where a repeat is harmless: a dropped `chat.postMessage` may already have posted."""
-    handlers: list[AsyncRetryHandler] = [AsyncRateLimitErrorRetryHandler(max_retry_count=5)]
+    """429s wait for Retry-After (Slack did nothing), unless the caller paces itself and waits
+    elsewhere (the dispatcher: a wait here would hold its slot). Connection errors are retried
+    only where a repeat is harmless: a dropped `chat.postMessage` may already have posted."""
+    handlers: list[AsyncRetryHandler] = []
+    if wait_when_rate_limited:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
     if retry_connection_errors:
         handlers.insert(0, AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return CountedClient(
@@ -71,10 +75,16 @@ class SlackClients:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
-        self._clients: dict[tuple[str, bool], AsyncWebClient] = {}
+        self._clients: dict[tuple[str, bool, bool], AsyncWebClient] = {}
 
-    def for_token(self, token: str, *, retry_connection_errors: bool = True) -> AsyncWebClient:
-        key = (token, retry_connection_errors)
+    def for_token(
+        self,
+        token: str,
+        *,
+        retry_connection_errors: bool = True,
+        wait_when_rate_limited: bool = True,
+    ) -> AsyncWebClient:
+        key = (token, retry_connection_errors, wait_when_rate_limited)
         client = self._clients.get(key)
         if client is None:
             if self._session is None or self._session.closed:
@@ -86,6 +96,7 @@ class SlackClients:
                 token or None,
                 self._session,
                 retry_connection_errors=retry_connection_errors,
+                wait_when_rate_limited=wait_when_rate_limited,
             )
             self._clients[key] = client
         return client

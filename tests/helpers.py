@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,15 +24,18 @@ from sqlalchemy import select
 from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.models import Delivery, Reflection, Schedule
-from bot.services.dispatch import PassSummary
+from bot.services.dispatch import METADATA_EVENT, PassSummary
 from devkit.slack_sim import (
+    DEFAULT_TEAM_ID,
+    DEFAULT_TOKEN,
     RecordedCall,
     SlackSimulator,
     block_action_body,
     sign,
     view_submission_body,
 )
-from tests.conftest import SIGNING_SECRET, RunningApp
+from devkit.slack_sim import oauth as sim_oauth
+from tests.conftest import ENCRYPTION_KEY, SIGNING_SECRET, RunningApp
 
 DUE = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)  # Monday 30 November, 9:00 am in Auckland
 
@@ -464,3 +468,69 @@ async def wait_until_healthy(http: aiohttp.ClientSession, base: str) -> None:
         except aiohttp.ClientError:
             await asyncio.sleep(0.05)
     raise AssertionError("serve never answered /healthz")
+
+
+# --- dispatch passes and what they sent ----------------------------------------------------
+
+
+def dms_per_channel(
+    sim: SlackSimulator, channels: list[str], team_id: str = DEFAULT_TEAM_ID
+) -> Counter[str]:
+    """How many of our nudges (our metadata) each DM channel holds."""
+    counts: Counter[str] = Counter()
+    for channel in channels:
+        for message in sim.messages(channel, team_id=team_id):
+            if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT:
+                counts[channel] += 1
+    return counts
+
+
+async def run_dispatch(database_url: str, sim: SlackSimulator, at: datetime) -> str:
+    process = await start_dispatch(database_url, sim, at)
+    stdout, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode().strip()
+
+
+async def start_dispatch(
+    database_url: str,
+    sim: SlackSimulator,
+    at: datetime,
+    *,
+    bot_token: str | None = DEFAULT_TOKEN,
+    encryption_keys: str = ENCRYPTION_KEY,
+) -> asyncio.subprocess.Process:
+    """`leading-bot dispatch --at <at>` as its own process; `bot_token=None`: multi-workspace
+    mode, each workspace's own install is used (pass the keys it was stored with)."""
+    env = {
+        **CLEAN_ENV,
+        "DATABASE_URL": database_url,
+        "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": encryption_keys,
+        "LOG_LEVEL": "WARNING",
+    }
+    if bot_token is not None:
+        env["SLACK_BOT_TOKEN"] = bot_token
+    else:
+        env["SLACK_CLIENT_ID"] = sim_oauth.CLIENT_ID
+        env["SLACK_CLIENT_SECRET"] = sim_oauth.CLIENT_SECRET
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "dispatch",
+        "--at",
+        at.isoformat(),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def give_own_token(ctx: AppContext, sim: SlackSimulator, team_id: str) -> str:
+    """A workspace installed with its own bot token (multi-workspace mode): known to the
+    simulator, and saved as the OAuth flow saves an install."""
+    token = f"xoxb-test-{team_id}"
+    sim.add_workspace(team_id, token, f"UBOT{team_id}", name=team_id)
+    await install_token(ctx, team_id, token, bot_user_id=f"UBOT{team_id}")
+    return token

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -14,21 +12,22 @@ from sqlalchemy import select, update
 from bot.clock import ManualClock
 from bot.db import create_engine
 from bot.models import Delivery
-from bot.services.dispatch import LEASE, METADATA_EVENT, Dispatcher
+from bot.services.dispatch import LEASE, Dispatcher
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
-from tests.conftest import ENCRYPTION_KEY, RunningApp
-from tests.helpers import DUE, deliveries, dispatch_at, nudges, schedule_of, subscribe, text_of
+from tests.conftest import RunningApp
+from tests.helpers import (
+    DUE,
+    deliveries,
+    dispatch_at,
+    dms_per_channel,
+    nudges,
+    run_dispatch,
+    schedule_of,
+    start_dispatch,
+    subscribe,
+    text_of,
+)
 from tests.seeding import seed_due_members
-
-
-def dms_per_channel(sim: SlackSimulator, channels: list[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for channel in channels:
-        for message in sim.messages(channel):
-            if (message.get("metadata") or {}).get("event_type") == METADATA_EVENT:
-                counts[channel] += 1
-    return counts
-
 
 # --- timing and exactly once -------------------------------------------------------------
 
@@ -105,37 +104,6 @@ async def test_dispatch_command_prints_the_summary_for_the_instant_given(
         "sent 0, skipped 0, failed 0",
         "sent 1, skipped 0, failed 0",
     ]
-
-
-async def run_dispatch(database_url: str, sim: SlackSimulator, at: datetime) -> str:
-    process = await start_dispatch(database_url, sim, at)
-    stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    return stdout.decode().strip()
-
-
-async def start_dispatch(
-    database_url: str, sim: SlackSimulator, at: datetime
-) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SLACK_API_URL": sim.base_url,
-        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "dispatch",
-        "--at",
-        at.isoformat(),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def test_three_processes_on_postgresql_send_each_due_member_exactly_one_dm(

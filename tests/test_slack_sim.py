@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs
 
@@ -234,6 +235,27 @@ async def test_a_held_method_is_done_but_answered_only_when_released(sim: SlackS
     assert [m["text"] for m in sim.messages("C1")] == ["on its way"]  # Slack has it already
     released.set()
     assert (await posting)["ok"] is True
+
+
+async def test_a_hold_for_one_workspace_leaves_the_others_answered(sim: SlackSimulator) -> None:
+    sim.add_workspace("T0002", "xoxb-test-T0002", "UBOT0002", name="Second")
+    released = sim.hold("chat.postMessage", team_id="T0001")
+    held = asyncio.create_task(client_for(sim).chat_postMessage(channel="C1", text="slow"))
+    await sim.wait_for("chat.postMessage")
+    other = await client_for(sim, "xoxb-test-T0002").chat_postMessage(channel="C1", text="quick")
+    assert other["ok"] is True and not held.done()
+    released.set()
+    assert (await held)["ok"] is True
+
+
+async def test_latency_delays_every_answer_and_calls_overlap() -> None:
+    async with SlackSimulator(latency=0.2) as sim:
+        client = client_for(sim)
+        started = time.monotonic()
+        answers = await asyncio.gather(*(client.auth_test() for _ in range(5)))
+        took = time.monotonic() - started
+    assert all(answer["ok"] for answer in answers)
+    assert 0.2 <= took < 5 * 0.2  # each waited, together: the server sleeps, not blocks
 
 
 async def test_files_upload_v2_round_trip_stores_content(sim: SlackSimulator) -> None:

@@ -67,7 +67,7 @@ class FaultInjection:
 
     def __init__(self) -> None:
         self._failures: list[Failure] = []
-        self._holds: dict[str, asyncio.Event] = {}
+        self._holds: dict[tuple[str, str | None], asyncio.Event] = {}
         self._channel_rate: float | None = None
         self._workspace_rate: float | None = None
         self._burst: int | None = None
@@ -101,10 +101,13 @@ class FaultInjection:
             Failure(method, times, status, retry_after, error, drop, token, channel)
         )
 
-    def hold(self, method: str) -> asyncio.Event:
+    def hold(self, method: str, *, team_id: str | None = None) -> asyncio.Event:
         """Answer no call of ``method`` until the returned event is set: each is done (a message
-        is stored) but its answer is still on its way, so a test can act in between (races)."""
-        held = self._holds[method] = asyncio.Event()
+        is stored) but its answer is still on its way, so a test can act in between (races).
+
+        With ``team_id``, only that workspace's calls are held (a slow workspace among others).
+        """
+        held = self._holds[(method, team_id)] = asyncio.Event()
         return held
 
     def limit_chat_post(
@@ -123,9 +126,10 @@ class FaultInjection:
         self._channel_buckets.clear()
         self._workspace_buckets.clear()
 
-    async def _wait_if_held(self, method: str) -> None:
-        if (held := self._holds.get(method)) is not None:
-            await held.wait()
+    async def _wait_if_held(self, method: str, team_id: str) -> None:
+        for key in ((method, None), (method, team_id)):
+            if (held := self._holds.get(key)) is not None:
+                await held.wait()
 
     def _scripted_failure(
         self, request: web.Request, call: RecordedCall, token: str | None

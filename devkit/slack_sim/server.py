@@ -35,6 +35,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
     """A fake Slack Web API server on 127.0.0.1 (random port), recording every call.
 
     Defaults: workspace T0001 (token ``xoxb-test-T0001``, bot user UBOT0001) with user U0001.
+    ``latency`` (seconds, also settable later as ``sim.latency``) delays every Web API answer.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
         clock: Callable[[], float] = time.time,
         history_limit: int = 1000,
         response_url_max_uses: int = 5,
+        latency: float = 0.0,
     ) -> None:
         WebApiMethods.__init__(self, clock=clock, history_limit=history_limit)
         FaultInjection.__init__(self)
@@ -52,8 +54,9 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._methods = self._method_table()
-        # Seconds each Web API call takes to answer, like a real network round trip.
-        self.latency = 0.0
+        # Seconds each Web API call takes to answer, like a real network round trip: a real
+        # asyncio sleep in the server, so calls overlap as they would over a network.
+        self.latency = latency
         self.add_workspace()
         self.add_user(DEFAULT_TEAM_ID, DEFAULT_USER_ID, real_name="Test User")
 
@@ -152,7 +155,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
             result = implementation(workspace, body)
         except SlackError as error:
             return json_response({"ok": False, "error": error.error})
-        await self._wait_if_held(method)
+        await self._wait_if_held(method, workspace.team_id)
         headers = {"x-oauth-scopes": ",".join(workspace.scopes)} if method == "auth.test" else None
         return json_response({"ok": True, **result}, headers=headers)
 

@@ -3,6 +3,10 @@
 Claiming locks due schedules (`FOR UPDATE SKIP LOCKED` on PostgreSQL), writes a delivery whose
 unique key is (schedule, due instant) and advances `next_due_at`, all at once, so another
 replica never claims the same nudge. What each schedule gets is decided by `planning.plan`.
+
+Workspaces take turns in every claim: each due schedule is ranked within its workspace and
+the claim takes rank 1 of every workspace, then rank 2, and so on, so a batch smaller than the
+due set still reaches every workspace, and each sends at its own pace from the start.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Library
@@ -61,6 +65,8 @@ class Claimed:
     jobs: list[Job]
     unread: list[tuple[str, str, str | None]]  # (team, user, stored zone): read these first
     missed: int  # too late to send: recorded as missed
+    found: int  # due rows the claim found (claimed, missed or unread): fewer than asked = no more
+    teams: frozenset[str]  # the workspaces of those rows
 
 
 def due_of(schedule: Schedule, tz: str | None, default_tz: str) -> Due:
@@ -114,29 +120,25 @@ async def claim_due(
     default_tz: str,
     library: Library,
     rng: random.Random,
+    per_workspace: int | None = None,
+    skip_teams: Collection[str] = (),
 ) -> Claimed:
     """Claim due schedules whose zone was read in this pass; the others are returned as
-    (team, user, stored zone) to be read first, since a new zone may re-time them."""
-    due = (
-        select(Schedule, Member.tz, Member.dm_channel_id)
-        .join(
-            Member,
-            and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
-        )
-        .where(Schedule.next_due_at <= now, Schedule.status == "active")
-    )
-    if only_installed:
-        # Multi-workspace mode: a workspace the app is not installed in can't be sent to; its
-        # nudges stay due (until too late, then missed), never claimed and burnt.
-        due = due.join(Workspace, Workspace.team_id == Schedule.team_id).where(Workspace.active)
+    (team, user, stored zone) to be read first, since a new zone may re-time them.
+
+    At most `batch` rows, workspaces in turn; at most `per_workspace` of each workspace, and
+    none of `skip_teams` (workspaces that already have enough claimed and waiting).
+    """
     async with sessions() as session, session.begin():
         rows = (
             await session.execute(
-                due.order_by(Schedule.next_due_at)
-                .limit(batch)
-                .with_for_update(of=Schedule, skip_locked=True)
+                _due_in_turn(now, batch, only_installed, per_workspace, skip_teams).with_for_update(
+                    of=Schedule, skip_locked=True
+                )
             )
         ).all()
+        found = len(rows)
+        teams = frozenset(row[0].team_id for row in rows)
         unread = [
             (schedule.team_id, schedule.user_id, tz)
             for schedule, tz, _ in rows
@@ -144,7 +146,7 @@ async def claim_due(
         ]
         rows = [row for row in rows if (row[0].team_id, row[0].user_id) in zones_read]
         if not rows:
-            return Claimed([], unread, 0)
+            return Claimed([], unread, 0, found, teams)
         history = History(
             seen=await _seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows]),
             nudged=await _nudged_kinds(session, [row[0].id for row in rows]),
@@ -168,7 +170,70 @@ async def claim_due(
         for delivery, schedule, channel_id in planned:
             schedule.last_delivery_id = delivery.id
             jobs.append(Job.of(delivery, channel_id, recovering=False))
-        return Claimed(jobs, unread, missed)
+        return Claimed(jobs, unread, missed, found, teams)
+
+
+def _due_in_turn(
+    now: datetime,
+    batch: int,
+    only_installed: bool,
+    per_workspace: int | None,
+    skip_teams: Collection[str],
+) -> Select[Schedule, str | None, str | None]:
+    """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
+
+    PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
+    subquery and the outer query locks. The outer query repeats the due test: when a row was
+    claimed and committed by another replica after this query's snapshot, PostgreSQL re-checks
+    the outer conditions on the row's new version, and it drops out instead of being claimed
+    twice (the ranks are not re-checked; they only order)."""
+    is_due = and_(Schedule.next_due_at <= now, Schedule.status == "active")
+    ranked = select(
+        Schedule.id,
+        func.row_number()
+        .over(partition_by=Schedule.team_id, order_by=(Schedule.next_due_at, Schedule.id))
+        .label("turn"),
+    ).where(is_due)
+    if skip_teams:
+        ranked = ranked.where(Schedule.team_id.not_in(list(skip_teams)))
+    if only_installed:
+        # Multi-workspace mode: a workspace the app is not installed in can't be sent to; its
+        # nudges stay due (until too late, then missed), never claimed and burnt.
+        ranked = ranked.join(Workspace, Workspace.team_id == Schedule.team_id).where(
+            Workspace.active
+        )
+    turns = ranked.subquery("turns")
+    query = (
+        select(Schedule, Member.tz, Member.dm_channel_id)
+        .join(turns, turns.c.id == Schedule.id)
+        .join(
+            Member,
+            and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
+        )
+        .where(is_due)
+    )
+    if per_workspace is not None:
+        query = query.where(turns.c.turn <= per_workspace)
+    return query.order_by(turns.c.turn, Schedule.next_due_at, Schedule.id).limit(batch)
+
+
+async def due_next(
+    sessions: Sessions,
+    *,
+    now: datetime,
+    batch: int,
+    only_installed: bool,
+    per_workspace: int | None = None,
+    skip_teams: Collection[str] = (),
+) -> list[tuple[str, str, str | None]]:
+    """The people (team, user, stored zone) the next claims would take, without claiming or
+    locking anything: their zones can be read ahead, while the claims before them are sent."""
+    query = _due_in_turn(now, batch, only_installed, per_workspace, skip_teams)
+    async with sessions() as session:
+        rows = await session.execute(
+            query.with_only_columns(Schedule.team_id, Schedule.user_id, Member.tz)
+        )
+        return [(row.team_id, row.user_id, row.tz) for row in rows]
 
 
 async def _seen_for(session: AsyncSession, people: list[Person]) -> dict[Person, list[Seen]]:
@@ -253,10 +318,19 @@ async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[lis
 
 
 async def renew_claims(sessions: Sessions, ids: Collection[int], now: datetime) -> None:
-    """Claims of jobs still waiting their turn stay fresh, so no other replica takes them over."""
+    """Claims of jobs still waiting their turn stay fresh, so no other replica takes them over.
+
+    A row locked just now is being recorded (sent or not): it needs no renewing, and waiting
+    for it could deadlock with the recording, which locks rows in another order."""
+    waiting = (
+        select(Delivery.id)
+        .where(Delivery.id.in_(list(ids)), Delivery.status == "pending")
+        .with_for_update(skip_locked=True)
+    )
     async with sessions() as session, session.begin():
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(list(ids)), Delivery.status == "pending")
+            .where(Delivery.id.in_(waiting.scalar_subquery()))
             .values(claimed_at=now)
+            .execution_options(synchronize_session=False)
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,19 +21,27 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
 from bot.db import Sessions
-from bot.models import Member
-from bot.services.dispatch.claiming import LEASE, Job, claim_due, reclaim, renew_claims
+from bot.services.dispatch.claiming import (
+    LEASE,
+    Claimed,
+    Job,
+    claim_due,
+    due_next,
+    reclaim,
+    renew_claims,
+)
+from bot.services.dispatch.pacing import Pace
 from bot.services.dispatch.recording import (
     Recorder,
     delivery_values,
     end_subscription,
     stop_workspace,
-    update_rows,
 )
 from bot.services.dispatch.sending import (
     WORKSPACE_INACTIVE,
     NudgeMessages,
     Outcome,
+    Sendable,
     message_for,
     send,
 )
@@ -44,6 +53,8 @@ from bot.slack_client import SlackClients
 logger = logging.getLogger(__name__)
 
 RENEW_EVERY = LEASE.total_seconds() / 4  # real seconds between renewals of waiting claims
+LONGEST_WAIT = 30.0  # seconds: Slack asking a workspace to wait longer leaves it to a later pass
+ZONE_WAIT = 1.0  # seconds the claims wait for a round of zone reads before going on without it
 
 
 @dataclass
@@ -59,12 +70,111 @@ class PassSummary:
 @dataclass
 class _PassState:
     recorder: Recorder
+    gate: asyncio.Semaphore  # the pass's global slots: calls to Slack in flight, all workspaces
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
-    team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    paces: dict[str, Pace] = field(default_factory=dict)
+    zone_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
     installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
+    zones_reading: set[tuple[str, str]] = field(default_factory=set)
+
+
+class _InFlight:
+    """What a pass has started and not yet seen finish: jobs, counted by workspace, and zone
+    reads, by workspace."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Future[None]] = set()
+        self._finished: list[asyncio.Future[None]] = []  # not yet looked at
+        self._changed = asyncio.Event()
+        self.jobs_by_team: Counter[str] = Counter()
+        self.unfinished: set[int] = set()  # delivery ids: their claims are kept fresh
+        self._reads: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self.slow: set[str] = set()  # zones still being read after a claim waited for them
+        self.retimed = False  # a zone read moved someone's nudge: due rows may have changed
+
+    def __len__(self) -> int:
+        return len(self.unfinished)
+
+    def __bool__(self) -> bool:
+        return bool(self._running or self._finished)
+
+    def send(self, job: Job, run: Callable[[Job], Awaitable[None]]) -> None:
+        self.jobs_by_team[job.team_id] += 1
+        self.unfinished.add(job.delivery_id)
+
+        async def tracked() -> None:
+            try:
+                await run(job)
+            finally:
+                self.unfinished.discard(job.delivery_id)
+                self.jobs_by_team[job.team_id] -= 1
+                if not self.jobs_by_team[job.team_id]:
+                    del self.jobs_by_team[job.team_id]
+
+        self._start(tracked())
+
+    @property
+    def reading(self) -> set[str]:
+        """Workspaces whose members' zones are being read."""
+        return set(self._reads)
+
+    def read(self, team_id: str, reading: Awaitable[bool]) -> None:
+        async def tracked() -> None:
+            try:
+                self.retimed |= await reading
+            finally:
+                self._reads[team_id].discard(task)
+                if not self._reads[team_id]:
+                    del self._reads[team_id]
+                    self.slow.discard(team_id)
+
+        task = self._start(tracked())
+        self._reads[team_id].add(task)
+
+    def reads_of(self, teams: Collection[str]) -> list[asyncio.Future[None]]:
+        return [task for team in teams for task in self._reads.get(team, ())]
+
+    def _start(self, work: Awaitable[None]) -> asyncio.Future[None]:
+        task = asyncio.ensure_future(work)
+        self._running.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._running.discard(task)
+        self._finished.append(task)
+        self._changed.set()
+
+    def busy(self, most: int) -> set[str]:
+        """Workspaces to leave out of the next claim: `most` jobs waiting, or slow to give zones."""
+        return {team for team, jobs in self.jobs_by_team.items() if jobs >= most} | self.slow
+
+    def raise_failures(self) -> None:
+        """Raise what a finished job or zone read raised, without waiting for more."""
+        finished, self._finished = self._finished, []
+        for task in finished:
+            task.result()
+
+    async def one_finished(self) -> None:
+        """Until at least one more has finished (at once if one has since last asked)."""
+        if not self._finished:
+            self._changed.clear()
+            await self._changed.wait()
+        finished, self._finished = self._finished, []
+        for task in finished:
+            task.result()  # raise what it raised
+
+    async def all_finished(self) -> list[BaseException]:
+        await asyncio.gather(*self._running, return_exceptions=True)
+        finished, self._finished = self._finished, []  # every one of them, by now
+        return [
+            error
+            for task in finished
+            if not task.cancelled() and (error := task.exception()) is not None
+        ]
 
 
 class Dispatcher:
@@ -83,6 +193,9 @@ class Dispatcher:
         concurrency: int = 64,
         per_workspace: int = 8,
         batches_in_flight: int = 2,
+        claimed_per_workspace: int = 64,
+        longest_wait: float = LONGEST_WAIT,
+        zone_wait: float = ZONE_WAIT,
         renew_every: float = RENEW_EVERY,
         record_every: int = 100,
         record_within: float = 0.5,
@@ -98,60 +211,128 @@ class Dispatcher:
         self._batch = batch_size
         self._concurrency = concurrency
         self._per_workspace = per_workspace
-        self._batches_in_flight = batches_in_flight
+        self._window = batch_size * batches_in_flight
+        self._claimed_per_workspace = claimed_per_workspace
+        self._longest_wait = longest_wait
+        self._zone_wait = zone_wait
         self._renew_every = renew_every
         self._record_every = record_every
         self._record_within = record_within
 
     async def run_pass(self) -> PassSummary:
         now = self._clock()
-        state = _PassState(Recorder(self._sessions, self._record_every, self._record_within))
-        gate = asyncio.Semaphore(self._concurrency)
-        while jobs := await self._reclaim(now, state):
-            await self._send_all(jobs, state, gate)
-        # The next batch is claimed while this one sends: a batch held up by one workspace's
-        # rate limit does not hold up the workspaces in the batch after it.
-        in_flight: set[asyncio.Future[None]] = set()
+        state = _PassState(
+            Recorder(self._sessions, self._record_every, self._record_within),
+            asyncio.Semaphore(self._concurrency),
+        )
+        flight = _InFlight()
+        keeper = asyncio.create_task(self._keep_claims(flight.unfinished))
         try:
-            while True:
-                jobs, unread = await self._claim(now, state)
-                if unread:  # zones first: those are claimed in a later round, maybe re-timed
-                    await self._read_zones(unread, now, state, gate)
-                if not jobs:
-                    if not unread:
-                        break
-                    continue
-                in_flight.add(asyncio.ensure_future(self._send_all(jobs, state, gate)))
-                if len(in_flight) >= self._batches_in_flight:
-                    done, in_flight = await asyncio.wait(
-                        in_flight, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    for batch in done:
-                        batch.result()  # raise what the batch raised
+            await self._fan_out(now, state, flight)
         finally:
-            outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+            failures = await flight.all_finished()
+            keeper.cancel()
+            await state.recorder.flush()
+        for failure in failures:
+            raise failure
         return state.summary
+
+    async def _fan_out(self, now: datetime, state: _PassState, flight: _InFlight) -> None:
+        """Keep up to `batches_in_flight` batches of jobs claimed and unfinished, claiming more
+        as any job finishes, never as a whole batch finishes: a workspace that is slow or
+        rate-limited keeps at most `claimed_per_workspace` (and one claim more) of its jobs
+        waiting here, and the others go on being claimed and sent."""
+        # Deliveries left by a process that died, or waiting to retry, before anything new.
+        while True:
+            await self._room(flight)
+            jobs = await self._reclaim(now, state)
+            if not jobs:
+                break
+            for job in jobs:
+                flight.send(job, lambda job: self._send(job, state))
+        maybe_due: set[str] | None = None  # None: any workspace may still have nudges due
+        while True:
+            await self._room(flight)
+            flight.raise_failures()
+            if flight.retimed:
+                maybe_due, flight.retimed = None, False
+            busy = flight.busy(self._claimed_per_workspace)
+            if maybe_due is not None and maybe_due <= busy:
+                if not maybe_due or not flight:
+                    return
+                await flight.one_finished()  # until one of them has room again
+                continue
+            limit = min(self._batch, self._window - len(flight))
+            claimed = await self._claim(now, state, limit, busy)
+            for job in claimed.jobs:
+                flight.send(job, lambda job: self._send(job, state))
+            # Zones first: these nudges are claimed once their zones are read.
+            unread = self._read_ahead(claimed.unread, now, state, flight)
+            if claimed.found < limit:  # only the workspaces left out, or just seen, may have more
+                seen = busy | claimed.teams
+                maybe_due = seen if maybe_due is None else maybe_due & seen
+            if unread:
+                # Claim them together once read, but not after a slow workspace: its reads go on
+                # while it is left out of the claims, and the others are claimed and sent.
+                if reads := flight.reads_of(unread):
+                    await asyncio.wait(reads, timeout=self._zone_wait)
+                flight.slow |= unread & flight.reading
+            elif claimed.found == limit:
+                # More are due: read the next ones' zones while these are sent.
+                ahead = await due_next(
+                    self._sessions,
+                    now=now,
+                    batch=self._batch,
+                    only_installed=self._installations.multi_workspace,
+                    per_workspace=self._claimed_per_workspace,
+                    skip_teams=flight.busy(self._claimed_per_workspace),
+                )
+                self._read_ahead(ahead, now, state, flight)
+
+    def _read_ahead(
+        self,
+        people: list[tuple[str, str, str | None]],
+        now: datetime,
+        state: _PassState,
+        flight: _InFlight,
+    ) -> set[str]:
+        """Start reading the zones of those not read in this pass, nor being read; the
+        workspaces of those not read yet."""
+        waiting: set[str] = set()
+        unread: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+        for team_id, user_id, tz in people:
+            if (team_id, user_id) in state.zones_read:
+                continue
+            waiting.add(team_id)
+            if (team_id, user_id) not in state.zones_reading:
+                state.zones_reading.add((team_id, user_id))
+                unread[team_id].append((user_id, tz))
+        for team_id, group in unread.items():
+            flight.read(team_id, self._read_zones(team_id, group, now, state))
+        return waiting
+
+    async def _room(self, flight: _InFlight) -> None:
+        """Until a whole batch more fits in the window."""
+        while len(flight) > self._window - self._batch and flight:
+            await flight.one_finished()
 
     # --- claiming ------------------------------------------------------------------------
 
-    async def _claim(
-        self, now: datetime, state: _PassState
-    ) -> tuple[list[Job], list[tuple[str, str, str | None]]]:
+    async def _claim(self, now: datetime, state: _PassState, limit: int, busy: set[str]) -> Claimed:
         claimed = await claim_due(
             self._sessions,
             now=now,
-            batch=self._batch,
+            batch=limit,
             zones_read=state.zones_read,
             only_installed=self._installations.multi_workspace,
             default_tz=self._settings.default_tz,
             library=self._library,
             rng=self._rng,
+            per_workspace=self._claimed_per_workspace,
+            skip_teams=busy,
         )
         state.summary.skipped += claimed.missed
-        return claimed.jobs, claimed.unread
+        return claimed
 
     async def _reclaim(self, now: datetime, state: _PassState) -> list[Job]:
         jobs, missed = await reclaim(self._sessions, now=now, batch=self._batch)
@@ -159,70 +340,44 @@ class Dispatcher:
         return jobs
 
     async def _read_zones(
-        self,
-        people: list[tuple[str, str, str | None]],
-        now: datetime,
-        state: _PassState,
-        gate: asyncio.Semaphore,
-    ) -> None:
-        """Read each member's zone from Slack once in this pass, before their nudge.
+        self, team_id: str, people: list[tuple[str, str | None]], now: datetime, state: _PassState
+    ) -> bool:
+        """Read each member's zone from Slack once in this pass, before their nudge; whether
+        anyone's zone moved.
 
         One users.info per member, within the pass's limits per workspace and in all; a 429 is
         waited out by the client's retry handler. A zone that differs goes through
         `save_zone`, which re-times the nudge; when Slack can't be asked, the stored zone holds.
+        Each workspace's members are read on their own, so one slow workspace holds up only its
+        own claims.
         """
+        client = await self._client(team_id, state, paced=False)
+        lock = state.zone_locks.setdefault(team_id, asyncio.Semaphore(self._per_workspace))
 
-        async def one(team_id: str, user_id: str) -> tuple[bool, str | None]:
-            client = await self._client(team_id, state)
+        async def one(user_id: str) -> tuple[bool, str | None]:
             if client is None:
                 return False, None
-            lock = state.team_locks.setdefault(team_id, asyncio.Semaphore(self._per_workspace))
-            async with lock, gate:
+            async with lock, state.gate:
                 return await read_zone(client, team_id, user_id)
 
-        answers = await asyncio.gather(*(one(team, user) for team, user, _ in people))
-        state.zones_read.update((team, user) for team, user, _ in people)
-        same = []
+        answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
         moved = []
-        for (team_id, user_id, stored), (known, tz) in zip(people, answers, strict=True):
+        for (user_id, stored), (known, tz) in zip(people, answers, strict=True):
             if known and tz == stored:
-                same.append({"team_id": team_id, "user_id": user_id, "tz_checked_at": now})
+                await state.recorder.zone_checked(team_id, user_id, now)
             elif known:
-                moved.append((team_id, user_id, tz))
-        async with self._sessions() as session, session.begin():
-            if same:  # by key: someone forgotten meanwhile matches nothing, and no error
-                await update_rows(session, Member.__table__, same, ("team_id", "user_id"))
-            for team_id, user_id, tz in sorted(moved, key=lambda person: person[:2]):
-                await save_zone(session, team_id, user_id, tz, now, self._settings.default_tz)
+                moved.append((user_id, tz))
+        if moved:
+            async with self._sessions() as session, session.begin():
+                for user_id, tz in sorted(moved, key=lambda person: person[0]):
+                    await save_zone(session, team_id, user_id, tz, now, self._settings.default_tz)
+        # Claimable only now: a nudge re-timed by a new zone is never claimed at its old time.
+        read = {(team_id, user_id) for user_id, _ in people}
+        state.zones_read |= read
+        state.zones_reading -= read
+        return bool(moved)
 
     # --- sending -------------------------------------------------------------------------
-
-    async def _send_all(self, jobs: list[Job], state: _PassState, gate: asyncio.Semaphore) -> None:
-        async def one(job: Job) -> None:
-            lock = state.team_locks.setdefault(job.team_id, asyncio.Semaphore(self._per_workspace))
-            # Workspace first: a job waiting its workspace's turn holds no global slot.
-            async with lock, gate:
-                await self._send(job, state)
-
-        unfinished = {job.delivery_id for job in jobs}
-
-        async def one_then_done(job: Job) -> None:
-            try:
-                await one(job)
-            finally:
-                unfinished.discard(job.delivery_id)
-
-        keeper = asyncio.create_task(self._keep_claims(unfinished))
-        try:
-            outcomes = await asyncio.gather(
-                *(one_then_done(job) for job in jobs), return_exceptions=True
-            )
-        finally:
-            keeper.cancel()
-            await state.recorder.flush()
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
 
     async def _keep_claims(self, unfinished: set[int]) -> None:
         """Renew the claims of jobs still waiting their turn (a rate-limited workspace can take
@@ -231,21 +386,30 @@ class Dispatcher:
             await asyncio.sleep(self._renew_every)
             if not unfinished:
                 continue
-            await renew_claims(self._sessions, unfinished, self._clock())
+            await renew_claims(self._sessions, list(unfinished), self._clock())
 
-    async def _client(self, team_id: str, state: _PassState) -> AsyncWebClient | None:
+    async def _client(
+        self, team_id: str, state: _PassState, *, paced: bool
+    ) -> AsyncWebClient | None:
         lookup = state.tokens.get(team_id)
         if lookup is None:  # one look-up per workspace, however many of its jobs start at once
             lookup = state.tokens[team_id] = asyncio.ensure_future(self._token(team_id))
         token = await lookup
         # No automatic resend after a dropped connection: the next pass checks the DM's history.
-        return self._clients.for_token(token, retry_connection_errors=False) if token else None
+        # Paced sends wait out a 429 in their workspace's Pace, not in the client.
+        return (
+            self._clients.for_token(
+                token, retry_connection_errors=False, wait_when_rate_limited=not paced
+            )
+            if token
+            else None
+        )
 
     async def _token(self, team_id: str) -> str | None:
         return await self._installations.token_for(team_id)
 
     async def _send(self, job: Job, state: _PassState) -> None:
-        client = await self._client(job.team_id, state)
+        client = await self._client(job.team_id, state, paced=True)
         if job.team_id in state.dead_teams:
             outcome = Outcome("failed", "failed", WORKSPACE_INACTIVE)
         elif client is None:
@@ -254,8 +418,36 @@ class Dispatcher:
         elif (message := message_for(job, self._library, self.messages)) is None:
             outcome = Outcome("failed", "failed", "content_retired")
         else:
-            outcome = await send(job, client, message, self._still_installed(job.team_id, state))
+            outcome = await self._send_paced(job, client, message, state)
         await self._record(job, outcome, state)
+
+    async def _send_paced(
+        self, job: Job, client: AsyncWebClient, message: Sendable, state: _PassState
+    ) -> Outcome:
+        """Send in the workspace's turn, taking a global slot only for the calls themselves; a
+        429 is waited out in the workspace's Pace, and the job tries again from where it was."""
+        pace = state.paces.get(job.team_id)
+        if pace is None:
+            pace = state.paces[job.team_id] = Pace(self._per_workspace, self._longest_wait)
+        opened = False
+        while True:
+            async with pace.turn() as started:
+                if job.team_id in state.dead_teams:  # stopped while this job waited its turn
+                    outcome = Outcome("failed", "failed", WORKSPACE_INACTIVE)
+                elif started is None:  # Slack asked for a longer wait than a pass gives
+                    outcome = Outcome("retry", "skipped", "ratelimited", count_attempt=False)
+                else:
+                    async with state.gate:
+                        outcome = await send(
+                            job, client, message, self._still_installed(job.team_id, state)
+                        )
+            opened = opened or outcome.opened
+            job.channel_id = outcome.channel or job.channel_id
+            if started is None or outcome.retry_after is None:
+                if started is not None:
+                    pace.answered()
+                return replace(outcome, channel=job.channel_id, opened=opened, retry_after=None)
+            pace.limited(outcome.retry_after, started)
 
     def _still_installed(
         self, team_id: str, state: _PassState

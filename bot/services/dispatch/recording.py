@@ -11,11 +11,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Sessions
+from bot.db import Sessions, retrying
 from bot.models import Delivery, Member, Schedule, SeenItem
 from bot.services.dispatch.claiming import Job
 from bot.services.dispatch.sending import Outcome
@@ -43,6 +43,7 @@ def delivery_values(job: Job, outcome: Outcome, now: datetime) -> dict[str, obje
 
 class Recorder:
     """Send results written in batches: one transaction per `size` sends, not two per send.
+    Members' DM channels and zone checks go along in the same transactions.
 
     Every batch is written before the pass returns. A process killed before a write leaves those
     deliveries `pending`, as a kill between sending and recording always could: after LEASE the
@@ -53,12 +54,17 @@ class Recorder:
         self._sessions = sessions
         self._size = size
         self._max_wait = max_wait
-        self._channels: list[dict[str, object]] = []
+        self._members: list[dict[str, object]] = []
         self._deliveries: list[dict[str, object]] = []
         self._oldest = 0.0
 
     async def channel(self, team_id: str, user_id: str, channel: str) -> None:
-        self._channels.append({"team_id": team_id, "user_id": user_id, "dm_channel_id": channel})
+        self._members.append({"team_id": team_id, "user_id": user_id, "dm_channel_id": channel})
+        await self._added()
+
+    async def zone_checked(self, team_id: str, user_id: str, now: datetime) -> None:
+        """Slack gave the zone we have: when it was last checked."""
+        self._members.append({"team_id": team_id, "user_id": user_id, "tz_checked_at": now})
         await self._added()
 
     async def delivery(self, delivery_id: int, values: dict[str, object]) -> None:
@@ -67,24 +73,31 @@ class Recorder:
 
     async def _added(self) -> None:
         now = time.monotonic()
-        if len(self._channels) + len(self._deliveries) == 1:
+        if len(self._members) + len(self._deliveries) == 1:
             self._oldest = now
         if len(self._deliveries) >= self._size or now - self._oldest >= self._max_wait:
             await self.flush()
 
     async def flush(self) -> None:
-        channels, self._channels = self._channels, []
+        members, self._members = self._members, []
         deliveries, self._deliveries = self._deliveries, []
-        if not channels and not deliveries:
+        if not members and not deliveries:
             return
-        async with self._sessions() as session, session.begin():
-            if channels:
-                await update_rows(session, Member.__table__, channels, ("team_id", "user_id"))
-            if deliveries:
-                sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
-                newly_sent = await _not_yet_sent(session, sent)
-                await update_rows(session, Delivery.__table__, deliveries, ("id",))
-                await _count_sent(session, newly_sent)
+
+        async def once() -> None:
+            async with self._sessions() as session, session.begin():
+                if members:  # by key: someone forgotten meanwhile matches nothing, and no error
+                    await _lock_members(session, members)
+                    await update_rows(session, Member.__table__, members, ("team_id", "user_id"))
+                if deliveries:
+                    deliveries.sort(key=lambda row: cast(int, row["id"]))  # locked in id order
+                    sent = [cast(int, row["id"]) for row in deliveries if row["status"] == "sent"]
+                    newly_sent = await _not_yet_sent(session, sent)
+                    await update_rows(session, Delivery.__table__, deliveries, ("id",))
+                    await _count_sent(session, newly_sent)
+
+        # Replicas write at once: a deadlock's loser is rolled back whole, and tries again.
+        await retrying(once, "recording sends")
 
 
 async def update_rows(
@@ -104,6 +117,19 @@ async def update_rows(
                 for row in group
             ],
         )
+
+
+async def _lock_members(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    """Lock the members about to be written, in key order, before any is written: they are
+    written one statement per set of columns, and in that order two replicas' batches could
+    each hold a row the other waits for."""
+    keys = sorted({(str(row["team_id"]), str(row["user_id"])) for row in rows})
+    await session.execute(
+        select(Member.team_id)
+        .where(tuple_(Member.team_id, Member.user_id).in_(keys))
+        .order_by(Member.team_id, Member.user_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: the seen items' key checks pass
+    )
 
 
 async def _not_yet_sent(session: AsyncSession, ids: list[int]) -> list[int]:

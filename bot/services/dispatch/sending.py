@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +68,7 @@ class Outcome:
     ts: str | None = None
     count_attempt: bool = True  # a retry that used up one of the delivery's attempts
     gone: str | None = None  # "workspace" or "member": Slack says they can't be sent to now
+    retry_after: float | None = None  # rate limited (429): Slack's Retry-After, in seconds
 
 
 def message_for(job: Job, library: Library, messages: NudgeMessages) -> Sendable | None:
@@ -145,13 +146,21 @@ async def _already_sent(client: AsyncWebClient, channel: str, delivery_id: int) 
 async def sort_slack_error(
     client: AsyncWebClient, error: SlackApiError, channel: str | None, opened: bool
 ) -> Outcome:
-    """Rate limited: a later pass, no attempt used. The workspace or the member gone: failed,
-    and they are stopped. Anything else: try again in a later pass, up to the attempts left."""
+    """Rate limited: Slack did nothing; with its Retry-After, for the dispatcher to wait out
+    (or a later pass, no attempt used). The workspace or the member gone: failed, and they are
+    stopped. Anything else: try again in a later pass, up to the attempts left."""
     code = str(error.response.get("error") or "")
     status = error.response.status_code
     if status == 429 or code == "ratelimited":
-        # Still limited after the retry handler waited: not a failure, try next pass.
-        return Outcome("retry", "skipped", "ratelimited", channel, opened, count_attempt=False)
+        return Outcome(
+            "retry",
+            "skipped",
+            "ratelimited",
+            channel,
+            opened,
+            count_attempt=False,
+            retry_after=retry_after(error.response.headers),
+        )
     if code == "account_inactive" and await _workspace_works(client):
         code = "member_account_inactive"
     if code in WORKSPACE_GONE_ERRORS:
@@ -159,6 +168,15 @@ async def sort_slack_error(
     if code in MEMBER_GONE_ERRORS or code == "member_account_inactive":
         return Outcome("failed", "failed", code, channel, opened, gone="member")
     return Outcome("retry", "failed", code or f"http_{status}", channel, opened)
+
+
+def retry_after(headers: Mapping[str, Any]) -> float:
+    """Slack's Retry-After in seconds; 1 when it is missing or unreadable."""
+    for name, value in headers.items():
+        text = str(value).strip()
+        if name.lower() == "retry-after" and text.replace(".", "", 1).isdigit():
+            return float(text)
+    return 1.0
 
 
 async def _workspace_works(client: AsyncWebClient) -> bool:
