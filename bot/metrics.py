@@ -8,6 +8,7 @@ by `serve`, and on METRICS_PORT by `leading-bot scheduler`. With PROMETHEUS_MULT
 
 from __future__ import annotations
 
+import functools
 import os
 
 from prometheus_client import (
@@ -61,6 +62,7 @@ INSTALLATIONS = Gauge(
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
+@functools.lru_cache(maxsize=4096)
 def label(value: str | None, *, fallback: str = "none", longest: int = 48) -> str:
     """A label value kept short and plain: Slack's error codes, our action ids."""
     if not value:

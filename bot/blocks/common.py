@@ -92,8 +92,8 @@ def cut(text: str, limit: int) -> str:
 
     Cut after escaping, so the limit holds for what is sent; never inside an escape such as
     `&amp;`, an emoji (or the sequence it is part of), or a flag."""
-    if sum(_width(char) for char in text) <= limit:
-        return text
+    if len(text) <= limit // 2 or len(text.encode("utf-16-le")) // 2 <= limit:
+        return text  # width counts UTF-16 units, as Slack does: an astral character is two
     end = used = 0
     for char in text:
         used += _width(char)

@@ -192,9 +192,14 @@ class Installations:
             return self._settings.slack_bot_token
         if enterprise_id is None:
             async with self._sessions() as session:
-                enterprise_id = await session.scalar(
-                    select(Workspace.enterprise_id).where(Workspace.team_id == team_id)
-                )
+                row = (
+                    await session.execute(
+                        select(Workspace.enterprise_id).where(Workspace.team_id == team_id)
+                    )
+                ).first()
+            if row is not None:
+                enterprise_id = row.enterprise_id
+                self._known.setdefault(team_id, enterprise_id)  # recorded: nothing to write
         bot = await self.bot_for(Place(team_id, enterprise_id))
         if bot is None or not bot.bot_token:
             return None
