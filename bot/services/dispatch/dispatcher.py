@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 RENEW_EVERY = LEASE.total_seconds() / 4  # real seconds between renewals of waiting claims
 LONGEST_WAIT = 30.0  # seconds: Slack asking a workspace to wait longer leaves it to a later pass
+# Seconds an "is it still installed?" answer serves a workspace's posts: an uninstall stops its
+# posts within this long, even mid-pass.
+INSTALLED_FRESH = 1.0
 ZONE_WAIT = 1.0  # seconds the claims wait for a round of zone reads before going on without it
 
 
@@ -78,6 +82,7 @@ class _PassState:
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
     installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
+    checked_at: dict[str, float] = field(default_factory=dict)  # monotonic, per workspace
     zones_reading: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -459,13 +464,16 @@ class Dispatcher:
         return lambda: self._installed(team_id, state)
 
     async def _installed(self, team_id: str, state: _PassState) -> bool:
-        """One look-up in flight per workspace: posts that ask while it runs share its answer
-        (a few milliseconds old at most); the next post after it starts a fresh one. A
-        workspace found stopped stays stopped for the rest of the pass, with no more look-ups."""
+        """One look-up per workspace at a time, its answer shared by the posts that ask while it
+        runs and for INSTALLED_FRESH seconds after (a post per look-up would be a query per
+        post); the next post after that starts a fresh one. A workspace found stopped stays
+        stopped for the rest of the pass, with no more look-ups."""
         check = state.installed.get(team_id)
-        if check is None or check.done():
+        now = time.monotonic()
+        if check is None or (check.done() and now - state.checked_at[team_id] > INSTALLED_FRESH):
             check = asyncio.ensure_future(workspace_active(self._sessions, team_id))
             state.installed[team_id] = check
+            state.checked_at[team_id] = now
         active = await check
         if not active:
             state.dead_teams.add(team_id)
