@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from sqlalchemy import create_engine, insert
-from support import app_env, fresh_schema, machine
+from support import app_env, fresh_schema, machine, wait_until_healthy
 
 from bot.db import sync_url
 from bot.migrate import upgrade
@@ -105,14 +105,8 @@ async def measure(database_url: str, members: int, commands: int | None) -> list
         url = f"http://127.0.0.1:{port}"
         times: list[float] = []
         try:
+            await wait_until_healthy(url, process)
             async with aiohttp.ClientSession() as http:
-                for _ in range(600):
-                    try:
-                        async with http.get(f"{url}/healthz") as response:
-                            if response.status == 200:
-                                break
-                    except aiohttp.ClientError:
-                        await asyncio.sleep(0.05)
                 started = time.perf_counter()
                 while True:
                     sent = len(sim.calls_to("chat.postMessage"))

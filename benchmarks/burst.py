@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import aiohttp
-from support import app_env, fresh_schema, machine
+from support import app_env, fresh_schema, machine, wait_until_healthy
 
 from devkit.slack_sim import SlackSimulator, signed_headers, slash_command_body
 
@@ -53,20 +53,6 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
-
-
-async def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"serve exited with {process.returncode}")
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError("serve did not start")
 
 
 async def burst(
@@ -118,7 +104,7 @@ async def run(database_url: str, args: argparse.Namespace, label: str) -> None:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            await wait_until_up(url, process)
+            await wait_until_healthy(url, process)
             started = time.perf_counter()
             times, answered, memory = await burst(
                 url, sim, args.requests, args.people, args.concurrency, process.pid

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
+import subprocess
 import sys
 import time
 import uuid
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import psycopg
 
 from bot.crypto import Keyring, new_key
@@ -244,3 +246,18 @@ def dms_per_member(sim: SlackSimulator, teams: list[Team]) -> Counter[int]:
                 )
             ] += 1
     return histogram
+
+
+async def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until `leading-bot serve` at `url` answers /healthz; fails if the process exits."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited with {process.returncode}")
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    raise RuntimeError("serve did not start")

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.models import Delivery, Reflection, Schedule
-from bot.services.dispatch import METADATA_EVENT, PassSummary
+from bot.services.dispatch import METADATA_EVENT, Dispatcher, PassSummary
 from devkit.slack_sim import (
     DEFAULT_TEAM_ID,
     DEFAULT_TOKEN,
@@ -534,3 +534,17 @@ async def give_own_token(ctx: AppContext, sim: SlackSimulator, team_id: str) -> 
     sim.add_workspace(team_id, token, f"UBOT{team_id}", name=team_id)
     await install_token(ctx, team_id, token, bot_user_id=f"UBOT{team_id}")
     return token
+
+
+def dispatcher_with(ctx: AppContext, clock: ManualClock, **limits: Any) -> Dispatcher:
+    """The app's dispatcher with other limits (batch size, concurrency, pacing…)."""
+    return Dispatcher(
+        ctx.sessions,
+        ctx.library,
+        clock,
+        ctx.settings,
+        ctx.slack,
+        ctx.installations,
+        messages=ctx.dispatcher.messages,
+        **limits,
+    )

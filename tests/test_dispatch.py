@@ -12,13 +12,14 @@ from sqlalchemy import select, update
 from bot.clock import ManualClock
 from bot.db import create_engine
 from bot.models import Delivery
-from bot.services.dispatch import LEASE, Dispatcher
+from bot.services.dispatch import LEASE
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import RunningApp
 from tests.helpers import (
     DUE,
     deliveries,
     dispatch_at,
+    dispatcher_with,
     dms_per_channel,
     nudges,
     run_dispatch,
@@ -374,17 +375,7 @@ async def test_a_slow_pass_renews_its_claims_so_a_second_replica_sends_nothing_t
         app.sim.add_user("T0001", user)
     app.sim.latency = 0.02
     ctx = app.ctx
-    slow = Dispatcher(
-        ctx.sessions,
-        ctx.library,
-        clock,
-        ctx.settings,
-        ctx.slack,
-        ctx.installations,
-        messages=ctx.dispatcher.messages,
-        per_workspace=1,
-        renew_every=0.01,
-    )
+    slow = dispatcher_with(ctx, clock, per_workspace=1, renew_every=0.01)
     clock.set(DUE)
     first = asyncio.create_task(slow.run_pass())
     await app.sim.wait_for("chat.postMessage", count=2)

@@ -16,13 +16,18 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import sync_url
 from bot.models import Delivery
-from bot.services.dispatch import Dispatcher
 from bot.services.dispatch.claiming import claim_due
 from bot.services.dispatch.sending import retry_after
 from devkit.slack_sim import SlackSimulator
 from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import RunningApp
-from tests.helpers import DUE, dms_per_channel, give_own_token, start_dispatch
+from tests.helpers import (
+    DUE,
+    dispatcher_with,
+    dms_per_channel,
+    give_own_token,
+    start_dispatch,
+)
 from tests.seeding import seed_due_members
 
 
@@ -49,19 +54,6 @@ async def workspace(
     for user in users:
         sim.add_user(team_id, user)
     return users
-
-
-def dispatcher(ctx: AppContext, clock: ManualClock, **limits: float) -> Dispatcher:
-    return Dispatcher(
-        ctx.sessions,
-        ctx.library,
-        clock,
-        ctx.settings,
-        ctx.slack,
-        ctx.installations,
-        messages=ctx.dispatcher.messages,
-        **limits,  # type: ignore[arg-type]
-    )
 
 
 def postgresql_only(database_url: str) -> None:
@@ -146,7 +138,7 @@ async def test_a_workspace_slow_to_answer_holds_up_no_other(
     slow = await workspace(app.ctx, app.sim, database_url, "TA", 6)
     quick = await workspace(app.ctx, app.sim, database_url, "TB", 6)
     held = app.sim.hold("chat.postMessage", team_id="TA")
-    small = dispatcher(
+    small = dispatcher_with(
         app.ctx, clock, batch_size=4, batches_in_flight=2, per_workspace=2, claimed_per_workspace=2
     )
     clock.set(DUE)
@@ -169,7 +161,7 @@ async def test_a_workspace_slow_to_give_zones_holds_up_no_other(
     quick = await workspace(app.ctx, app.sim, database_url, "TB", 3)
     held = app.sim.hold("users.info", team_id="TA")
     clock.set(DUE)
-    running = asyncio.create_task(dispatcher(app.ctx, clock, zone_wait=0.01).run_pass())
+    running = asyncio.create_task(dispatcher_with(app.ctx, clock, zone_wait=0.01).run_pass())
     await app.sim.wait_for("chat.postMessage", count=3, timeout=20)
     assert one_dm_each(app.sim, "TB", quick) and not running.done()
     held.set()
@@ -183,7 +175,7 @@ async def test_a_rate_limited_workspace_waits_alone_and_its_other_jobs_wait_with
     await workspace(app.ctx, app.sim, database_url, "TA", 3)
     quick = await workspace(app.ctx, app.sim, database_url, "TB", 3)
     app.sim.fail("chat.postMessage", retry_after=1, token="xoxb-test-TA")
-    one_slot = dispatcher(app.ctx, clock, concurrency=1, per_workspace=1)
+    one_slot = dispatcher_with(app.ctx, clock, concurrency=1, per_workspace=1)
     clock.set(DUE)
     summary = await one_slot.run_pass()
     assert (summary.sent, summary.skipped, summary.failed) == (6, 0, 0)
@@ -202,7 +194,7 @@ async def test_slack_asking_for_a_long_wait_leaves_that_workspace_to_a_later_pas
     limited = await workspace(app.ctx, app.sim, database_url, "TA", 4)
     quick = await workspace(app.ctx, app.sim, database_url, "TB", 4)
     app.sim.fail("chat.postMessage", retry_after=120, token="xoxb-test-TA")
-    one_slot = dispatcher(app.ctx, clock, concurrency=1, per_workspace=1)
+    one_slot = dispatcher_with(app.ctx, clock, concurrency=1, per_workspace=1)
     clock.set(DUE)
     summary = await one_slot.run_pass()
     assert (summary.sent, summary.skipped, summary.failed) == (4, 4, 0)

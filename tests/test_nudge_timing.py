@@ -18,11 +18,18 @@ from bot.clock import ManualClock
 from bot.db import sync_url
 from bot.migrate import alembic_config, upgrade
 from bot.models import Delivery, Member, Schedule, Workspace
-from bot.services.dispatch import Dispatcher
 from bot.services.timing import retimed_for_zone
 from devkit.slack_sim import view_submission_body
 from tests.conftest import RunningApp
-from tests.helpers import DUE, action_ids, blocks_text, dispatch_at, message_text, press
+from tests.helpers import (
+    DUE,
+    action_ids,
+    blocks_text,
+    dispatch_at,
+    dispatcher_with,
+    message_text,
+    press,
+)
 from tests.seeding import seed_due_members
 
 NZ = ZoneInfo("Pacific/Auckland")
@@ -222,16 +229,7 @@ async def test_one_users_info_per_member_per_pass_across_batches(
     for user in users[6:]:
         app.sim.add_user("T0001", user, tz="America/New_York")  # moved: due later today
     ctx = app.ctx
-    small_batches = Dispatcher(
-        ctx.sessions,
-        ctx.library,
-        clock,
-        ctx.settings,
-        ctx.slack,
-        ctx.installations,
-        messages=ctx.dispatcher.messages,
-        batch_size=5,
-    )
+    small_batches = dispatcher_with(ctx, clock, batch_size=5)
     app.sim.clear()
     clock.set(DUE)
     assert (await small_batches.run_pass()).sent == 6

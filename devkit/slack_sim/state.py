@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
+from bot.manifest import BOT_SCOPES  # a token is granted what the manifest asks, unless told
+
 JsonDict = dict[str, Any]
 
 DEFAULT_TEAM_ID = "T0001"
@@ -24,15 +26,6 @@ DEFAULT_TOKEN = "xoxb-test-T0001"
 DEFAULT_BOT_USER_ID = "UBOT0001"
 DEFAULT_USER_ID = "U0001"
 DEFAULT_APP_ID = "A0001"
-BOT_SCOPES = (
-    "commands",
-    "chat:write",
-    "im:history",
-    "im:write",
-    "users:read",
-    "reactions:write",
-    "files:write",
-)
 
 
 @dataclass
