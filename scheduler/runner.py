@@ -11,6 +11,7 @@ import logging
 import signal
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,50 +40,30 @@ async def dispatch_once(ctx: AppContext) -> None:
 
 
 def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
+    """A dispatch pass every minute and the daily jobs, each first run at start-up (nothing
+    waits a minute or a day), one at a time, and a late run still runs (misfire_grace_time
+    None): the jobs themselves skip what is stale."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        dispatch_once,
-        IntervalTrigger(minutes=1),
-        args=[ctx],
-        id="dispatch",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,  # a late run still runs; the pass itself skips stale nudges
-        next_run_time=datetime.now(UTC),  # first pass at start-up: nothing waits a minute
-    )
-    scheduler.add_job(
-        forget_handled_commands,
-        IntervalTrigger(days=1),
-        args=[ctx],
-        id="handled_commands",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-        next_run_time=datetime.now(UTC),
-    )
-    if ctx.installations.multi_workspace:
+
+    def every(interval: IntervalTrigger, job: Any, job_id: str, *args: object) -> None:
         scheduler.add_job(
-            purge_uninstalled_workspaces,
-            IntervalTrigger(days=1),
-            args=[ctx],
-            id="uninstall_purge",
+            job,
+            interval,
+            args=[ctx, *args],
+            id=job_id,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+
+    every(IntervalTrigger(minutes=1), dispatch_once, "dispatch")
+    every(IntervalTrigger(days=1), forget_handled_commands, "handled_commands")
+    if ctx.installations.multi_workspace:
+        every(IntervalTrigger(days=1), purge_uninstalled_workspaces, "uninstall_purge")
     days = ctx.settings.reflection_retention_days
     if days:
-        scheduler.add_job(
-            apply_retention,
-            IntervalTrigger(days=1),
-            args=[ctx, days],
-            id="retention",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
-        )
+        every(IntervalTrigger(days=1), apply_retention, "retention", days)
     return scheduler
 
 
