@@ -7,15 +7,28 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.clock import ManualClock
 from bot.crypto import new_key
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import RunningApp
-from tests.helpers import CLEAN_ENV, DUE, delete_event, dm, edit_event, free_port, say, ts_at
+from tests.helpers import (
+    CLEAN_ENV,
+    DUE,
+    delete_event,
+    dispatch_at,
+    dm,
+    edit_event,
+    free_port,
+    say,
+    subscribe,
+    ts_at,
+)
 
 CANARY = "tūī-canary-5120"
 
@@ -136,3 +149,17 @@ async def test_the_scheduler_serves_metrics_on_metrics_port_in_either_process_mo
         assert "leading_installations_active 1.0" in text
         if multiprocess:
             assert os.listdir(tmp_path / "prometheus")  # figures written where every worker reads
+
+
+async def test_nudges_are_counted_by_result_and_reason_and_claims_by_row(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    before = await scrape(app.url)
+    app.sim.fail("chat.postMessage", status=500)
+    await dispatch_at(app, clock, DUE)
+    await dispatch_at(app, clock, DUE + timedelta(minutes=1))
+    after = await scrape(app.url)
+    assert grew(before, after, "leading_nudges_total", result="retry", reason="internal_error") == 1
+    assert grew(before, after, "leading_nudges_total", result="sent", reason="none") == 1
+    assert grew(before, after, "leading_dispatch_claimed_total") == 2  # claimed, then reclaimed

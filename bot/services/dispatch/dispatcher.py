@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
 from bot.db import Sessions
+from bot.metrics import NUDGES, PASS_CLAIMED
 from bot.services.dispatch.claiming import (
     LEASE,
     Claimed,
@@ -337,11 +338,15 @@ class Dispatcher:
             skip_teams=busy,
         )
         state.summary.skipped += claimed.missed
+        NUDGES.labels("missed", "late").inc(claimed.missed)
+        PASS_CLAIMED.inc(len(claimed.jobs) + claimed.missed)
         return claimed
 
     async def _reclaim(self, now: datetime, state: _PassState) -> list[Job]:
         jobs, missed = await reclaim(self._sessions, now=now, batch=self._batch)
         state.summary.skipped += missed
+        NUDGES.labels("missed", "late").inc(missed)
+        PASS_CLAIMED.inc(len(jobs) + missed)
         return jobs
 
     async def _read_zones(

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Sessions, retrying
+from bot.metrics import NUDGES, label
 from bot.models import Delivery, Member, Schedule, SeenItem
 from bot.services.dispatch.claiming import Job
 from bot.services.dispatch.sending import Outcome
@@ -68,6 +69,10 @@ class Recorder:
         await self._added()
 
     async def delivery(self, delivery_id: int, values: dict[str, object]) -> None:
+        reason = values.get("error")
+        NUDGES.labels(
+            str(values["status"]), label(reason if isinstance(reason, str) else None)
+        ).inc()
         self._deliveries.append({"id": delivery_id, **values})
         await self._added()
 
