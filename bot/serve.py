@@ -106,5 +106,7 @@ async def serve(
         if socket_mode is not None:
             await socket_mode.close_async()
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            from scheduler.runner import stop_after_pass
+
+            await stop_after_pass(scheduler, ctx)
         await ctx.close()

@@ -10,7 +10,7 @@ import aiohttp
 
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
 from tests.conftest import ENCRYPTION_KEY
-from tests.helpers import blocks_text, free_port, start_serve
+from tests.helpers import blocks_text, free_port, start_serve, wait_until_healthy
 
 
 async def test_serve_answers_health_checks_and_a_signed_command(
@@ -31,14 +31,8 @@ async def test_serve_answers_health_checks_and_a_signed_command(
     process = await start_serve(env)
     base = f"http://127.0.0.1:{port}"
     try:
+        await wait_until_healthy(base)
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
             async with http.get(f"{base}/readyz") as response:
                 assert response.status == 200
             body = slash_command_body("blocker", response_url=sim.response_url("serve"))
