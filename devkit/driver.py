@@ -220,7 +220,7 @@ class SocketModeDriver:
         fields = dict(
             parse_qsl(_slash_body(self.sim, text, team_id, user_id), keep_blank_values=True)
         )
-        return await self._send("slash_commands", fields, accepts_response_payload=True)
+        return await self.send("slash_commands", fields, accepts_response_payload=True)
 
     async def click(
         self,
@@ -234,14 +234,15 @@ class SocketModeDriver:
         """A button press (on an ephemeral message unless `extra` says where); follow-ups go to
         the recorded response_url."""
         form = dict(parse_qsl(_click_body(self.sim, action_id, value, team_id, user_id, **extra)))
-        return await self._send("interactive", json.loads(form["payload"]))
+        return await self.send("interactive", json.loads(form["payload"]))
 
     async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> Ack:
-        return await self._send("events_api", json.loads(_event_body(self.sim, event, team_id)))
+        return await self.send("events_api", json.loads(_event_body(self.sim, event, team_id)))
 
-    async def _send(
+    async def send(
         self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
     ) -> Ack:
+        """Any envelope (`slash_commands`, `interactive` or `events_api`); the app's ack."""
         envelope_id = await self.sim.deliver(
             kind, payload, accepts_response_payload=accepts_response_payload
         )

@@ -51,6 +51,12 @@ async def signed_command(base: str, sim: SlackSimulator, text: str) -> dict:
         return await response.json() if await response.read() else {}
 
 
+async def page(url: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        return await response.text()
+
+
 async def ready(base: str) -> bool:
     async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as response:
         return response.status == 200
@@ -143,11 +149,16 @@ async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_b
         assert replaced.body["replace_original"] is True
         assert blocks_text(replaced.body["blocks"]) != blocks_text(ack.payload["blocks"])
 
+        # A body the app cannot read is acked (Slack would only resend it) and refused.
+        broken = {"type": "event_callback", "team_id": "T0001", "event": "not an object"}
+        assert (await slack.send("events_api", broken)).payload is None
+
         # A reflection typed in the DM: stored, and ✅ on it through the Web API.
         ts = ts_at(datetime.now(UTC))
         assert (await slack.event(dm("Asked the team first today.", ts))).payload is None
         [reaction] = await sim.wait_for("reactions.add")
         assert reaction.body == {"channel": "DU0001", "timestamp": ts, "name": SAVED}
+        metrics = await page(f"http://127.0.0.1:{port}/metrics")
     finally:
         stderr = await stop(process)
     engine = create_engine(sync_url(database_url))
@@ -161,6 +172,13 @@ async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_b
     assert [call.headers["Authorization"] for call in opened] == [f"Bearer {DEFAULT_APP_TOKEN}"] * 2
     assert sim.calls_to("chat.postMessage") == []
     assert "Traceback" not in stderr and "ERROR" not in stderr
+    # Each request gets its line and its count, as over HTTP; the broken one a warning.
+    for kind in ("slash_command", f"action:{ANOTHER}", "event:message"):
+        assert f"{kind} answered 200 in" in stderr
+    assert "refused a Socket Mode events_api envelope: `event` is not an object" in stderr
+    assert 'leading_requests_total{outcome="ok",surface="slash:blocker"} 1.0' in metrics
+    assert 'leading_requests_total{outcome="refused",surface="unknown"} 1.0' in metrics
+    assert "leading_ack_seconds_count 3.0" in metrics
     # What people write and the tokens stay out of the log (the socket client logs on Bolt's
     # logger, held at INFO, where it quotes no messages).
     assert "Asked the team" not in stderr and "xapp-" not in stderr and "xoxb-" not in stderr
