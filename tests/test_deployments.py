@@ -142,6 +142,9 @@ async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_b
         assert ack.payload is not None and ack.payload["response_type"] == "ephemeral"
         assert "What can hold you back" in blocks_text(ack.payload["blocks"])
 
+        # Slack asks for a fresh connection now and then; the app opens one and carries on.
+        await sim.refresh_sockets()
+
         # "Another" on that tip: acked at once, the next tip replaces it by its response_url.
         [another] = [e for e in elements(ack.payload["blocks"]) if e["action_id"] == ANOTHER]
         assert (await slack.click(another["action_id"], another["value"])).payload is None
@@ -167,9 +170,9 @@ async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_b
     engine.dispose()
     assert (saved.team_id, saved.user_id) == ("T0001", "U0001")
     assert Keyring([ENCRYPTION_KEY]).decrypt(saved.text) == "Asked the team first today."
-    # Once to check the token at start-up, once to connect.
+    # To check the token at start-up, to connect, and to connect again when asked.
     opened = sim.calls_to("apps.connections.open")
-    assert [call.headers["Authorization"] for call in opened] == [f"Bearer {DEFAULT_APP_TOKEN}"] * 2
+    assert [call.headers["Authorization"] for call in opened] == [f"Bearer {DEFAULT_APP_TOKEN}"] * 3
     assert sim.calls_to("chat.postMessage") == []
     assert "Traceback" not in stderr and "ERROR" not in stderr
     # Each request gets its line and its count, as over HTTP; the broken one a warning.

@@ -46,6 +46,7 @@ class SocketMode(SimulatorState):
         self._app_tokens: set[str] = set()
         self._tickets: set[str] = set()
         self._sockets: list[web.WebSocketResponse] = []
+        self._retiring: list[web.WebSocketResponse] = []  # told to reconnect; sent nothing more
         self.envelopes: list[JsonDict] = []  # what went down the socket, in order
         self.acks: dict[str, Ack] = {}  # by envelope id
 
@@ -59,6 +60,9 @@ class SocketMode(SimulatorState):
     @property
     def sockets_open(self) -> int:
         return len(self._sockets)
+
+    def _live(self) -> list[web.WebSocketResponse]:
+        return [socket for socket in self._sockets if socket not in self._retiring]
 
     # ---- Web API ---------------------------------------------------------------------------
 
@@ -100,6 +104,8 @@ class SocketMode(SimulatorState):
                     self._take_ack(json.loads(message.data))
         finally:
             self._sockets.remove(socket)
+            if socket in self._retiring:
+                self._retiring.remove(socket)
         return socket
 
     def _take_ack(self, message: JsonDict) -> None:
@@ -116,10 +122,23 @@ class SocketMode(SimulatorState):
 
     # ---- driving the app -------------------------------------------------------------------
 
+    async def refresh_sockets(self) -> None:
+        """Ask every open connection to reconnect, as Slack does every few hours; nothing more
+        is sent down them, and the app is expected to open a new one."""
+        for socket in self._live():
+            self._retiring.append(socket)
+            await socket.send_json(
+                {
+                    "type": "disconnect",
+                    "reason": "refresh_requested",
+                    "debug_info": {"host": "applink-simulator"},
+                }
+            )
+
     async def wait_for_socket(self, timeout: float = 10.0) -> None:
-        """Wait until the app has a Socket Mode connection open."""
+        """Wait until the app has a Socket Mode connection open (and not asked to go)."""
         deadline = asyncio.get_running_loop().time() + timeout
-        while not self._sockets:
+        while not self._live():
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"no Socket Mode connection after {timeout}s")
             await asyncio.sleep(0.005)
@@ -140,7 +159,7 @@ class SocketMode(SimulatorState):
         if kind == "events_api":
             envelope |= {"retry_attempt": 0, "retry_reason": ""}
         self.envelopes.append(envelope)
-        await self._sockets[-1].send_json(envelope)
+        await self._live()[-1].send_json(envelope)
         return str(envelope["envelope_id"])
 
     async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> Ack:
