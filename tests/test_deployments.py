@@ -1,10 +1,11 @@
-"""The three ways to run the app (docs/operations.md), each as real processes against the
-simulator: (a) one `leading-bot serve` on SQLite, scheduler inside; (b) `serve --no-scheduler`
-web replicas plus a `leading-bot scheduler` on PostgreSQL; (c) Socket Mode, no public URL."""
+"""The three ways to run the app, each as real processes against the simulator: (a) one
+`leading-bot serve` on SQLite, scheduler inside; (b) `serve --no-scheduler` web replicas plus a
+`leading-bot scheduler` on PostgreSQL; (c) Socket Mode, no public URL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -123,7 +124,7 @@ async def test_web_replica_and_a_separate_scheduler_share_postgresql(
 
 
 async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_button(
-    tmp_path: object, sim: SlackSimulator
+    tmp_path: Path, sim: SlackSimulator
 ) -> None:
     sim.add_app_token()
     port = free_port()
