@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -83,7 +84,10 @@ def _run(args: argparse.Namespace) -> int:
         from bot.manifest import build_manifest, public_base_url
 
         url = public_base_url(args.url) if args.url is not None else None
-        print(json.dumps(build_manifest(load_library(), url), indent=2, ensure_ascii=False))
+        # Only whether installs come through "Add to Slack": no other setting is needed here.
+        distributed = bool(os.environ.get("SLACK_CLIENT_ID", "").strip())
+        manifest = build_manifest(load_library(), url, distributed=distributed)
+        print(json.dumps(manifest, indent=2, ensure_ascii=False))
         return 0
     if args.command == "demo":
         # The one place the runtime reaches into the dev kit, and only when asked for the demo:

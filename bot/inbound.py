@@ -176,7 +176,10 @@ def _event_callback(body: dict[str, Any]) -> None:
     subtype = _text(event, "subtype", MAX_NAME_CHARS)
     for key in ("channel_type", "tab", "bot_id", "app_id"):
         _text(event, key, MAX_NAME_CHARS)
-    _object(event, "tokens")
+    tokens = _object(event, "tokens")
+    if tokens is not None:  # tokens_revoked: whose user tokens, which bot users
+        for key in ("oauth", "bot"):
+            _list_of_ids(tokens, key)
     if kind == "app_home_opened":
         _ident(event, "user", required=True)
     elif kind == "message":
@@ -269,6 +272,16 @@ def _ident(parent: dict[str, Any], key: str, *, required: bool = False) -> None:
         return
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise Rejected(f"`{key}` is not a Slack id of at most {MAX_ID_CHARS} letters and digits")
+
+
+def _list_of_ids(parent: dict[str, Any], key: str) -> None:
+    value = parent.get(key)
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and _ID.fullmatch(item) for item in value
+    ):
+        raise Rejected(f"`{key}` is not a list of Slack ids")
 
 
 def _id_or_object(parent: dict[str, Any], key: str) -> None:

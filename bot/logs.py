@@ -46,12 +46,41 @@ BODY_LOGGERS = ("slack_bolt.RequestVerification", "bot.bolt")
 class NoRequestBodies(logging.Filter):
     """Keep Bolt's line that something happened; drop the request body it quotes."""
 
+    lines = BODY_LINES
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        for start, instead in BODY_LINES.items():
+        for start, instead in self.lines.items():
             if message.startswith(start):
                 record.msg, record.args = instead, ()
         return True
+
+
+# Lines of Bolt's OAuth flow and slack_sdk's OAuth state store that quote an install's one-time
+# code or its state (either would let someone finish an install as the person who started it),
+# and what we log instead. They log on the logger they are given: ours.
+OAUTH_LINES = {
+    "Failed to fetch oauth.v2.access result with code": (
+        "Slack did not accept an install's code; the code is not logged"
+    ),
+    "consume's query result": "An install link's state was used; its value is not logged",
+    "Failed to find any persistent data for state": (
+        "An install link's state could not be checked in the database; its value is not logged"
+    ),
+}
+
+
+class NoOAuthSecrets(NoRequestBodies):
+    """Keep the OAuth line that something happened; drop the code or state it quotes."""
+
+    lines = OAUTH_LINES
+
+
+def keep_oauth_secrets_out(logger: logging.Logger) -> logging.Logger:
+    """`logger`, given to Bolt's OAuth flow or slack_sdk's state store, with `NoOAuthSecrets`."""
+    if not any(isinstance(f, NoOAuthSecrets) for f in logger.filters):
+        logger.addFilter(NoOAuthSecrets())
+    return logger
 
 
 def hold_chatty_loggers() -> None:

@@ -21,6 +21,7 @@ BOT_SCOPES = (
 )
 BOT_EVENTS = ("message.im", "app_home_opened", "app_uninstalled", "tokens_revoked")
 EVENTS_PATH = "/slack/events"
+REDIRECT_PATH = "/slack/oauth_redirect"  # where Slack sends the browser back after "Allow"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -47,11 +48,24 @@ def public_base_url(text: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def build_manifest(library: Library, url: str | None = None) -> dict[str, Any]:
-    """With a public URL the app uses HTTP; without one, Socket Mode (needs SLACK_APP_TOKEN)."""
+def build_manifest(
+    library: Library, url: str | None = None, *, distributed: bool = False
+) -> dict[str, Any]:
+    """With a public URL the app uses HTTP; without one, Socket Mode (needs SLACK_APP_TOKEN).
+
+    `distributed` (SLACK_CLIENT_ID is set: installs with "Add to Slack"): Slack must know the
+    OAuth redirect URL, so a public URL is needed; org-wide installs on Enterprise Grid are
+    allowed. Token rotation stays off: once turned on for an app it can't be turned off, and
+    the app refreshes rotating tokens anyway if someone turns it on."""
+    if distributed and not url:
+        raise ConfigError(
+            "--url is needed when SLACK_CLIENT_ID is set: Slack sends people back to "
+            f"URL{REDIRECT_PATH} after they add the app"
+        )
     capability = library.capabilities[0]
     attribution = library.attribution
-    events_url = f"{url.rstrip('/')}{EVENTS_PATH}" if url else None
+    base = url.rstrip("/") if url else None
+    events_url = f"{base}{EVENTS_PATH}" if base else None
     slash: dict[str, Any] = {
         "command": COMMAND,
         "description": "A tip, practice idea or reflection for leading health",
@@ -61,11 +75,13 @@ def build_manifest(library: Library, url: str | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "event_subscriptions": {"bot_events": list(BOT_EVENTS)},
         "interactivity": {"is_enabled": True},
-        "org_deploy_enabled": False,
+        "org_deploy_enabled": distributed,
         "socket_mode_enabled": events_url is None,
         "token_rotation_enabled": False,
     }
     oauth: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
+    if distributed:
+        oauth["redirect_urls"] = [f"{base}{REDIRECT_PATH}"]
     if events_url:
         slash["url"] = events_url
         settings["event_subscriptions"]["request_url"] = events_url

@@ -77,6 +77,9 @@ class Workspace(Base):
     bot_user_id: Mapped[str | None] = mapped_column(String(32))
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deactivated_reason: Mapped[str | None] = mapped_column(String(64))
+    # Multi-workspace mode: when the app was uninstalled. Every row of the workspace is purged
+    # UNINSTALL_PURGE_DAYS later, unless a reinstall clears this first.
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 # slack_sdk's installation and OAuth state stores read and write these three tables; the schema

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -30,13 +31,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import pages
 from bot.content import Library
 from bot.db import retrying
-from bot.manifest import BOT_SCOPES
+from bot.logs import error_kinds, keep_oauth_secrets_out
+from bot.manifest import BOT_SCOPES, REDIRECT_PATH
 from bot.services.installations import REFRESH_BEFORE, STATE_SECONDS, Installations, Place
 
-logger = logging.getLogger(__name__)
+# Bolt's flow logs the install's code when Slack refuses it: the filter keeps it out.
+logger = keep_oauth_secrets_out(logging.getLogger(__name__))
 
 INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 _HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
@@ -89,8 +91,25 @@ class InstallFlow(AsyncOAuthFlow):
         self._installations = installations
         self._library = library
 
+    async def handle_installation(self, request: AsyncBoltRequest) -> BoltResponse:
+        """The install page; when its state can't be written, our page saying try again."""
+        try:
+            return await super().handle_installation(request)
+        except SQLAlchemyError as error:
+            logger.error("starting an install failed: %s", error_kinds(error))
+            return _failure_response("unavailable")
+
     async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
         return pages.install_page(self._library, url)
+
+    async def run_installation(self, code: str) -> Installation | None:
+        """Bolt's exchange of the code for tokens; Slack out of reach is a failed install
+        (Bolt's failure page path), not an error page."""
+        try:
+            return await super().run_installation(code)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not reach Slack to finish an install: %s", type(error).__name__)
+            return None
 
     async def store_installation(
         self, request: AsyncBoltRequest, installation: Installation
@@ -100,6 +119,22 @@ class InstallFlow(AsyncOAuthFlow):
         except SQLAlchemyError as error:
             logger.error("saving an install failed: %s", type(error).__name__)
             raise BoltError("the install could not be saved") from None
+
+
+def _failure_response(reason: str) -> BoltResponse:
+    html = pages.failure_page(reason, INSTALL_PATH)
+    return BoltResponse(status=failure_status(reason), body=html, headers=dict(_HTML))
+
+
+def failure_status(reason: str) -> int:
+    """Cancelling in Slack is a choice, not an error (200); our database failing is ours (503,
+    try again); anything else is a link that can't finish an install (400). Bolt suggests 401
+    for some, but nothing here asks the browser to authenticate."""
+    if reason == "access_denied":
+        return 200
+    if reason in ("storage_error", "unavailable"):
+        return 503
+    return 400
 
 
 def build_install_flow(
@@ -125,8 +160,7 @@ def build_install_flow(
     async def failure(args: AsyncFailureArgs) -> BoltResponse:
         # The reason is Bolt's word for what went wrong (never a code, token or state value).
         logger.warning("an install did not finish: %s", args.reason)
-        html = pages.failure_page(args.reason, INSTALL_PATH)
-        return BoltResponse(status=args.suggested_status_code, body=html, headers=dict(_HTML))
+        return _failure_response(args.reason)
 
     settings = AsyncOAuthSettings(
         client_id=client_id,

@@ -52,6 +52,9 @@ class ScheduleView:
     every_weeks: int = 1
     next_due_at: datetime | None = None
     paused_until: date | None = None
+    # Stopped because the app was uninstalled (or its token revoked), then installed again:
+    # it stays stopped until the person subscribes again, and Home tells them so.
+    stopped_by_removal: bool = False
 
     @property
     def subscribed(self) -> bool:

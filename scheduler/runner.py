@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import metrics
 from bot.app_context import AppContext
 from bot.services.handled import forget_handled
+from bot.services.uninstall import purge_uninstalled
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,17 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
         misfire_grace_time=None,
         next_run_time=datetime.now(UTC),
     )
+    if ctx.installations.multi_workspace:
+        scheduler.add_job(
+            purge_uninstalled_workspaces,
+            IntervalTrigger(days=1),
+            args=[ctx],
+            id="uninstall_purge",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
     days = ctx.settings.reflection_retention_days
     if days:
         scheduler.add_job(
@@ -82,6 +94,24 @@ async def apply_retention(ctx: AppContext, days: int) -> None:
         logger.exception("retention job failed; it runs again tomorrow")
         return
     logger.info("retention: deleted %d reflections older than %d days", deleted, days)
+
+
+async def purge_uninstalled_workspaces(ctx: AppContext) -> None:
+    """Daily (multi-workspace mode): every row of a workspace uninstalled UNINSTALL_PURGE_DAYS
+    ago and not reinstalled since is deleted."""
+    days = ctx.settings.uninstall_purge_days
+    try:
+        purged = await purge_uninstalled(ctx.sessions, ctx.clock(), days)
+    except Exception:
+        logger.exception("purging uninstalled workspaces failed; it runs again tomorrow")
+        return
+    if purged:
+        logger.info(
+            "purged %d workspaces uninstalled %d or more days ago: %s",
+            len(purged),
+            days,
+            ", ".join(purged),
+        )
 
 
 async def forget_handled_commands(ctx: AppContext) -> None:

@@ -26,6 +26,7 @@ from bot.models import Delivery, Reflection, Schedule
 from bot.services.dispatch import PassSummary
 from devkit.slack_sim import (
     DEFAULT_TOKEN,
+    RecordedCall,
     SlackSimulator,
     block_action_body,
     sign,
@@ -50,13 +51,18 @@ async def dispatch_at(app: RunningApp, clock: ManualClock, instant: datetime) ->
     return await app.ctx.dispatcher.run_pass()
 
 
-def nudges(sim: SlackSimulator) -> list[dict]:
-    """Every nudge Slack accepted, in order."""
+def nudge_calls(sim: SlackSimulator) -> list[RecordedCall]:
+    """Every call that posted a nudge Slack accepted, in order (`.team_id`: whose token)."""
     return [
-        call.body
+        call
         for call in sim.calls_to("chat.postMessage")
         if call.failed is None and (call.body.get("metadata") or {}).get("event_type")
     ]
+
+
+def nudges(sim: SlackSimulator) -> list[dict]:
+    """Every nudge Slack accepted, in order."""
+    return [call.body for call in nudge_calls(sim)]
 
 
 async def deliveries(app: RunningApp) -> list[Delivery]:
@@ -404,9 +410,13 @@ async def install_token(
     enterprise_id: str | None = None,
     org_wide: bool = False,
     bot_user_id: str = "UBOT0001",
+    bot_refresh_token: str | None = None,
+    user_token: str | None = None,
+    user_refresh_token: str | None = None,
 ) -> None:
     """An install saved as the OAuth flow saves one (multi-workspace mode), without the web
-    round trip: for tests about what is stored, not how it got there."""
+    round trip: for tests about what is stored, not how it got there. A refresh token makes
+    the token rotating (twelve hours to go)."""
     await ctx.installations.save(
         Installation(
             app_id="A0001",
@@ -416,6 +426,11 @@ async def install_token(
             bot_token=token,
             bot_id="B" + team_id,
             bot_user_id=bot_user_id,
+            bot_refresh_token=bot_refresh_token,
+            bot_token_expires_in=12 * 60 * 60 if bot_refresh_token else None,
+            user_token=user_token,
+            user_refresh_token=user_refresh_token,
+            user_token_expires_in=12 * 60 * 60 if user_refresh_token else None,
             is_enterprise_install=org_wide,
         )
     )
@@ -462,22 +477,6 @@ def process_env(database_url: str, sim: SlackSimulator, **settings: str) -> dict
     }
 
 
-async def wait_until_healthy(base: str, timeout: float = 20.0) -> None:
-    """Wait for `GET /healthz` on a server just started (e.g. http://127.0.0.1:8000)."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{base}/healthz did not answer within {timeout}s")
-            await asyncio.sleep(0.05)
-
-
 async def read_stderr_until(process: asyncio.subprocess.Process, text: str) -> None:
     """Read a running process's log until a line with `text` (not logged: a test failure)."""
     assert process.stderr is not None
@@ -499,3 +498,14 @@ async def exited(process: asyncio.subprocess.Process) -> str:
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     return stderr.decode()
+
+
+async def wait_until_healthy(http: aiohttp.ClientSession, base: str) -> None:
+    for _ in range(300):
+        try:
+            async with http.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("serve never answered /healthz")

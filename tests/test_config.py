@@ -85,6 +85,23 @@ def test_multi_workspace_mode_needs_only_the_signing_secret_besides_the_client_p
     ]
 
 
+def test_both_workspace_modes_at_once_stop_start_up_in_one_line() -> None:
+    result = run_cli(
+        "serve",
+        SLACK_BOT_TOKEN="xoxb-one-workspace",
+        SLACK_CLIENT_ID="123.456",
+        SLACK_CLIENT_SECRET="s3cret-client",
+        SLACK_SIGNING_SECRET="signing",
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "Configuration error: SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: choose "
+        "single-workspace (SLACK_BOT_TOKEN) or multi-workspace (SLACK_CLIENT_ID + "
+        "SLACK_CLIENT_SECRET)"
+    ]
+    assert "s3cret-client" not in result.stderr and "xoxb-one" not in result.stderr
+
+
 def test_a_bad_encryption_key_stops_start_up_in_one_line_without_showing_it() -> None:
     result = run_cli("db", "upgrade", ENCRYPTION_KEYS=f"{VALID_KEY},secret-but-wrong")
     assert result.returncode == 2

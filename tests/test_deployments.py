@@ -58,9 +58,12 @@ async def page(url: str) -> str:
         return await response.text()
 
 
-async def ready(base: str) -> bool:
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as response:
-        return response.status == 200
+async def healthy_and_ready(base: str) -> None:
+    """Health checks answer on PORT once the process is up, and it says it is ready."""
+    async with aiohttp.ClientSession() as http:
+        await wait_until_healthy(http, base)
+        async with http.get(f"{base}/readyz") as response:
+            assert response.status == 200
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -76,8 +79,7 @@ async def test_one_process_on_sqlite_serves_slack_and_sends_what_is_due_itself(
     process = await start_serve(env, scheduler=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_until_healthy(base)
-        assert await ready(base)
+        await healthy_and_ready(base)
         reply = await signed_command(base, sim, "blocker")
         assert "What can hold you back" in blocks_text(reply["blocks"])
         # The scheduler inside this one process runs its first pass at start-up.
@@ -96,8 +98,7 @@ async def test_web_replica_and_a_separate_scheduler_share_postgresql(
     web = await start_serve(env)  # --no-scheduler: a web replica only
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_until_healthy(base)
-        assert await ready(base)
+        await healthy_and_ready(base)
         assert await signed_command(base, sim, "weekly") == {}  # answered after the ack
         [answer] = await sim.wait_for("response_url")
         assert answer.body["response_type"] == "ephemeral"
@@ -135,8 +136,7 @@ async def test_socket_mode_answers_a_command_saves_a_dm_reflection_and_takes_a_b
     process = await start_serve(env, scheduler=True)
     slack = SocketModeDriver(sim)
     try:
-        await wait_until_healthy(f"http://127.0.0.1:{port}")  # health checks still on PORT
-        assert await ready(f"http://127.0.0.1:{port}")
+        await healthy_and_ready(f"http://127.0.0.1:{port}")  # still on PORT in Socket Mode
 
         # A slash command: the answer travels back in the ack.
         ack = await slack.slash("blocker")

@@ -3,7 +3,6 @@ APScheduler's every-minute lines only at DEBUG."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -15,7 +14,7 @@ import pytest
 from bot.crypto import new_key
 from bot.logs import EveryMinuteToDebug, JsonLines, configure_logging
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
-from tests.helpers import free_port, run_cli, start_serve
+from tests.helpers import free_port, run_cli, start_serve, wait_until_healthy
 
 CANARY = "kōrero-canary-8841 about the roster"
 
@@ -40,13 +39,7 @@ async def test_json_logs_from_a_real_serve_carry_ids_kind_and_duration_but_no_wo
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
+            await wait_until_healthy(http, base)
             body = slash_command_body(CANARY, response_url=sim.response_url("json"))
             headers = signed_headers("json-secret", body)
             async with http.post(f"{base}/slack/events", data=body, headers=headers) as response:

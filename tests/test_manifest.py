@@ -98,3 +98,35 @@ def test_manifest_refuses_a_url_slack_cannot_call_in_one_line(given: str) -> Non
         f"--url: “{given}” is not an https:// address with a host name, "
         "e.g. https://nudges.example.org (http:// is for localhost only)"
     ]
+
+
+# --- distributed installs ("Add to Slack", SLACK_CLIENT_ID set) ------------------------------
+
+
+def test_client_mode_adds_the_redirect_url_and_org_wide_installs_and_nothing_else() -> None:
+    single = manifest("--url", "https://nudges.example.org/slack/events")
+    result = run_cli(
+        "manifest", "--url", "https://nudges.example.org/slack/events", SLACK_CLIENT_ID="1.2"
+    )
+    assert result.returncode == 0, result.stderr
+    distributed = json.loads(result.stdout)
+    assert distributed["oauth_config"]["redirect_urls"] == [
+        "https://nudges.example.org/slack/oauth_redirect"
+    ]
+    assert distributed["settings"]["org_deploy_enabled"] is True
+    assert distributed["settings"]["token_rotation_enabled"] is False
+    # Everything else is the same as for one workspace, whose output does not change.
+    del distributed["oauth_config"]["redirect_urls"]
+    distributed["settings"]["org_deploy_enabled"] = False
+    assert distributed == single
+    assert "redirect_urls" not in single["oauth_config"]
+    assert single["settings"]["org_deploy_enabled"] is False
+
+
+def test_client_mode_without_a_url_says_in_one_line_that_slack_needs_one() -> None:
+    result = run_cli("manifest", SLACK_CLIENT_ID="1.2")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "--url is needed when SLACK_CLIENT_ID is set: Slack sends people back to "
+        "URL/slack/oauth_redirect after they add the app"
+    ]

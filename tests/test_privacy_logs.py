@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +15,9 @@ from bot.clock import ManualClock
 from bot.logs import hold_chatty_loggers
 from bot.web import REFUSED_SIGNATURE
 from devkit.slack_sim import event_body, signed_headers
+from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, RunningApp
+from tests.faults import refuse_inserts, rename_table
 from tests.helpers import (
     CHANNEL,
     DUE,
@@ -69,11 +71,11 @@ def everything_in(record: logging.LogRecord) -> str:
     return "\n".join(parts)
 
 
-def leaks(records: list[logging.LogRecord]) -> list[str]:
+def leaks(records: list[logging.LogRecord], never: dict[str, str] = NEVER_LOGGED) -> list[str]:
     return [
         f"{what} in {record.name} {record.levelname}: {record.getMessage()[:200]}"
         for record in records
-        for what, secret in NEVER_LOGGED.items()
+        for what, secret in never.items()
         if secret in everything_in(record)
     ]
 
@@ -209,3 +211,67 @@ async def test_bolt_lines_that_quote_a_body_keep_the_line_but_lose_the_body(
     assert "Unhandled request; its body is not logged" in logged
     assert any(line.startswith("A request failed Slack's signature check") for line in logged)
     assert leaks(every_record) == []
+
+
+async def test_installs_and_token_refreshes_log_no_token_code_client_secret_or_state(
+    every_record: list[logging.LogRecord], multi_app: RunningApp, clock: ManualClock
+) -> None:
+    app = multi_app
+    url = app.ctx.settings.database_url
+    never: dict[str, str] = {"client secret": sim_oauth.CLIENT_SECRET}
+    # An install with rotating bot and user tokens.
+    start = await app.slack.start_install()
+    code = app.sim.authorize_install("T0100", rotating=True, user_token=True)
+    assert (await app.slack.finish_install(start, code)).status == 200
+    never |= {"code": code, "state": start.state}
+    # Installs that fail: a code Slack refuses, a reused state, the database refusing the save,
+    # and the state table missing when the state is checked.
+    refused = await app.slack.start_install()
+    assert (await app.slack.finish_install(refused, "code-refused-7d1c")).status == 400
+    reused_code = app.sim.authorize_install("T0200")
+    assert (await app.slack.finish_install(start, reused_code)).status == 400
+    unsaved = await app.slack.start_install()
+    unsaved_code = app.sim.authorize_install("T0300")
+    with refuse_inserts(url, "slack_installations"):
+        assert (await app.slack.finish_install(unsaved, unsaved_code)).status == 503
+    unchecked = await app.slack.start_install()
+    with rename_table(url, "slack_oauth_states"):
+        page = await app.slack.finish_install(unchecked, app.sim.authorize_install("T0400"))
+        assert page.status == 400
+    never |= {
+        "refused code": "code-refused-7d1c",
+        "reused code": reused_code,
+        "unsaved code": unsaved_code,
+        **{f"state {n}": s.state for n, s in enumerate((refused, unsaved, unchecked))},
+    }
+    # The bot token refreshed near its expiry, then a refresh Slack refuses.
+    assert app.ctx.installations.store is not None
+    first = await app.ctx.installations.store.async_find_installation(
+        enterprise_id=None, team_id="T0100"
+    )
+    assert first is not None and first.bot_token_expires_at and first.user_refresh_token
+    app.sim.add_user("T0100", "U0001")
+    clock.set(datetime.fromtimestamp(first.bot_token_expires_at, UTC) - timedelta(hours=1))
+    await app.slack.slash("weekly", team_id="T0100")
+    await app.settle()
+    app.sim.refuse_refresh("T0100")
+    clock.advance(timedelta(hours=12))
+    await say(app, {"type": "app_home_opened", "user": "U0001", "tab": "home", "team": "T0100"})
+    never |= {
+        "bot token": str(first.bot_token),
+        "bot refresh token": str(first.bot_refresh_token),
+        "user token": str(first.user_token),
+        "user refresh token": str(first.user_refresh_token),
+        "refreshed bot token": app.sim.token_of("T0100"),
+    }
+    assert first.bot_token != app.sim.token_of("T0100")
+
+    logged = [record.getMessage() for record in every_record]
+    # The capture saw each path, in the app's words.
+    for reason in ("invalid_code", "invalid_state", "storage_error"):
+        assert f"an install did not finish: {reason}" in logged
+    assert "Slack did not accept an install's code; the code is not logged" in logged
+    assert "An install link's state was used; its value is not logged" in logged
+    assert any(line.startswith("An install link's state could not be checked") for line in logged)
+    assert "refreshing the bot token for T0100 failed: invalid_refresh_token" in logged
+    assert leaks(every_record, never) == []

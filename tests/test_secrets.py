@@ -26,6 +26,7 @@ from bot.crypto import Keyring, key_file_path, keyring_for, new_key
 from bot.db import sync_url
 from bot.migrate import alembic_config, upgrade
 from bot.models import Member, Reflection, slack_bots, slack_installations
+from bot.services.installations import TOKEN_FIELDS
 from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import PG_ENV, RunningApp
 from tests.helpers import (
@@ -45,6 +46,13 @@ IN_THE_DM = "Kōrero with the quokka-7431 charge nurse about the roster"
 EDITED = IN_THE_DM + ", and the marmoset-5562 plan"
 IN_THE_MODAL = "Zephyr-2290 talk with the PHO went better than I hoped"
 STORED_TOKEN = "xoxb-stored-T0001-9f8e7d6c5b4a"
+# The rest of a rotating install that also holds the installer's own token.
+INSTALL_TOKENS = {
+    "bot_token": STORED_TOKEN,
+    "bot_refresh_token": "xoxe-1-refresh-stored-3c4d2e1f",
+    "user_token": "xoxe.xoxp-stored-U0001-8b7a6958",
+    "user_refresh_token": "xoxe-1-user-refresh-stored-6e5f4a3b",
+}
 SECRETS = ("quokka-7431", "marmoset-5562", "Zephyr-2290", STORED_TOKEN, "9f8e7d6c5b4a")
 
 
@@ -109,7 +117,14 @@ async def write_reflections(database_url: str, keys: str, texts: list[str]) -> N
         for words in texts:
             clock.advance(timedelta(minutes=1))
             await ctx.reflections.capture_modal("T0001", "U0001", None, words)
-        await install_token(ctx, "T0001", STORED_TOKEN)
+        await install_token(
+            ctx,
+            "T0001",
+            STORED_TOKEN,
+            bot_refresh_token=INSTALL_TOKENS["bot_refresh_token"],
+            user_token=INSTALL_TOKENS["user_token"],
+            user_refresh_token=INSTALL_TOKENS["user_refresh_token"],
+        )
     finally:
         await ctx.close()
 
@@ -125,8 +140,23 @@ async def read_back(database_url: str, keys: str | None) -> tuple[list[str], str
     return [entry.text for entry in entries], token
 
 
+async def read_install(database_url: str, keys: str) -> dict[str, str | None]:
+    """Every token of T0001's install, as the app reads it back (decrypted)."""
+    ctx = build_context(settings_for(database_url, keys))
+    try:
+        assert ctx.installations.store is not None
+        found = await ctx.installations.store.async_find_installation(
+            enterprise_id=None, team_id="T0001"
+        )
+    finally:
+        await ctx.close()
+    assert found is not None
+    return {name: getattr(found, name) for name in TOKEN_FIELDS}
+
+
 def stored(database_url: str) -> tuple[list[str], list[str]]:
-    """The raw reflection texts and installs' bot tokens, as the database holds them."""
+    """The raw reflection texts and installs' tokens (bot, user and refresh), as the database
+    holds them."""
     engine = create_engine(sync_url(database_url))
     try:
         with engine.connect() as connection:
@@ -134,7 +164,10 @@ def stored(database_url: str) -> tuple[list[str], list[str]]:
             tokens = [
                 token
                 for table in (slack_installations, slack_bots)
-                for token in connection.scalars(select(table.c.bot_token))
+                for name in TOKEN_FIELDS
+                if name in table.c
+                for token in connection.scalars(select(table.c[name]))
+                if token is not None
             ]
     finally:
         engine.dispose()
@@ -165,7 +198,20 @@ async def test_no_reflection_words_or_bot_token_anywhere_in_the_database_or_its_
 ) -> None:
     app = multi_app
     app.sim.add_workspace("T0001", STORED_TOKEN)  # Slack knows the workspace by its install
-    assert (await app.slack.install("T0001")).status == 200
+    page = await app.slack.install("T0001", rotating=True, user_token=True)
+    assert page.status == 200
+    assert app.ctx.installations.store is not None
+    install = await app.ctx.installations.store.async_find_installation(
+        enterprise_id=None, team_id="T0001"
+    )
+    assert install is not None
+    install_tokens = [str(getattr(install, name)) for name in TOKEN_FIELDS]
+    assert install_tokens[0] == STORED_TOKEN
+    assert [token[:10] for token in install_tokens[1:]] == [
+        "xoxe-1-ref",
+        "xoxe.xoxp-",
+        "xoxe-1-use",
+    ]
     nudge = await send_nudge(app, clock)
     ts = ts_at(DUE + timedelta(hours=1))
     await say(app, dm(IN_THE_DM, ts, thread_ts=nudge.message_ts))
@@ -183,14 +229,14 @@ async def test_no_reflection_words_or_bot_token_anywhere_in_the_database_or_its_
 
     values = every_value(database_url)
     assert "U0001" in values and nudge.item_id in values  # the scan does see the rows
-    for secret in SECRETS:
+    for secret in (*SECRETS, *install_tokens):
         assert secret not in values
     if database_url.startswith("sqlite"):
         files = sqlite_files(database_url)
         assert "test.db" in files and "test.db-wal" in files
         everything = b"".join(files.values())
         assert b"U0001" in everything
-        for secret in SECRETS:
+        for secret in (*SECRETS, *install_tokens):
             assert secret.encode() not in everything
 
 
@@ -329,17 +375,21 @@ def test_keys_rotate_re_encrypts_everything_with_the_first_key_and_says_what_it_
     old, new = new_key(), new_key()
     asyncio.run(write_reflections(database_url, old, ["One.", "Two.", "Three."]))
     env = {"DATABASE_URL": database_url, "ENCRYPTION_KEYS": f"{new},{old}"}
+    # Bot, refresh and user tokens: four in the install's row, two in its bot's.
+    assert len(stored(database_url)[1]) == 6
     assert run_cli(monkeypatch, "keys", "rotate", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 3 reflections and 2 Slack tokens with the first key; 0 already used it."
+        "Re-encrypted 3 reflections and 6 Slack tokens with the first key; 0 already used it."
     )
     texts, tokens = stored(database_url)
     assert all(Keyring([new]).under_first_key(value) for value in texts + tokens)
+    assert not set(INSTALL_TOKENS.values()) & set(tokens)
     # The old key can go now.
     assert asyncio.run(read_back(database_url, new)) == (["One.", "Two.", "Three."], STORED_TOKEN)
+    assert asyncio.run(read_install(database_url, new)) == INSTALL_TOKENS
     assert run_cli(monkeypatch, "keys", "rotate", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 0 reflections and 0 Slack tokens with the first key; 5 already used it."
+        "Re-encrypted 0 reflections and 0 Slack tokens with the first key; 9 already used it."
     )
 
 
@@ -412,7 +462,7 @@ def test_keys_rotate_interrupted_keeps_finished_batches_and_carries_on_when_run_
     ]
     assert run_cli(monkeypatch, "keys", "rotate", "--batch", "2", **env) == 0
     assert capsys.readouterr().out.strip() == (
-        "Re-encrypted 3 reflections and 2 Slack tokens with the first key; 2 already used it."
+        "Re-encrypted 3 reflections and 6 Slack tokens with the first key; 2 already used it."
     )
     assert asyncio.run(read_back(database_url, new)) == (words, STORED_TOKEN)
 

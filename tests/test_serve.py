@@ -8,7 +8,9 @@ from pathlib import Path
 
 import aiohttp
 
+from devkit.driver import SlackDriver
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
+from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import ENCRYPTION_KEY
 from tests.helpers import blocks_text, free_port, start_serve, wait_until_healthy
 
@@ -31,8 +33,8 @@ async def test_serve_answers_health_checks_and_a_signed_command(
     process = await start_serve(env)
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_until_healthy(base)
         async with aiohttp.ClientSession() as http:
+            await wait_until_healthy(http, base)
             async with http.get(f"{base}/readyz") as response:
                 assert response.status == 200
             body = slash_command_body("blocker", response_url=sim.response_url("serve"))
@@ -46,6 +48,42 @@ async def test_serve_answers_health_checks_and_a_signed_command(
         process.terminate()
         _, stderr = await process.communicate()
     # SIGTERM is a clean stop: exit 0, which container platforms read as "stopped", not "crashed".
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode() and "WARNING" not in stderr.decode()
+
+
+async def test_serve_with_a_client_id_installs_from_its_page_and_answers_the_workspace(
+    database_url: str, sim: SlackSimulator
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env |= {
+        "DATABASE_URL": database_url,
+        "SLACK_CLIENT_ID": sim_oauth.CLIENT_ID,
+        "SLACK_CLIENT_SECRET": sim_oauth.CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": "serve-secret",
+        "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+    process = await start_serve(env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http, SlackDriver(base, "serve-secret", sim) as slack:
+            await wait_until_healthy(http, base)
+            start = await slack.start_install()
+            assert start.page.content_type == "text/html; charset=utf-8"
+            assert "Add to Slack" in start.page.body and start.cookie
+            assert f"client_id={sim_oauth.CLIENT_ID}" in start.authorize_url
+            page = await slack.finish_install(start, sim.authorize_install("T0100", name="Waitaha"))
+            assert page.status == 200 and "is added to Waitaha" in page.body
+            reply = await slack.slash("blocker", team_id="T0100")
+            assert reply.status == 200
+            assert "What can hold you back" in blocks_text(reply.json()["blocks"])
+    finally:
+        process.terminate()
+        _, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode() and "WARNING" not in stderr.decode()
 

@@ -51,12 +51,21 @@ HOME_EXCERPT = 300
 PLURAL_LABELS = {"tip": "Quick tips", "practice": "Practice ideas", "blocker": "Blockers"}
 
 
+REINSTALLED_NOTE = (
+    "*Your weekly nudge*\nNau mai anō, welcome back. Your weekly nudges stopped when this "
+    "app was removed from the workspace, and they stay stopped until you subscribe again. "
+    "Everything you wrote is still here."
+)
+
+
 def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     if view.status != "active":
         text = (
             "*Your weekly nudge*\nYou're not subscribed. Choose a day and time and I'll send "
             "you one small thing to practise each week, with a question to reflect on."
         )
+        if view.stopped_by_removal:
+            text = REINSTALLED_NOTE
         return [
             _section(text),
             _actions(_button("Subscribe", HOME_SUBSCRIBE_ACTION, "subscribe", style="primary")),

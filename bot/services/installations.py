@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -29,14 +30,18 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Keyring
 from bot.db import Sessions
+from bot.logs import keep_oauth_secrets_out
 from bot.models import Workspace, slack_bots
 from bot.services.store import insert_ignoring_duplicates
+from bot.services.workspaces import reopen_workspaces
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
 
 # Refresh a rotating token this long before it expires (Bolt's default too).
 REFRESH_BEFORE = timedelta(minutes=120)
+# After Slack refuses a refresh, ask again no sooner than this (one request makes several calls).
+REFRESH_HOLD_OFF = timedelta(minutes=5)
 STATE_SECONDS = 10 * 60  # an install link's state is good for ten minutes
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
@@ -138,6 +143,7 @@ class Installations:
         self._clients = clients
         self._known: dict[str, str | None] = {}  # team → enterprise, once recorded
         self._last_token: dict[str, str] = {}  # team → last token found, for a database outage
+        self._refused: dict[str, datetime] = {}  # refresh token → when Slack last refused it
         self.store: SealedStore | None = None
         self.state_store: AsyncSQLAlchemyOAuthStateStore | None = None
         if settings.slack_client_id:
@@ -146,7 +152,9 @@ class Installations:
             )
             self.store = SealedStore(inner, keyring)
             self.state_store = AsyncSQLAlchemyOAuthStateStore(
-                expiration_seconds=STATE_SECONDS, engine=engine, logger=logger
+                expiration_seconds=STATE_SECONDS,
+                engine=engine,
+                logger=keep_oauth_secrets_out(logger),  # it logs the state value
             )
 
     @property
@@ -217,15 +225,30 @@ class Installations:
 
     # --- keeping records -------------------------------------------------------------------
 
-    async def save(self, installation: Installation) -> None:
-        """A finished OAuth install: keep it (encrypted) and mark its workspace installed."""
+    async def save(self, installation: Installation) -> bool:
+        """A finished OAuth install: keep it (encrypted) and mark its workspace installed.
+        True when it is a reinstall of a workspace (or org) that was uninstalled or revoked."""
         if self.store is None:
             raise RuntimeError("installs need SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
         await self.store.async_save(installation)
-        if installation.team_id and not installation.is_enterprise_install:
+        reinstalled = await reopen_workspaces(
+            self._sessions,
+            team_id=installation.team_id,
+            enterprise_id=installation.enterprise_id,
+            org_wide=bool(installation.is_enterprise_install),
+        )
+        if installation.is_enterprise_install:
+            self._forget_org(installation.enterprise_id)
+        elif installation.team_id:
             await self._remember(
                 installation.team_id, installation.enterprise_id, name=installation.team_name
             )
+        return reinstalled > 0
+
+    def _forget_org(self, enterprise_id: str | None) -> None:
+        """An org installed (again): its workspaces are recorded afresh on their next request,
+        in case a purge deleted them since this process last saw them."""
+        self._known = {team: org for team, org in self._known.items() if org != enterprise_id}
 
     async def _remember(
         self, team_id: str, enterprise_id: str | None, *, name: str | None = None
@@ -252,13 +275,18 @@ class Installations:
     async def _fresh(self, bot: Bot) -> Bot:
         """Refresh a rotating bot token that expires within REFRESH_BEFORE, and keep the new one.
 
-        When Slack refuses the refresh, the old token is used while it lasts and the refusal
-        is logged (its error code only)."""
+        When Slack refuses the refresh or can't be reached, the old token is used while it
+        lasts, the failure is logged (Slack's error code, or the kind of network error, only),
+        and this process asks again after REFRESH_HOLD_OFF."""
         expires_at = bot.bot_token_expires_at
         if not bot.bot_refresh_token or expires_at is None or self.store is None:
             return bot
         expires = datetime.fromtimestamp(expires_at, UTC)
-        if expires - self._clock() > REFRESH_BEFORE:
+        now = self._clock()
+        if expires - now > REFRESH_BEFORE:
+            return bot
+        refused = self._refused.get(bot.bot_refresh_token)
+        if refused is not None and now - refused < REFRESH_HOLD_OFF:
             return bot
         client = self._clients.plain()
         try:
@@ -268,19 +296,19 @@ class Installations:
                 grant_type="refresh_token",
                 refresh_token=bot.bot_refresh_token,
             )
-        except SlackApiError as error:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            self._refused[bot.bot_refresh_token] = now
+            why = (
+                error.response.get("error")
+                if isinstance(error, SlackApiError)
+                else type(error).__name__
+            )
             logger.warning(
-                "refreshing the bot token for %s failed: %s",
-                bot.team_id or bot.enterprise_id,
-                error.response.get("error"),
+                "refreshing the bot token for %s failed: %s", bot.team_id or bot.enterprise_id, why
             )
             return bot
-        token = answer.get("access_token")
-        if not isinstance(token, str):
-            logger.warning("refreshing the bot token for %s gave no token", bot.team_id)
-            return bot
         refreshed = copy.copy(bot)
-        refreshed.bot_token = token
+        refreshed.bot_token = str(answer["access_token"])  # always there when Slack says ok
         refreshed.bot_refresh_token = answer.get("refresh_token") or bot.bot_refresh_token
         refreshed.bot_token_expires_at = int(self._clock().timestamp()) + int(
             answer.get("expires_in") or 0

@@ -23,6 +23,7 @@ from bot.services.timing import (
     still_paused,
     weeks_later,
 )
+from bot.services.workspaces import REMOVED_REASONS
 from bot.values import HomeChange, NudgeChoice
 from bot.values import ScheduleView as ScheduleView
 
@@ -58,6 +59,9 @@ def _view(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleV
         every_weeks=schedule.every_weeks,
         next_due_at=schedule.next_due_at,
         paused_until=paused_until(schedule, zone, now),
+        stopped_by_removal=(
+            schedule.status == "stopped" and schedule.ended_reason in REMOVED_REASONS
+        ),
     )
 
 

@@ -26,6 +26,7 @@ class _Grant:
     installer: str
     rotating: bool
     expires_in: int
+    user_token: bool
 
 
 class OAuthMethods(SimulatorState):
@@ -47,12 +48,16 @@ class OAuthMethods(SimulatorState):
         rotating: bool = False,
         expires_in: int = ROTATING_EXPIRES_IN,
         bot_user_id: str | None = None,
+        user_token: bool = False,
     ) -> str:
         """Someone allowed the app in `team_id` (or, `org_wide`, in the whole Grid org
         `enterprise_id`, whose simulator workspace is named by the enterprise id: its token
         serves every workspace of the org, and its users are added there). The workspace
         is added if new; returns the code for ``/slack/oauth_redirect?code=…``. Other
-        workspaces of the org join it with `join_org`."""
+        workspaces of the org join it with `join_org`.
+
+        `rotating`: the tokens expire after `expires_in` seconds and come with refresh tokens.
+        `user_token`: the installer's own token comes too, as for an app asking user scopes."""
         where = enterprise_id if org_wide and enterprise_id else team_id
         if enterprise_id:
             self.join_org(team_id, enterprise_id)
@@ -74,6 +79,7 @@ class OAuthMethods(SimulatorState):
             installer,
             rotating,
             expires_in,
+            user_token,
         )
         return code
 
@@ -81,8 +87,15 @@ class OAuthMethods(SimulatorState):
         """The bot token a workspace (or org) answers to now."""
         return self._workspace(team_id).token
 
-    def _new_token(self, where: str, rotating: bool) -> str:
-        prefix = "xoxe.xoxb-" if rotating else "xoxb-"
+    def refuse_refresh(self, team_id: str) -> None:
+        """Slack no longer accepts the refresh tokens it gave for `team_id` (an org: its
+        enterprise id): refreshing answers invalid_refresh_token."""
+        for refresh, grant in list(self._refresh_tokens.items()):
+            if grant.team_id == team_id:
+                del self._refresh_tokens[refresh]
+
+    def _new_token(self, where: str, rotating: bool, kind: str = "b") -> str:
+        prefix = f"xoxe.xox{kind}-" if rotating else f"xox{kind}-"
         return f"{prefix}{where}-{next(self._oauth_serial)}"
 
     def _oauth_v2_access(self, body: JsonDict, basic: tuple[str, str] | None) -> JsonDict:
@@ -104,7 +117,7 @@ class OAuthMethods(SimulatorState):
                 name=workspace.name,
             )
             self._by_token[old] = self._workspaces[grant.team_id]  # good until it expires
-            return self._token_answer(grant, str(body.get("refresh_token")))
+            return self._token_answer(grant, str(body.get("refresh_token")), refreshed=True)
         grant = self._codes.pop(str(body.get("code")), None)
         if grant is None:
             raise SlackError("invalid_code")
@@ -114,7 +127,9 @@ class OAuthMethods(SimulatorState):
             self._refresh_tokens[refresh] = grant
         return self._token_answer(grant, refresh)
 
-    def _token_answer(self, grant: _Grant, refresh: str | None) -> JsonDict:
+    def _token_answer(
+        self, grant: _Grant, refresh: str | None, *, refreshed: bool = False
+    ) -> JsonDict:
         workspace = self._workspace(grant.team_id)
         enterprise = (
             {"id": grant.enterprise_id, "name": f"Org {grant.enterprise_id}"}
@@ -123,7 +138,7 @@ class OAuthMethods(SimulatorState):
         )
         answer: JsonDict = {
             "app_id": DEFAULT_APP_ID,
-            "authed_user": {"id": grant.installer},
+            "authed_user": {"id": grant.installer} if refreshed else self._installer(grant),
             "scope": ",".join(workspace.scopes),
             "token_type": "bot",
             "access_token": workspace.token,
@@ -136,3 +151,15 @@ class OAuthMethods(SimulatorState):
             answer["refresh_token"] = refresh
             answer["expires_in"] = grant.expires_in
         return answer
+
+    def _installer(self, grant: _Grant) -> JsonDict:
+        installer: JsonDict = {"id": grant.installer}
+        if not grant.user_token:
+            return installer
+        installer["access_token"] = self._new_token(grant.team_id, grant.rotating, "p")
+        installer["scope"] = "users:read"
+        installer["token_type"] = "user"
+        if grant.rotating:
+            installer["refresh_token"] = f"xoxe-1-user-refresh-{next(self._oauth_serial)}"
+            installer["expires_in"] = grant.expires_in
+        return installer

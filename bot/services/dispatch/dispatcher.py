@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,9 +29,16 @@ from bot.services.dispatch.recording import (
     stop_workspace,
     update_rows,
 )
-from bot.services.dispatch.sending import NudgeMessages, Outcome, message_for, send
+from bot.services.dispatch.sending import (
+    WORKSPACE_INACTIVE,
+    NudgeMessages,
+    Outcome,
+    message_for,
+    send,
+)
 from bot.services.installations import Installations
 from bot.services.profiles import read_zone, save_zone
+from bot.services.workspaces import workspace_active
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -56,6 +64,7 @@ class _PassState:
     team_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
+    installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
 
 
 class Dispatcher:
@@ -238,15 +247,37 @@ class Dispatcher:
     async def _send(self, job: Job, state: _PassState) -> None:
         client = await self._client(job.team_id, state)
         if job.team_id in state.dead_teams:
-            outcome = Outcome("failed", "failed", "workspace_inactive")
+            outcome = Outcome("failed", "failed", WORKSPACE_INACTIVE)
         elif client is None:
             # No token for this workspace now: keep the nudge for a later pass, not a failure.
             outcome = Outcome("retry", "skipped", "no_token", job.channel_id, count_attempt=False)
         elif (message := message_for(job, self._library, self.messages)) is None:
             outcome = Outcome("failed", "failed", "content_retired")
         else:
-            outcome = await send(job, client, message)
+            outcome = await send(job, client, message, self._still_installed(job.team_id, state))
         await self._record(job, outcome, state)
+
+    def _still_installed(
+        self, team_id: str, state: _PassState
+    ) -> Callable[[], Awaitable[bool]] | None:
+        """Multi-workspace mode: asked just before each post, so a workspace uninstalled while
+        this pass was under way gets nothing more from it."""
+        if not self._installations.multi_workspace:
+            return None
+        return lambda: self._installed(team_id, state)
+
+    async def _installed(self, team_id: str, state: _PassState) -> bool:
+        """One look-up in flight per workspace: posts that ask while it runs share its answer
+        (a few milliseconds old at most); the next post after it starts a fresh one. A
+        workspace found stopped stays stopped for the rest of the pass, with no more look-ups."""
+        check = state.installed.get(team_id)
+        if check is None or check.done():
+            check = asyncio.ensure_future(workspace_active(self._sessions, team_id))
+            state.installed[team_id] = check
+        active = await check
+        if not active:
+            state.dead_teams.add(team_id)
+        return active
 
     # --- recording -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "leading_health_nudge"
+WORKSPACE_INACTIVE = "workspace_inactive"  # stopped (uninstalled, say): not sent, not retried
 
 
 class Sendable(Protocol):
@@ -90,8 +92,14 @@ def message_for(job: Job, library: Library, messages: NudgeMessages) -> Sendable
     )
 
 
-async def send(job: Job, client: AsyncWebClient, message: Sendable) -> Outcome:
-    """Open the DM if need be, look for an earlier copy when recovering, then post."""
+async def send(
+    job: Job,
+    client: AsyncWebClient,
+    message: Sendable,
+    still_wanted: Callable[[], Awaitable[bool]] | None = None,
+) -> Outcome:
+    """Open the DM if need be, look for an earlier copy when recovering, then post, unless
+    `still_wanted` says no just before posting (the app was uninstalled meanwhile)."""
     channel = job.channel_id
     opened = False
     try:
@@ -103,6 +111,8 @@ async def send(job: Job, client: AsyncWebClient, message: Sendable) -> Outcome:
             ts = await _already_sent(client, channel, job.delivery_id)
             if ts is not None:
                 return Outcome("sent", "skipped", channel=channel, opened=opened, ts=ts)
+        if still_wanted is not None and not await still_wanted():
+            return Outcome("failed", "failed", WORKSPACE_INACTIVE, channel, opened)
         response = await client.chat_postMessage(
             channel=channel,
             metadata={
