@@ -74,7 +74,7 @@ class SocketMode(SimulatorState):
             return json_response({"ok": False, "error": "not_allowed_token_type"})
         ticket = f"ticket-{next(self._ids)}"
         self._tickets.add(ticket)
-        link = f"{self.url.replace('http://', 'ws://', 1)}{LINK_PATH.lstrip('/')}"
+        link = self.url.replace("http://", "ws://", 1).rstrip("/") + LINK_PATH
         return json_response({"ok": True, "url": f"{link}?ticket={ticket}&app_id={DEFAULT_APP_ID}"})
 
     # ---- the WebSocket ---------------------------------------------------------------------
