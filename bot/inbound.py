@@ -62,6 +62,11 @@ def read_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
     else:
         form = dict(parse_qsl(text, keep_blank_values=True))
         body = _json(form["payload"]) if "payload" in form else form
+    return check_body(body)
+
+
+def check_body(body: Any) -> dict[str, Any]:
+    """A body already parsed (Socket Mode delivers them so), checked as `read_body` checks."""
     if not isinstance(body, dict):
         raise Rejected("the body is not an object")
     _check_values(body)

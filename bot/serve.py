@@ -92,9 +92,9 @@ async def serve(
     )
     socket_mode = None
     if settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from bot.socket_mode import CheckedSocketModeHandler
 
-        socket_mode = AsyncSocketModeHandler(bolt_app, settings.slack_app_token)
+        socket_mode = CheckedSocketModeHandler(bolt_app, settings.slack_app_token)
         logger.info("Socket Mode: connecting to Slack; health checks on port %s", settings.port)
         await socket_mode.connect_async()
     else:
@@ -106,5 +106,7 @@ async def serve(
         if socket_mode is not None:
             await socket_mode.close_async()
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            from scheduler.runner import stop_after_pass
+
+            await stop_after_pass(scheduler, ctx)
         await ctx.close()

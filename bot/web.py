@@ -96,6 +96,23 @@ def surface_of(kind: str, body: dict[str, Any]) -> str:
     return f"slash:{word or 'bare'}"
 
 
+def record_answer(body: dict[str, Any], status: int, started: float) -> None:
+    """One line and the metrics for a request Bolt answered (over HTTP or Socket Mode): its
+    kind, ids and how long the ack took, never its words."""
+    kind, team_id, user_id = request_context(body)
+    elapsed = time.monotonic() - started
+    took = round(elapsed * 1000, 1)
+    metrics.ACK_SECONDS.observe(elapsed)
+    metrics.REQUESTS.labels(surface_of(kind, body), _outcome(status)).inc()
+    logger.info(
+        "%s answered %s in %s ms",
+        kind,
+        status,
+        took,
+        extra={"request_kind": kind, "team_id": team_id, "user_id": user_id, "duration_ms": took},
+    )
+
+
 def _outcome(status: int) -> str:
     return "ok" if status < 400 else "refused" if status < 500 else "error"
 
@@ -147,23 +164,7 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
             bolt_request.body = body
             bolt_request.context = build_async_context(AsyncBoltContext(), body)
         answer = await bolt_app.async_dispatch(bolt_request)
-        kind, team_id, user_id = request_context(body)
-        elapsed = time.monotonic() - started
-        took = round(elapsed * 1000, 1)
-        metrics.ACK_SECONDS.observe(elapsed)
-        metrics.REQUESTS.labels(surface_of(kind, body), _outcome(answer.status)).inc()
-        logger.info(
-            "%s answered %s in %s ms",
-            kind,
-            answer.status,
-            took,
-            extra={
-                "request_kind": kind,
-                "team_id": team_id,
-                "user_id": user_id,
-                "duration_ms": took,
-            },
-        )
+        record_answer(body, answer.status, started)
         return to_starlette_response(answer)
 
     async def oauth(request: Request) -> Response:

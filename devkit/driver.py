@@ -1,4 +1,5 @@
-"""Plays the part of Slack's servers towards the app: real, signed HTTP requests.
+"""Plays the part of Slack's servers towards the app: real, signed HTTP requests
+(`SlackDriver`), or envelopes down the app's Socket Mode connection (`SocketModeDriver`).
 
 Each request from a team names its Enterprise Grid org (and an org-wide install) as Slack's
 do, from what the simulator knows of that team (`SlackSimulator.grid_of`).
@@ -14,17 +15,51 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import aiohttp
 
 from devkit.slack_sim import (
+    Ack,
     SlackSimulator,
     block_action_body,
     event_body,
     signed_headers,
     slash_command_body,
 )
+
+
+def _slash_body(sim: SlackSimulator, text: str, team_id: str, user_id: str) -> str:
+    enterprise_id, org_wide = sim.grid_of(team_id)
+    return slash_command_body(
+        text,
+        team_id=team_id,
+        user_id=user_id,
+        response_url=sim.response_url("slash"),
+        enterprise_id=enterprise_id,
+        org_wide=org_wide,
+    )
+
+
+def _click_body(
+    sim: SlackSimulator, action_id: str, value: str, team_id: str, user_id: str, **extra: Any
+) -> str:
+    enterprise_id, org_wide = sim.grid_of(team_id)
+    return block_action_body(
+        action_id,
+        value,
+        team_id=team_id,
+        user_id=user_id,
+        response_url=sim.response_url("action"),
+        enterprise_id=enterprise_id,
+        org_wide=org_wide,
+        **extra,
+    )
+
+
+def _event_body(sim: SlackSimulator, event: dict[str, Any], team_id: str) -> str:
+    enterprise_id, org_wide = sim.grid_of(team_id)
+    return event_body(event, team_id=team_id, enterprise_id=enterprise_id, org_wide=org_wide)
 
 
 @dataclass
@@ -80,16 +115,7 @@ class SlackDriver:
         self, text: str = "", *, team_id: str = "T0001", user_id: str = "U0001"
     ) -> AppReply:
         """`/leading-tip <text>` as Slack sends it; the reply is the ack body."""
-        enterprise_id, org_wide = self.sim.grid_of(team_id)
-        body = slash_command_body(
-            text,
-            team_id=team_id,
-            user_id=user_id,
-            response_url=self.sim.response_url("slash"),
-            enterprise_id=enterprise_id,
-            org_wide=org_wide,
-        )
-        return await self.post(body)
+        return await self.post(_slash_body(self.sim, text, team_id, user_id))
 
     async def click(
         self,
@@ -100,21 +126,10 @@ class SlackDriver:
         user_id: str = "U0001",
     ) -> AppReply:
         """A button press on an ephemeral message; follow-ups go to the recorded response_url."""
-        enterprise_id, org_wide = self.sim.grid_of(team_id)
-        body = block_action_body(
-            action_id,
-            value,
-            team_id=team_id,
-            user_id=user_id,
-            response_url=self.sim.response_url("action"),
-            enterprise_id=enterprise_id,
-            org_wide=org_wide,
-        )
-        return await self.post(body)
+        return await self.post(_click_body(self.sim, action_id, value, team_id, user_id))
 
     async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> AppReply:
-        enterprise_id, org_wide = self.sim.grid_of(team_id)
-        body = event_body(event, team_id=team_id, enterprise_id=enterprise_id, org_wide=org_wide)
+        body = _event_body(self.sim, event, team_id)
         return await self.post(body, content_type="application/json")
 
     async def post_event(
@@ -191,3 +206,44 @@ class InstallStart:
     authorize_url: str
     state: str
     cookie: str | None
+
+
+class SocketModeDriver:
+    """Slack's side of Socket Mode: each request goes down the app's WebSocket as an envelope,
+    carrying the same payload Slack would POST over HTTP, and the answer is the app's ack."""
+
+    def __init__(self, sim: SlackSimulator) -> None:
+        self.sim = sim
+
+    async def slash(self, text: str = "", *, team_id: str = "T0001", user_id: str = "U0001") -> Ack:
+        """`/leading-tip <text>`; the answer, if given in the ack, is its payload."""
+        fields = dict(
+            parse_qsl(_slash_body(self.sim, text, team_id, user_id), keep_blank_values=True)
+        )
+        return await self.send("slash_commands", fields, accepts_response_payload=True)
+
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        team_id: str = "T0001",
+        user_id: str = "U0001",
+        **extra: Any,
+    ) -> Ack:
+        """A button press (on an ephemeral message unless `extra` says where); follow-ups go to
+        the recorded response_url."""
+        form = dict(parse_qsl(_click_body(self.sim, action_id, value, team_id, user_id, **extra)))
+        return await self.send("interactive", json.loads(form["payload"]))
+
+    async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> Ack:
+        return await self.send("events_api", json.loads(_event_body(self.sim, event, team_id)))
+
+    async def send(
+        self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+    ) -> Ack:
+        """Any envelope (`slash_commands`, `interactive` or `events_api`); the app's ack."""
+        envelope_id = await self.sim.deliver(
+            kind, payload, accepts_response_payload=accepts_response_payload
+        )
+        return await self.sim.wait_for_ack(envelope_id)

@@ -112,9 +112,18 @@ def start(ctx: AppContext) -> AsyncIOScheduler:
     return scheduler
 
 
+async def stop_after_pass(scheduler: AsyncIOScheduler, ctx: AppContext) -> None:
+    """Start no new pass, let the one under way finish (bounded: `InFlight.wait_idle`), then
+    stop. APScheduler's own shutdown cancels the jobs still running, mid-send."""
+    scheduler.pause()
+    logger.info("stopping: no new dispatch pass starts; finishing the one under way, if any")
+    await ctx.in_flight.wait_idle()
+    scheduler.shutdown(wait=False)
+
+
 async def run_forever(ctx: AppContext) -> None:
-    """Until SIGTERM or SIGINT: then no new pass starts, and the caller's `ctx.close()` waits
-    (bounded) for the pass under way, so the process exits 0 rather than dying mid-send."""
+    """Until SIGTERM or SIGINT: then no new pass starts and the pass under way finishes
+    (bounded), so the process exits 0 rather than dying mid-send."""
     scheduler = start(ctx)
     logger.info("nudge scheduler running: a dispatch pass every minute")
     stop = asyncio.Event()
@@ -123,8 +132,7 @@ async def run_forever(ctx: AppContext) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
-        logger.info("stopping: finishing the pass under way, starting no new one")
     finally:
-        scheduler.shutdown(wait=False)
+        await stop_after_pass(scheduler, ctx)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

@@ -445,18 +445,62 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_serve(env: dict[str, str]) -> asyncio.subprocess.Process:
-    """`leading-bot serve --no-scheduler` as its own process, its stderr kept for the test."""
+async def start_serve(
+    env: dict[str, str], *, scheduler: bool = False
+) -> asyncio.subprocess.Process:
+    """`leading-bot serve --no-scheduler` (or with its scheduler) as its own process, its
+    stderr kept for the test."""
+    return await start_cli(env, "serve", *([] if scheduler else ["--no-scheduler"]))
+
+
+async def start_cli(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`leading-bot <args>` left running as its own process, its stderr kept for the test."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "serve",
-        "--no-scheduler",
+        *args,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def process_env(database_url: str, sim: SlackSimulator, **settings: str) -> dict[str, str]:
+    """The environment an operator gives `leading-bot` against the simulator: this test's
+    database, the default workspace's bot token, and `settings` (e.g. PORT) on top."""
+    return {
+        **CLEAN_ENV,
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_API_URL": sim.base_url,
+        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "LOG_LEVEL": "WARNING",
+        **settings,
+    }
+
+
+async def read_stderr_until(process: asyncio.subprocess.Process, text: str) -> None:
+    """Read a running process's log until a line with `text` (not logged: a test failure)."""
+    assert process.stderr is not None
+    async with asyncio.timeout(20):
+        while line := await process.stderr.readline():
+            if text in line.decode():
+                return
+    raise AssertionError(f"the process ended without logging {text!r}")
+
+
+async def stop(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM, as a container platform stops it; its stderr. It must exit 0."""
+    process.terminate()
+    return await exited(process)
+
+
+async def exited(process: asyncio.subprocess.Process) -> str:
+    """Its stderr (what is left unread) once it has exited, which must be with status 0."""
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    return stderr.decode()
 
 
 async def wait_until_healthy(http: aiohttp.ClientSession, base: str) -> None:

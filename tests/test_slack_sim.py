@@ -15,10 +15,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from devkit.slack_sim import (
+    DEFAULT_APP_TOKEN,
     DEFAULT_TOKEN,
     SlackSimulator,
     block_action_body,
@@ -468,3 +472,65 @@ async def test_socket_mode_connections_are_refused_to_unknown_and_bot_tokens(
     with pytest.raises(SlackApiError) as refused:
         await AsyncWebClient(base_url=sim.base_url).apps_connections_open(app_token=token)
     assert refused.value.response["error"] == error
+
+
+async def test_socket_mode_delivers_envelopes_to_slack_sdks_client_and_records_its_acks(
+    sim: SlackSimulator,
+) -> None:
+    sim.add_app_token()
+    web = AsyncWebClient(base_url=sim.base_url)
+    client = SocketModeClient(app_token=DEFAULT_APP_TOKEN, web_client=web, ping_interval=30)
+    hellos: list[dict] = []
+    requests: list[SocketModeRequest] = []
+
+    async def on_message(_client: object, message: dict, _raw: str | None) -> None:
+        if message.get("type") == "hello":
+            hellos.append(message)
+
+    async def on_request(client: SocketModeClient, request: SocketModeRequest) -> None:
+        requests.append(request)
+        answer = {"text": "kia ora"} if request.type == "slash_commands" else None
+        await client.send_socket_mode_response(SocketModeResponse(request.envelope_id, answer))
+
+    client.message_listeners.append(on_message)
+    client.socket_mode_request_listeners.append(on_request)  # type: ignore[arg-type]
+    await client.connect()
+    try:
+        await sim.wait_for_socket()
+        command = {"command": "/leading-tip", "text": "blocker", "team_id": "T0001"}
+        slash = await sim.deliver("slash_commands", command, accepts_response_payload=True)
+        event = await sim.deliver("events_api", json.loads(event_body({"type": "app_mention"})))
+        assert (await sim.wait_for_ack(slash)).payload == {"text": "kia ora"}
+        assert (await sim.wait_for_ack(event)).payload is None
+    finally:
+        await client.close()
+    [opened] = sim.calls_to("apps.connections.open")
+    assert opened.headers["Authorization"] == f"Bearer {DEFAULT_APP_TOKEN}"
+    assert hellos[0]["connection_info"] == {"app_id": "A0001"}
+    assert [(r.type, r.accepts_response_payload) for r in requests] == [
+        ("slash_commands", True),
+        ("events_api", False),
+    ]
+    assert requests[0].payload == command
+    assert requests[1].payload["event"] == {"type": "app_mention"}
+    assert requests[1].retry_attempt == 0
+
+
+async def test_an_app_token_only_opens_connections_and_each_url_connects_once(
+    sim: SlackSimulator,
+) -> None:
+    token = sim.add_app_token()
+    web = AsyncWebClient(base_url=sim.base_url, token=token)
+    with pytest.raises(SlackApiError) as refused:
+        await web.chat_postMessage(channel="U0001", text="hi")
+    assert refused.value.response["error"] == "not_allowed_token_type"
+    url = (await web.apps_connections_open(app_token=token))["url"]
+    assert url.startswith(sim.url.replace("http://", "ws://"))
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as socket:
+        assert (await socket.receive_json())["type"] == "hello"
+        assert sim.sockets_open == 1
+        with pytest.raises(aiohttp.WSServerHandshakeError) as again:
+            await http.ws_connect(url)
+        assert again.value.status == 401
+    with pytest.raises(ValueError, match="no 'hello' envelopes"):
+        await sim.deliver("hello", {})

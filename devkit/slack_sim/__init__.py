@@ -7,6 +7,7 @@ and talk to the app over HTTP with the ``*_body`` builders and ``signed_headers`
 - ``state``: workspaces, users, stored messages and recorded calls;
 - ``web_api``: the Web API methods the app calls;
 - ``faults``: scripted failures, held answers and rate limits;
+- ``socket_mode``: app-level tokens and the Socket Mode WebSocket (envelopes and acks);
 - ``incoming``: request bodies Slack sends to the app; ``signing``: their signatures.
 """
 
@@ -18,6 +19,7 @@ from devkit.slack_sim.incoming import (
 )
 from devkit.slack_sim.server import SlackSimulator
 from devkit.slack_sim.signing import sign, signed_headers
+from devkit.slack_sim.socket_mode import DEFAULT_APP_TOKEN, Ack
 from devkit.slack_sim.state import (
     DEFAULT_APP_ID,
     DEFAULT_BOT_USER_ID,
@@ -31,10 +33,12 @@ from devkit.slack_sim.state import (
 
 __all__ = [
     "DEFAULT_APP_ID",
+    "DEFAULT_APP_TOKEN",
     "DEFAULT_BOT_USER_ID",
     "DEFAULT_TEAM_ID",
     "DEFAULT_TOKEN",
     "DEFAULT_USER_ID",
+    "Ack",
     "JsonDict",
     "RecordedCall",
     "SlackError",

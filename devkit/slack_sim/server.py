@@ -15,6 +15,7 @@ from aiohttp import web
 
 from devkit.slack_sim.faults import FaultInjection
 from devkit.slack_sim.oauth import OAuthMethods
+from devkit.slack_sim.socket_mode import LINK_PATH, SocketMode
 from devkit.slack_sim.state import (
     DEFAULT_TEAM_ID,
     DEFAULT_USER_ID,
@@ -31,11 +32,13 @@ _JSON_FIELDS = frozenset(
 )
 
 
-class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
-    """A fake Slack Web API server on 127.0.0.1 (random port), recording every call.
+class SlackSimulator(WebApiMethods, OAuthMethods, SocketMode, FaultInjection):
+    """A fake Slack Web API server on 127.0.0.1 (random port), recording every call, and
+    Socket Mode's WebSocket for apps that connect with an app-level token.
 
-    Defaults: workspace T0001 (token ``xoxb-test-T0001``, bot user UBOT0001) with user U0001.
-    ``latency`` (seconds, also settable later as ``sim.latency``) delays every Web API answer.
+    Defaults: workspace T0001 (token ``xoxb-test-T0001``, bot user UBOT0001) with user U0001;
+    no app-level token until a test adds one (``add_app_token``). ``latency`` (seconds, also
+    settable later as ``sim.latency``) delays every Web API answer.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
         WebApiMethods.__init__(self, clock=clock, history_limit=history_limit)
         FaultInjection.__init__(self)
         self._init_oauth()
+        self._init_socket_mode()
         self._response_url_max_uses = response_url_max_uses
         self._response_urls: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
@@ -67,6 +71,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{key}", self._handle_response_url)
+        app.router.add_get(LINK_PATH, self._handle_link)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -75,6 +80,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
 
     async def stop(self) -> None:
         if self._runner is not None:
+            await self._close_sockets()
             await self._runner.cleanup()
             self._runner = None
 
@@ -136,6 +142,9 @@ class SlackSimulator(WebApiMethods, OAuthMethods, FaultInjection):
                 return json_response({"ok": True, **self._oauth_v2_access(body, _basic(request))})
             except SlackError as error:
                 return json_response({"ok": False, "error": error.error})
+        app_level = self._app_token_answer(method, token)
+        if app_level is not None:
+            return app_level
         implementation = self._methods.get(method)
         if implementation is None:
             return json_response({"ok": False, "error": "unknown_method"})

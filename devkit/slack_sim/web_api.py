@@ -63,8 +63,8 @@ class WebApiMethods(SimulatorState):
         }
 
     def _apps_connections_open(self, workspace: Workspace, body: JsonDict) -> JsonDict:
-        # The simulator has no app-level (xapp-) tokens: an unknown token already answers
-        # invalid_auth, and a bot token is the wrong kind for Socket Mode.
+        # App-level (xapp-) tokens are answered before this (see socket_mode); an unknown token
+        # already answers invalid_auth, and a bot token is the wrong kind for Socket Mode.
         raise SlackError("not_allowed_token_type")
 
     def _auth_test(self, workspace: Workspace, body: JsonDict) -> JsonDict:
