@@ -56,9 +56,8 @@ async def workspace(
     return users
 
 
-def postgresql_only(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row locks across replicas: PostgreSQL only")
+# Row locks across replicas: PostgreSQL only (SQLite has one writer and no row locks).
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def one_dm_each(sim: SlackSimulator, team_id: str, users: list[str]) -> bool:
@@ -105,10 +104,10 @@ async def test_a_claim_smaller_than_the_due_set_reaches_every_workspace_in_turn(
     assert await claim(100) == {"TA": 1, "TB": 1, "TC": 3}
 
 
+@ON_POSTGRESQL
 async def test_a_claim_skips_nudges_another_replica_has_locked_on_postgresql(
     app: RunningApp, database_url: str
 ) -> None:
-    postgresql_only(database_url)
     for team in ("TA", "TB"):
         await workspace(app.ctx, app.sim, database_url, team, 3)
     other = create_engine(sync_url(database_url))
@@ -220,10 +219,10 @@ def test_retry_after_is_read_from_the_header_or_taken_as_one_second() -> None:
 # --- many processes --------------------------------------------------------------------------
 
 
+@ON_POSTGRESQL
 async def test_three_processes_share_rate_limited_workspaces_sending_each_nudge_once(
     database_url: str, ctx: AppContext, sim: SlackSimulator
 ) -> None:
-    postgresql_only(database_url)
     teams = {
         team: await workspace(ctx, sim, database_url, team, 40) for team in ["TA", "TB", "TC", "TD"]
     }
