@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 
 import aiohttp
 import pytest
 
-from bot.crypto import new_key
 from bot.logs import EveryMinuteToDebug, JsonLines, configure_logging
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
-from tests.helpers import free_port, run_cli, start_serve, wait_until_healthy
+from tests.helpers import free_port, process_env, run_cli, start_serve, wait_until_healthy
 
 CANARY = "kōrero-canary-8841 about the roster"
 
@@ -23,18 +21,14 @@ async def test_json_logs_from_a_real_serve_carry_ids_kind_and_duration_but_no_wo
     database_url: str, sim: SlackSimulator
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SLACK_SIGNING_SECRET": "json-secret",
-        "SLACK_API_URL": sim.base_url,
-        "ENCRYPTION_KEYS": new_key(),
-        "PORT": str(port),
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "json",
-    }
-    env.pop("SLACK_APP_TOKEN", None)
+    env = process_env(
+        database_url,
+        sim,
+        SLACK_SIGNING_SECRET="json-secret",
+        PORT=str(port),
+        LOG_LEVEL="INFO",
+        LOG_FORMAT="json",
+    )
     process = await start_serve(env)
     base = f"http://127.0.0.1:{port}"
     try:

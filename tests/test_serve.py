@@ -12,24 +12,14 @@ from devkit.driver import SlackDriver
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator, signed_headers, slash_command_body
 from devkit.slack_sim import oauth as sim_oauth
 from tests.conftest import ENCRYPTION_KEY
-from tests.helpers import blocks_text, free_port, start_serve, wait_until_healthy
+from tests.helpers import blocks_text, free_port, process_env, start_serve, wait_until_healthy
 
 
 async def test_serve_answers_health_checks_and_a_signed_command(
     database_url: str, sim: SlackSimulator
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SLACK_SIGNING_SECRET": "serve-secret",
-        "SLACK_API_URL": sim.base_url,
-        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("SLACK_APP_TOKEN", None)
+    env = process_env(database_url, sim, SLACK_SIGNING_SECRET="serve-secret", PORT=str(port))
     process = await start_serve(env)
     base = f"http://127.0.0.1:{port}"
     try:
