@@ -5,7 +5,8 @@ an announcement at once?
 simulator; this process sends `--requests` signed slash commands from `--people` people with
 mixed words (tip, practice, blocker, reflect, help, weekly, journal, pause, resume, unknown words),
 `--concurrency` at a time, and reports answer-time percentiles, the slowest answer, how many
-people were answered, and the server's resident memory at the start and end of the run.
+people were answered, the server's resident memory at the start and end of the run, the CPU
+time the server spent per command, and the load average (the host may be shared).
 
     .venv/bin/python benchmarks/burst.py                       # SQLite file, 5,000 × 200 × 8
     .venv/bin/python benchmarks/burst.py --postgres            # the same on PostgreSQL
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -53,6 +55,17 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return "load average " + ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 async def burst(
@@ -105,11 +118,13 @@ async def run(database_url: str, args: argparse.Namespace, label: str) -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             await wait_until_healthy(url, process)
-            started = time.perf_counter()
+            print(f"{label}: before the burst, {load_average()}")
+            started, cpu_started = time.perf_counter(), cpu_seconds(process.pid)
             times, answered, memory = await burst(
                 url, sim, args.requests, args.people, args.concurrency, process.pid
             )
             wall = time.perf_counter() - started
+            cpu = cpu_seconds(process.pid) - cpu_started
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -119,7 +134,8 @@ async def run(database_url: str, args: argparse.Namespace, label: str) -> None:
         f"answered; p50 {statistics.median(ms):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
         f"p99 {percentile(ms, 99):.0f} ms, slowest {max(ms):.0f} ms; "
         f"server RSS {memory[0] / 1024:.0f} → {max(memory) / 1024:.0f} (peak) → "
-        f"{memory[-1] / 1024:.0f} MiB"
+        f"{memory[-1] / 1024:.0f} MiB; server CPU {cpu * 1000 / len(ms):.1f} ms per command "
+        f"({cpu / wall:.0%} of one core); after the burst, {load_average()}"
     )
 
 
