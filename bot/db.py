@@ -55,6 +55,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if "timeout" not in parsed.query:  # `?timeout=` in the URL sets the lock wait instead
             options.setdefault("connect_args", {"timeout": 30})
+        # A connection goes back to the pool only after its transaction ended (committed, or
+        # rolled back by `close`): a second rollback on return is one more trip to aiosqlite's
+        # thread per session for nothing.
+        options.setdefault("pool_reset_on_return", None)
     else:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)
