@@ -4,16 +4,19 @@ turn (nor, on PostgreSQL, their transaction) is held open while Slack is asked s
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.db import WriteTurn, _TakingTurns, create_engine, session_factory
 from bot.migrate import upgrade
 from bot.models import Member, Workspace
 from tests.conftest import RunningApp
 from tests.helpers import schedule_of
+
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -135,3 +138,20 @@ async def test_the_home_tab_reads_a_schedule_without_waiting_for_a_writer(
     assert home.view.status == "active"
     let_go.set()
     await writer
+
+
+@ON_SQLITE
+async def test_a_burst_of_commands_reuses_the_pooled_connections(app: RunningApp) -> None:
+    """Once twelve connections have been in use at once, twelve people at once open no more:
+    they all went back to the pool (one beyond it would have been closed on return, and each
+    new one starts a thread and sets the pragmas again)."""
+    async with AsyncExitStack() as stack:
+        for _ in range(12):
+            await stack.enter_async_context(app.ctx.engine.connect())
+    opened: list[object] = []
+    event.listen(app.ctx.engine.sync_engine, "connect", lambda *_: opened.append(None))
+    people = [f"U{n:04d}" for n in range(12)]
+    replies = await asyncio.gather(*(app.slack.slash("tip", user_id=p) for p in people))
+    assert [reply.status for reply in replies] == [200] * 12
+    assert await app.ctx.in_flight.wait_idle()
+    assert opened == []
