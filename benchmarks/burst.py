@@ -10,6 +10,7 @@ time the server spent per command, and the load average (the host may be shared)
 
     .venv/bin/python benchmarks/burst.py                       # SQLite file, 5,000 × 200 × 8
     .venv/bin/python benchmarks/burst.py --postgres            # the same on PostgreSQL
+    .venv/bin/python benchmarks/burst.py --slack-latency 0.15  # Slack's Web API slow to answer
 
 Goal on SQLite: p99 under 200 ms and the slowest under 1 s, memory flat.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +57,12 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -102,10 +110,10 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run(database_url: str, args: argparse.Namespace, label: str) -> None:
-    async with SlackSimulator() as sim:
+    async with SlackSimulator(latency=args.slack_latency) as sim:
         for user in range(args.people):
             sim.add_user("T0001", f"U{user:05d}")
-        port = 38000 + (hash(label) % 1000)
+        port = free_port()  # not a fixed one: other runs may share the host
         env = app_env(
             database_url, sim, SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, PORT=str(port)
         )
@@ -145,6 +153,12 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        help="seconds the simulator takes to answer each Web API call (users.info, …)",
+    )
     args = parser.parse_args()
     print(machine())
     if args.postgres:
