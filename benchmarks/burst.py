@@ -145,6 +145,7 @@ async def run(database_url: str, args: argparse.Namespace, label: str) -> None:
         f"{memory[-1] / 1024:.0f} MiB; server CPU {cpu * 1000 / len(ms):.1f} ms per command "
         f"({cpu / wall:.0%} of one core); after the burst, {load_average()}"
     )
+    print("server RSS every 500 commands, MiB: " + " ".join(f"{kib / 1024:.0f}" for kib in memory))
 
 
 async def main() -> None:
