@@ -134,6 +134,7 @@ async def run_dispatch_processes(
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,
+            *_profiled(index),
             "-m",
             "bot",
             "dispatch",
@@ -143,7 +144,7 @@ async def run_dispatch_processes(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        for _ in range(processes)
+        for index in range(processes)
     ]
     outputs = await asyncio.gather(*(child.communicate() for child in children))
     seconds = time.perf_counter() - started
@@ -151,6 +152,14 @@ async def run_dispatch_processes(
         if child.returncode != 0:
             raise RuntimeError(f"dispatch exited {child.returncode}: {err.decode()[-2000:]}")
     return DispatchRun(seconds, [out.decode().strip() for out, _ in outputs])
+
+
+def _profiled(index: int) -> list[str]:
+    """`BENCH_PROFILE=DIR`: each dispatch process under cProfile, stats in DIR/dispatch-N.prof."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder:
+        return []
+    return ["-m", "cProfile", "-o", os.path.join(folder, f"dispatch-{index}.prof")]
 
 
 def sent_in(summary: str) -> int:

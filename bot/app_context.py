@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.content import Library, load_library
 from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
+from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
 from bot.services.dispatch import Dispatcher, NudgeMessages
@@ -54,6 +55,7 @@ class AppContext:
     export: Export
     dispatcher: Dispatcher
     in_flight: InFlight
+    foreground: Foreground  # requests being answered: the fan-out gives way to them
 
     async def client_for(
         self, team_id: str, enterprise_id: str | None = None
@@ -106,6 +108,7 @@ def build_context(
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
+    foreground = Foreground()
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
@@ -139,6 +142,8 @@ def build_context(
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
             rng=rng,
+            foreground=foreground,
         ),
         in_flight=InFlight(),
+        foreground=foreground,
     )

@@ -43,7 +43,10 @@ async def test_nudge_is_sent_at_the_due_minute_once_and_again_a_week_later(
     assert (await dispatch_at(app, clock, DUE + timedelta(days=6))).sent == 0
     assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 1
     assert len(nudges(app.sim)) == 2
-    assert len(app.sim.calls_to("conversations.open")) == 1  # the DM channel is kept
+    # The first goes to the person's id (Slack opens the DM); the DM channel is kept after it.
+    posts = app.sim.calls_to("chat.postMessage")
+    assert [post.body["channel"] for post in posts] == ["U0001", "DU0001"]
+    assert app.sim.calls_to("conversations.open") == []
 
 
 async def test_nudge_has_the_item_a_this_week_line_a_question_and_the_buttons(
@@ -188,11 +191,28 @@ async def test_member_slack_cannot_find_ends_only_that_subscription(
     app.sim.add_user("T0001", "U0002")
     await subscribe(app)
     await subscribe(app, user_id="U0002")
-    app.sim.fail("conversations.open", error="user_not_found", times=1)
+    app.sim.add_user("T0001", "U0002", deleted=True)  # deactivated since
     summary = await dispatch_at(app, clock, DUE)
     assert (summary.sent, summary.failed) == (1, 1)
     statuses = sorted([(await schedule_of(app, u)).status for u in ("U0001", "U0002")])
     assert statuses == ["active", "ended"]
+    # Posting to the id found no DM; conversations.open said why.
+    [opened] = app.sim.calls_to("conversations.open")
+    assert opened.body["users"] == "U0002" and opened.failed == "user_disabled"
+
+
+async def test_a_first_dm_slack_finds_no_way_to_is_posted_in_the_dm_it_opens(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", error="channel_not_found", channel="U0001")
+    assert (await dispatch_at(app, clock, DUE)).sent == 1
+    posts = app.sim.calls_to("chat.postMessage")
+    assert [(post.body["channel"], post.failed) for post in posts] == [
+        ("U0001", "error=channel_not_found"),
+        ("DU0001", None),
+    ]
+    assert (await schedule_of(app, "U0001")).status == "active"
 
 
 async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
@@ -207,7 +227,7 @@ async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
     for user in ("U0001", "U0002"):
         schedule = await schedule_of(app, user)
         assert schedule.status == "stopped" and schedule.next_due_at is None
-    assert app.sim.calls_to("chat.postMessage") == []
+    assert nudges(app.sim) == []  # Slack refused the token
     app.sim.clear()
     assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 0
     assert app.sim.calls == []  # nothing more is tried in that workspace

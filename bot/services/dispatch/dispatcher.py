@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
 from bot.db import Sessions
+from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
 from bot.services.dispatch.claiming import (
     LEASE,
@@ -49,7 +50,7 @@ from bot.services.dispatch.sending import (
 )
 from bot.services.installations import Installations
 from bot.services.profiles import read_zone, save_zone
-from bot.services.workspaces import workspace_active
+from bot.services.workspaces import active_among
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -72,18 +73,48 @@ class PassSummary:
         return f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
 
 
+class _Installed:
+    """Whether workspaces are still installed, asked just before each post: one query at a time
+    for every workspace whose answer is older than `fresh` seconds (a query per post would be
+    a query per nudge), its answer shared by the posts that ask while it runs."""
+
+    def __init__(self, sessions: Sessions, fresh: float) -> None:
+        self._sessions = sessions
+        self._fresh = fresh
+        self._answers: dict[str, tuple[float, bool]] = {}  # team -> (asked at, monotonic; active)
+        self._wanted: set[str] = set()
+        self._round: asyncio.Future[None] | None = None
+
+    async def active(self, team_id: str) -> bool:
+        asking = time.monotonic()
+        while True:
+            answer = self._answers.get(team_id)
+            if answer is not None and answer[0] >= min(asking, time.monotonic() - self._fresh):
+                return answer[1]
+            self._wanted.add(team_id)
+            if self._round is None or self._round.done():
+                self._round = asyncio.ensure_future(self._ask())
+            await asyncio.shield(self._round)
+
+    async def _ask(self) -> None:
+        teams, self._wanted = self._wanted, set()
+        asked = time.monotonic()
+        active = await active_among(self._sessions, teams)
+        for team in teams:
+            self._answers[team] = (asked, team in active)
+
+
 @dataclass
 class _PassState:
     recorder: Recorder
     gate: asyncio.Semaphore  # the pass's global slots: calls to Slack in flight, all workspaces
+    installed: _Installed
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
     paces: dict[str, Pace] = field(default_factory=dict)
     zone_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
-    installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
-    checked_at: dict[str, float] = field(default_factory=dict)  # monotonic, per workspace
     zones_reading: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -202,9 +233,11 @@ class Dispatcher:
         claimed_per_workspace: int = 64,
         longest_wait: float = LONGEST_WAIT,
         zone_wait: float = ZONE_WAIT,
+        installed_fresh: float = INSTALLED_FRESH,
         renew_every: float = RENEW_EVERY,
         record_every: int = 100,
         record_within: float = 0.5,
+        foreground: Foreground | None = None,
     ) -> None:
         self._sessions = sessions
         self._library = library
@@ -221,15 +254,18 @@ class Dispatcher:
         self._claimed_per_workspace = claimed_per_workspace
         self._longest_wait = longest_wait
         self._zone_wait = zone_wait
+        self._installed_fresh = installed_fresh
         self._renew_every = renew_every
         self._record_every = record_every
         self._record_within = record_within
+        self._foreground = foreground or Foreground()
 
     async def run_pass(self) -> PassSummary:
         now = self._clock()
         state = _PassState(
             Recorder(self._sessions, self._record_every, self._record_within),
             asyncio.Semaphore(self._concurrency),
+            _Installed(self._sessions, self._installed_fresh),
         )
         flight = _InFlight()
         keeper = asyncio.create_task(self._keep_claims(flight.unfinished))
@@ -325,6 +361,7 @@ class Dispatcher:
     # --- claiming ------------------------------------------------------------------------
 
     async def _claim(self, now: datetime, state: _PassState, limit: int, busy: set[str]) -> Claimed:
+        await self._foreground.give_way()
         claimed = await claim_due(
             self._sessions,
             now=now,
@@ -368,6 +405,7 @@ class Dispatcher:
             if client is None:
                 return False, None
             async with lock, state.gate:
+                await self._foreground.give_way()
                 return await read_zone(client, team_id, user_id)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
@@ -448,6 +486,7 @@ class Dispatcher:
                     outcome = Outcome("retry", "skipped", "ratelimited", count_attempt=False)
                 else:
                     async with state.gate:
+                        await self._foreground.give_way()
                         outcome = await send(
                             job, client, message, self._still_installed(job.team_id, state)
                         )
@@ -469,17 +508,8 @@ class Dispatcher:
         return lambda: self._installed(team_id, state)
 
     async def _installed(self, team_id: str, state: _PassState) -> bool:
-        """One look-up per workspace at a time, its answer shared by the posts that ask while it
-        runs and for INSTALLED_FRESH seconds after (a post per look-up would be a query per
-        post); the next post after that starts a fresh one. A workspace found stopped stays
-        stopped for the rest of the pass, with no more look-ups."""
-        check = state.installed.get(team_id)
-        now = time.monotonic()
-        if check is None or (check.done() and now - state.checked_at[team_id] > INSTALLED_FRESH):
-            check = asyncio.ensure_future(workspace_active(self._sessions, team_id))
-            state.installed[team_id] = check
-            state.checked_at[team_id] = now
-        active = await check
+        """A workspace found stopped stays stopped for the rest of the pass."""
+        active = await state.installed.active(team_id)
         if not active:
             state.dead_teams.add(team_id)
         return active
