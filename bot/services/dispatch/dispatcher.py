@@ -2,7 +2,8 @@
 
 Exactly once, across restarts and replicas: see claiming (the claim), sending (metadata in each
 DM, looked up before a second send) and recording (results in batches). A nudge more than 12
-hours late is recorded as missed, not sent: no flood after downtime.
+hours late is recorded as missed, not sent: no flood after downtime. A process that is stopping
+claims nothing more (`stop`), and may give up on sends under way (`abandon`).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class _InFlight:
         self._reads: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
         self.slow: set[str] = set()  # zones still being read after a claim waited for them
         self.retimed = False  # a zone read moved someone's nudge: due rows may have changed
+        self.abandoned = False  # the process is stopping and gave up waiting: see `abandon`
 
     def __len__(self) -> int:
         return len(self.unfinished)
@@ -178,7 +180,17 @@ class _InFlight:
         task = asyncio.ensure_future(work)
         self._running.add(task)
         task.add_done_callback(self._done)
+        if self.abandoned:  # a claim that was under way when the pass was abandoned
+            task.cancel()
         return task
+
+    def abandon(self) -> int:
+        """Cancel every job and zone read still running, and any started from now on; how many
+        jobs were unfinished."""
+        self.abandoned = True
+        for task in self._running:
+            task.cancel()
+        return len(self.unfinished)
 
     def _done(self, task: asyncio.Future[None]) -> None:
         self._running.discard(task)
@@ -202,7 +214,8 @@ class _InFlight:
             await self._changed.wait()
         finished, self._finished = self._finished, []
         for task in finished:
-            task.result()  # raise what it raised
+            if not task.cancelled():  # cancelled: abandoned at shutdown
+                task.result()  # raise what it raised
 
     async def all_finished(self) -> list[BaseException]:
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -259,6 +272,21 @@ class Dispatcher:
         self._record_every = record_every
         self._record_within = record_within
         self._foreground = foreground or Foreground()
+        self._stopping = False
+        self._passes: set[_InFlight] = set()  # what each pass under way has started
+
+    def stop(self) -> None:
+        """The process is stopping: a pass under way claims nothing more and finishes the sends
+        it has claimed; a pass started later claims nothing. For good."""
+        self._stopping = True
+
+    def abandon(self) -> int:
+        """Give up on the sends still under way (the process is stopping and has waited long
+        enough); how many. Each pass then records what it did send and returns. An abandoned
+        send stays `pending`: it may have reached Slack, so the first pass after LEASE looks
+        for it in the DM's history before sending it. Implies `stop`."""
+        self._stopping = True
+        return sum(flight.abandon() for flight in self._passes)
 
     async def run_pass(self) -> PassSummary:
         now = self._clock()
@@ -268,12 +296,14 @@ class Dispatcher:
             _Installed(self._sessions, self._installed_fresh),
         )
         flight = _InFlight()
+        self._passes.add(flight)
         keeper = asyncio.create_task(self._keep_claims(flight.unfinished))
         try:
             await self._fan_out(now, state, flight)
         finally:
             failures = await flight.all_finished()
             keeper.cancel()
+            self._passes.discard(flight)
             await state.recorder.flush()
         for failure in failures:
             raise failure
@@ -287,6 +317,8 @@ class Dispatcher:
         # Deliveries left by a process that died, or waiting to retry, before anything new.
         while True:
             await self._room(flight)
+            if self._stopping:
+                return
             jobs = await self._reclaim(now, state)
             if not jobs:
                 break
@@ -295,6 +327,8 @@ class Dispatcher:
         maybe_due: set[str] | None = None  # None: any workspace may still have nudges due
         while True:
             await self._room(flight)
+            if self._stopping:
+                return
             flight.raise_failures()
             if flight.retimed:
                 maybe_due, flight.retimed = None, False
@@ -354,8 +388,8 @@ class Dispatcher:
         return waiting
 
     async def _room(self, flight: _InFlight) -> None:
-        """Until a whole batch more fits in the window."""
-        while len(flight) > self._window - self._batch and flight:
+        """Until a whole batch more fits in the window, or the process is stopping."""
+        while len(flight) > self._window - self._batch and flight and not self._stopping:
             await flight.one_finished()
 
     # --- claiming ------------------------------------------------------------------------
