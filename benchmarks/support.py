@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -214,6 +214,7 @@ def seed_bot_tokens(connection: psycopg.Connection, teams: Iterable[Team], at: d
 def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
     """Workspaces with their own tokens, members, and weekly schedules all due at `due`."""
     local = due.astimezone(ZoneInfo(ZONE))
+    last_read = due - timedelta(weeks=1)  # zones read at last week's nudge: read again now
     with schema.connect() as connection:
         seed_bot_tokens(connection, teams, due)
         with connection.cursor().copy(
@@ -221,7 +222,7 @@ def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
         ) as copy:
             for team in teams:
                 for user in team.users:
-                    copy.write_row((team.team_id, user, ZONE, due, due))
+                    copy.write_row((team.team_id, user, ZONE, last_read, due))
         with connection.cursor().copy(
             "COPY schedules (team_id, user_id, weekday, local_minutes, every_weeks, status, "
             "next_due_at, unanswered, backoff_pending, created_at, updated_at) FROM STDIN"
