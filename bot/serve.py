@@ -76,6 +76,7 @@ async def serve(
     if run_scheduler:
         from scheduler.runner import start
 
+        ctx.dispatcher.beside_requests()
         scheduler = start(ctx)
         logger.info("nudge scheduler running in this process (--no-scheduler to turn off)")
     bolt_app = create_bolt_app(ctx)

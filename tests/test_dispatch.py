@@ -7,6 +7,7 @@ import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.clock import ManualClock
@@ -503,3 +504,21 @@ async def test_a_nudge_whose_item_left_the_content_fails_alone_without_stopping_
     assert (summary.sent, summary.failed) == (0, 1)
     [delivery] = await deliveries(app)
     assert (delivery.status, delivery.error) == ("failed", "content_retired")
+
+
+async def test_beside_requests_a_pass_has_at_most_sixteen_slack_calls_under_way(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    users = seed_due_members(database_url, count=40, due=DUE)
+    for user in users:
+        app.sim.add_user("T0001", user)
+    dispatcher = dispatcher_with(app.ctx, clock, per_workspace=64)
+    dispatcher.beside_requests()  # as `leading-bot serve` does when it runs the scheduler
+    held = app.sim.hold("chat.postMessage")
+    clock.set(DUE)
+    running = asyncio.ensure_future(dispatcher.run_pass())
+    await app.sim.wait_for("chat.postMessage", count=16)
+    with pytest.raises(TimeoutError):  # no seventeenth while sixteen are unanswered
+        await app.sim.wait_for("chat.postMessage", count=17, timeout=0.3)
+    held.set()
+    assert (await running).sent == 40

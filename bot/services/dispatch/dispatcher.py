@@ -61,6 +61,9 @@ LONGEST_WAIT = 30.0  # seconds: Slack asking a workspace to wait longer leaves i
 # Seconds an "is it still installed?" answer serves a workspace's posts: an uninstall stops its
 # posts within this long, even mid-pass.
 INSTALLED_FRESH = 1.0
+# The one-process deployment: Slack calls in flight at once, and results per write.
+BESIDE_REQUESTS_CONCURRENCY = 16
+BESIDE_REQUESTS_RECORD_EVERY = 25
 ZONE_WAIT = 1.0  # seconds the claims wait for a round of zone reads before going on without it
 
 
@@ -274,6 +277,13 @@ class Dispatcher:
         self._foreground = foreground or Foreground()
         self._stopping = False
         self._passes: set[_InFlight] = set()  # what each pass under way has started
+
+    def beside_requests(self) -> None:
+        """This process answers Slack's requests too (the one-process deployment): fewer calls
+        at once and smaller writes, so little is ready to run when a request arrives. (Each
+        workspace's rate limit, not this, paces a workspace's nudges.)"""
+        self._concurrency = min(self._concurrency, BESIDE_REQUESTS_CONCURRENCY)
+        self._record_every = min(self._record_every, BESIDE_REQUESTS_RECORD_EVERY)
 
     def stop(self) -> None:
         """The process is stopping: a pass under way claims nothing more and finishes the sends
