@@ -21,6 +21,7 @@ from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
@@ -50,6 +51,7 @@ class AppContext:
     subscriptions: Subscriptions
     reflections: Reflections
     insights: Insights
+    cohorts: Cohorts
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -128,6 +130,17 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
+        cohorts=Cohorts(
+            sessions,
+            clock,
+            settings.default_tz,
+            settings.admin_ids,
+            insights,
+            CohortMessages(
+                intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
+                ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
+            ),
+        ),
         home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(

@@ -247,7 +247,7 @@ class Schedule(Base):
     # cohort set this day and time (True) or the person chose it themselves (False): leaving
     # the channel, or the cohort ending, stops only a nudge the cohort set.
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
-    from_cohort: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    from_cohort: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

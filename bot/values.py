@@ -100,6 +100,39 @@ class WorkspaceFigures:
         return self.nudges_reflected / self.nudges_sent
 
 
+@dataclass(frozen=True)
+class CohortFigures:
+    """A cohort's counts for its leads. `figures` is None while the cohort has fewer than
+    MIN_GROUP members: with so few, even subscribed and paused would point at people."""
+
+    channel_id: str
+    members: int
+    figures: WorkspaceFigures | None
+
+
+# --- cohorts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortIntro:
+    """The one DM someone gets on joining a cohort: at the cohort's time, or (`own_schedule`)
+    keeping the day and time they had already chosen."""
+
+    channel_id: str
+    view: ScheduleView
+    own_schedule: bool
+
+
+@dataclass(frozen=True)
+class CohortSettled:
+    """A cohort started, or its day and time changed (`changed`), in a channel."""
+
+    channel_id: str
+    weekday: int
+    local_time: time
+    changed: bool
+
+
 # --- dates and times in words ----------------------------------------------------------------
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
