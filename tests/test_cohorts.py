@@ -15,6 +15,7 @@ from bot.models import Cohort, CohortLead, Schedule
 from bot.services.cohorts import COHORT_ENDED, LEFT_THE_COHORT
 from bot.values import MIN_GROUP
 from devkit.slack_sim import DEFAULT_BOT_USER_ID, RecordedCall, SlackSimulator
+from scheduler.runner import purge_uninstalled_workspaces
 from tests.conftest import RunningApp
 from tests.helpers import (
     DUE,
@@ -411,3 +412,30 @@ async def test_cohorts_in_two_workspaces_never_mix(multi_app: RunningApp) -> Non
     # Leaving in B touches nothing in A.
     await say(app, sim.leave_channel(b, TEAM, "UAROHA"), team_id=b)
     assert (await schedule_or_none(app, "UAROHA", a)).status == "active"
+
+
+async def test_forget_removes_a_leads_role_and_their_place_in_the_cohort(app: RunningApp) -> None:
+    await arrange_channel(app)
+    await start_cohort(app)
+    await start_cohort(app, "cohort lead <@UAROHA|aroha>")
+    await app.slack.click("forget_confirm", "confirm", user_id="UAROHA")
+    await app.settle()
+    async with app.ctx.sessions() as session:
+        assert list(await session.scalars(select(CohortLead.user_id))) == ["ULEAD"]
+    assert await schedule_or_none(app, "UAROHA") is None
+    assert "started and changed by" in await start_cohort(app, "cohort off", user_id="UAROHA")
+
+
+async def test_a_purged_workspace_leaves_no_cohort_behind(multi_app: RunningApp, clock) -> None:
+    app, sim, team = multi_app, multi_app.sim, "T0100"
+    assert (await app.slack.install(team)).status == 200
+    sim.add_user(team, "ULEAD", is_admin=True)
+    sim.set_channel_members(team, TEAM, [f"UBOT{team}", "ULEAD"])
+    await command_message(app, "cohort", "ULEAD", team, channel_id=TEAM)
+    await app.settle()
+    await say(app, {"type": "app_uninstalled", "team": team})
+    clock.set(clock() + timedelta(days=app.ctx.settings.uninstall_purge_days))
+    await purge_uninstalled_workspaces(app.ctx)
+    async with app.ctx.sessions() as session:
+        for model in (Cohort, CohortLead, Schedule):
+            assert await session.scalar(select(model).where(model.team_id == team)) is None
