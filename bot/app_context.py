@@ -108,10 +108,27 @@ def build_context(
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
+    cohorts = Cohorts(
+        sessions,
+        clock,
+        settings.default_tz,
+        settings.admin_ids,
+        insights,
+        CohortMessages(
+            intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
+            ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
+        ),
+    )
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
-            library, home.view, home.progress, list(home.latest), home.zone, home.today
+            library,
+            home.view,
+            home.progress,
+            list(home.latest),
+            home.zone,
+            home.today,
+            home.cohorts,
         )
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
@@ -130,18 +147,10 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
-        cohorts=Cohorts(
-            sessions,
-            clock,
-            settings.default_tz,
-            settings.admin_ids,
-            insights,
-            CohortMessages(
-                intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
-                ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
-            ),
+        cohorts=cohorts,
+        home=HomeTab(
+            subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
         ),
-        home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
             sessions,

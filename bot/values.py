@@ -180,6 +180,14 @@ def describe_local(instant: datetime, zone: ZoneInfo) -> str:
 
 
 @dataclass(frozen=True)
+class HomeCohorts:
+    """Cohorts on someone's Home: the one their nudge belongs to, and those they lead."""
+
+    member_of: str | None = None  # a channel id
+    leads: tuple[str, ...] = ()  # channel ids
+
+
+@dataclass(frozen=True)
 class Home:
     """Everything the Home tab shows one person, as of `today` where they are."""
 
@@ -188,6 +196,7 @@ class Home:
     latest: tuple[Entry, ...]
     zone: ZoneInfo
     today: date
+    cohorts: HomeCohorts = HomeCohorts()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.values import CohortFigures, CohortIntro, CohortSettled
+from bot.values import CohortFigures, CohortIntro, CohortSettled, HomeCohorts
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -185,6 +185,11 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         yield "home_view", blocks.home_view(library, view, progress, entries[:3], zone, now.date())
         yield "schedule_modal", blocks.schedule_modal(view)
     yield "home_view empty", blocks.home_view(library, stopped, progress, [], zone, now.date())
+    led = HomeCohorts("C" + "X" * 31, tuple(f"C{n:031d}" for n in range(20)))
+    yield (
+        "home_view cohorts",
+        blocks.home_view(library, active, progress, [], zone, now.date(), led),
+    )
     yield "info_modal journal", blocks.info_modal("Your journal", journal)
     yield "info_modal tip", blocks.info_modal(text, blocks.content_item(library, "tip", tip))
     yield "welcome", blocks.welcome(library, True)

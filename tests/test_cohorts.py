@@ -19,12 +19,14 @@ from scheduler.runner import purge_uninstalled_workspaces
 from tests.conftest import RunningApp
 from tests.helpers import (
     DUE,
+    blocks_text,
     command_message,
     command_reply,
     deliveries,
     dispatch_at,
     dm,
     message_text,
+    open_home,
     say,
     schedule_of,
     subscribe,
@@ -439,3 +441,19 @@ async def test_a_purged_workspace_leaves_no_cohort_behind(multi_app: RunningApp,
     async with app.ctx.sessions() as session:
         for model in (Cohort, CohortLead, Schedule):
             assert await session.scalar(select(model).where(model.team_id == team)) is None
+
+
+async def test_home_names_the_cohort_of_a_members_nudge_and_the_cohorts_a_lead_leads(
+    app: RunningApp,
+) -> None:
+    await arrange_channel(app)
+    await start_cohort(app)
+    lead_home = blocks_text(await open_home(app, "ULEAD"))
+    assert f"Your weekly nudge is part of the cohort in <#{TEAM}>" in lead_home
+    assert f"Cohorts you lead:* <#{TEAM}>" in lead_home
+    member_home = blocks_text(await open_home(app, "UBEN"))
+    assert f"part of the cohort in <#{TEAM}>" in member_home
+    assert "Cohorts you lead" not in member_home
+    assert "part of the cohort" not in blocks_text(await open_home(app, "USTOP"))  # stopped
+    await start_cohort(app, "cohort off")
+    assert "cohort" not in blocks_text(await open_home(app, "ULEAD")).split("*How it works*")[0]

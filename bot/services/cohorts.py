@@ -36,7 +36,7 @@ from bot.services.profiles import (
 )
 from bot.services.store import ensure_member, insert_ignoring_duplicates
 from bot.services.subscriptions import heard_from, set_day_and_time, stop_schedule, view_of
-from bot.values import MIN_GROUP, CohortFigures, CohortIntro, CohortSettled
+from bot.values import MIN_GROUP, CohortFigures, CohortIntro, CohortSettled, HomeCohorts
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ COHORT_ENDED = "the cohort ended"
 # again starts it again. Any other stop (the person's own, an uninstall) stays as it is.
 COHORT_REASONS = frozenset({LEFT_THE_COHORT, COHORT_ENDED})
 MEMBERS_PAGE = 200
+HOME_COHORTS = 20  # the Home tab names at most this many cohorts someone leads
 
 
 class NotInAChannel(Exception):
@@ -196,6 +197,31 @@ class Cohorts:
             raise NotAllowed
         members, figures = await self._insights.cohort(team_id, cohort.id, cohort.created_at, zone)
         return CohortFigures(channel_id, members, figures if members >= MIN_GROUP else None)
+
+    async def for_home(self, team_id: str, user_id: str) -> HomeCohorts:
+        """The cohort someone's nudge belongs to, and the live cohorts they lead (a few)."""
+        async with self._sessions() as session:
+            member_of = await session.scalar(
+                select(Cohort.channel_id)
+                .join(Schedule, Schedule.cohort_id == Cohort.id)
+                .where(
+                    Schedule.team_id == team_id,
+                    Schedule.user_id == user_id,
+                    Schedule.status == "active",
+                )
+            )
+            leads = await session.scalars(
+                select(Cohort.channel_id)
+                .join(CohortLead, CohortLead.cohort_id == Cohort.id)
+                .where(
+                    CohortLead.team_id == team_id,
+                    CohortLead.user_id == user_id,
+                    Cohort.ended_at.is_(None),
+                )
+                .order_by(Cohort.channel_id)
+                .limit(HOME_COHORTS)
+            )
+            return HomeCohorts(member_of, tuple(leads))
 
     # --- Slack's events -------------------------------------------------------------------
 
