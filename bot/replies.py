@@ -161,7 +161,7 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
                 )
             await ctx.cohorts.name_lead(*where, lead_id, client)
             return blocks.cohort_lead_named(lead_id)
-        choice = parse_weekly(args)
+        choice = parse_weekly(args) if args else None  # a live cohort keeps its day and time
         settled = await ctx.cohorts.start(*where, choice, client)
     except WordsError as error:
         # The day-and-time words are the weekly ones; their example is the cohort's here.

@@ -125,12 +125,14 @@ class CohortIntro:
 
 @dataclass(frozen=True)
 class CohortSettled:
-    """A cohort started, or its day and time changed (`changed`), in a channel."""
+    """A cohort started in a channel, or (`already` one) its day and time changed
+    (`changed`), or neither: its people were checked again."""
 
     channel_id: str
     weekday: int
     local_time: time
     changed: bool
+    already: bool = False
 
 
 # --- dates and times in words ----------------------------------------------------------------

@@ -204,8 +204,8 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     for view, own in ((active, True), (active, False), (stopped, False)):
         yield "cohort_intro", blocks.cohort_intro(library, CohortIntro(channel, view, own))
     yield "cohort_ended_dm", blocks.cohort_ended_dm(channel)
-    for changed in (True, False):
-        settled = CohortSettled(channel, 6, time(23, 59), changed)
+    for changed, already in ((True, True), (False, True), (False, False)):
+        settled = CohortSettled(channel, 6, time(23, 59), changed, already)
         yield "cohort_settled", blocks.cohort_settled(settled)
     yield "cohort_ended", blocks.cohort_ended()
     yield "cohort_lead_named", blocks.cohort_lead_named("U" + "X" * 31)

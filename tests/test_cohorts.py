@@ -161,8 +161,11 @@ async def test_a_channel_of_eight_becomes_a_cohort_each_in_their_own_zone(
         assert dms_to(app.sim, user) == []
     assert posted_in(app.sim, TEAM) == []
 
-    # Running it again changes nothing and sends no second DM.
-    await start_cohort(app)
+    # Running it again changes nothing and sends no second DM; without a day and time, a
+    # live cohort keeps its own.
+    assert "already a cohort, with its nudge on Tuesday at 9:00 am" in await start_cohort(app)
+    assert "already a cohort" in await start_cohort(app, "cohort")
+    assert (await cohort_row(app)).weekday == 1
     assert not any(dms_to(app.sim, user) for user in ZONES)
     async with app.ctx.sessions() as session:
         leads = list(await session.scalars(select(CohortLead.user_id)))

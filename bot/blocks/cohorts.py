@@ -55,6 +55,11 @@ def cohort_settled(settled: CohortSettled) -> Message:
             f"This cohort's nudge is now on {when}, in each member's own time zone. People "
             "who chose their own day and time keep theirs."
         )
+    elif settled.already:
+        headline = (
+            f"This channel is already a cohort, with its nudge on {when} in each member's own "
+            "time zone. Anyone here it hadn't reached has been enrolled now."
+        )
     else:
         headline = (
             f"This channel is now a cohort. Everyone in it gets one short private message "

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Cohort, CohortLead, Schedule
-from bot.schedule_words import WeeklyChoice
+from bot.schedule_words import WeeklyChoice, parse_weekly
 from bot.services.insights import Insights
 from bot.services.profiles import (
     is_workspace_admin,
@@ -106,10 +106,11 @@ class Cohorts:
         team_id: str,
         channel_id: str,
         user_id: str,
-        choice: WeeklyChoice,
+        choice: WeeklyChoice | None,
         client: AsyncWebClient,
     ) -> CohortSettled:
-        """Make the channel a cohort (or change its day and time) and enrol everyone in it.
+        """Make the channel a cohort (or change its day and time) and enrol everyone in it not
+        yet enrolled. No `choice`: a new cohort is on Monday at 9:00 am, a live one keeps its.
 
         Raises NotInAChannel, NotAllowed or CannotSeeChannel; nothing changes then."""
         if channel_id.startswith("D"):
@@ -126,13 +127,19 @@ class Cohorts:
                 .where(Cohort.team_id == team_id, Cohort.channel_id == channel_id)
                 .with_for_update()
             )
-            changed = row is not None and row.ended_at is None
+            live = row if row is not None and row.ended_at is None else None
+            before = (live.weekday, live.local_minutes) if live is not None else None
+            if choice is None and before is not None:
+                choice = WeeklyChoice(before[0], time(*divmod(before[1], 60)))
+            choice = choice or parse_weekly(())  # the weekly nudge's own default
+            slot = (choice.weekday, _minutes(choice.local_time))
+            changed = before is not None and before != slot
             if row is None:
                 row = Cohort(team_id=team_id, channel_id=channel_id, created_at=now)
                 session.add(row)
-            elif row.ended_at is not None:  # started again: counted afresh from now
+            elif live is None:  # started again: counted afresh from now
                 row.created_at, row.ended_at = now, None
-            row.weekday, row.local_minutes = choice.weekday, _minutes(choice.local_time)
+            row.weekday, row.local_minutes = slot
             await session.flush()
             await self._add_lead(session, row, user_id, now)
             if changed:
@@ -140,7 +147,8 @@ class Cohorts:
             cohort_id = row.id
         for member in members:
             await self._enrol(team_id, cohort_id, member, client)
-        return CohortSettled(channel_id, choice.weekday, choice.local_time, changed)
+        already = before is not None
+        return CohortSettled(channel_id, choice.weekday, choice.local_time, changed, already)
 
     async def end(
         self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient | None
