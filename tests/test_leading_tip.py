@@ -90,6 +90,7 @@ async def test_help_lists_every_command_word(app: RunningApp) -> None:
         "export",
         "forget",
         "stats",
+        "cohort",
     ):
         assert word in text
 
