@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.content import Library, load_library
 from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
+from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
 from bot.services.cohorts import CohortMessages, Cohorts
@@ -56,6 +57,7 @@ class AppContext:
     export: Export
     dispatcher: Dispatcher
     in_flight: InFlight
+    foreground: Foreground  # requests being answered: the fan-out gives way to them
 
     async def client_for(
         self, team_id: str, enterprise_id: str | None = None
@@ -119,6 +121,7 @@ def build_context(
             ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
         ),
     )
+    foreground = Foreground()
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
@@ -161,6 +164,8 @@ def build_context(
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
             rng=rng,
+            foreground=foreground,
         ),
         in_flight=InFlight(),
+        foreground=foreground,
     )

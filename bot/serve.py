@@ -94,7 +94,7 @@ async def serve(
     if settings.slack_app_token:
         from bot.socket_mode import CheckedSocketModeHandler
 
-        socket_mode = CheckedSocketModeHandler(bolt_app, settings.slack_app_token)
+        socket_mode = CheckedSocketModeHandler(bolt_app, settings.slack_app_token, ctx.foreground)
         logger.info("Socket Mode: connecting to Slack; health checks on port %s", settings.port)
         await socket_mode.connect_async()
     else:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,10 +18,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
 from bot.app_context import AppContext
+from bot.services.dispatch import LEASE
 from bot.services.handled import forget_handled
 from bot.services.uninstall import purge_uninstalled
 
 logger = logging.getLogger(__name__)
+
+# Seconds a stopping process gives the sends under way: with the rest of shutting down, within
+# the 10 seconds Docker waits before SIGKILL.
+SEND_WAIT = 8.0
+RECORD_WAIT = 1.0  # seconds more, for an abandoned pass to record what it did send
 
 
 async def dispatch_once(ctx: AppContext) -> None:
@@ -113,17 +119,34 @@ def start(ctx: AppContext) -> AsyncIOScheduler:
 
 
 async def stop_after_pass(scheduler: AsyncIOScheduler, ctx: AppContext) -> None:
-    """Start no new pass, let the one under way finish (bounded: `InFlight.wait_idle`), then
-    stop. APScheduler's own shutdown cancels the jobs still running, mid-send."""
+    """Start no new pass; the one under way claims nothing more and has SEND_WAIT seconds to
+    finish the sends it has claimed. Those still under way then are abandoned (the pass records what
+    it did send and returns), and a pass LEASE later sends each at most once. Then stop."""
     scheduler.pause()
-    logger.info("stopping: no new dispatch pass starts; finishing the one under way, if any")
-    await ctx.in_flight.wait_idle()
+    ctx.dispatcher.stop()
+    logger.info(
+        "stopping: no new dispatch pass starts; the one under way, if any, claims nothing more "
+        "and has %g seconds to finish its sends",
+        SEND_WAIT,
+    )
+    if not await ctx.in_flight.wait_idle(SEND_WAIT):
+        left = ctx.dispatcher.abandon()
+        await ctx.in_flight.wait_idle(RECORD_WAIT)
+        if left:
+            logger.warning(
+                "stopping: %d nudges were still being sent after %g seconds and are left "
+                "unconfirmed; a pass %d minutes from now looks for each in its DM and sends it "
+                "only if it is not there",
+                left,
+                SEND_WAIT,
+                LEASE // timedelta(minutes=1),
+            )
     scheduler.shutdown(wait=False)
 
 
 async def run_forever(ctx: AppContext) -> None:
-    """Until SIGTERM or SIGINT: then no new pass starts and the pass under way finishes
-    (bounded), so the process exits 0 rather than dying mid-send."""
+    """Until SIGTERM or SIGINT: then no new pass starts and the pass under way finishes its
+    sends (bounded: `stop_after_pass`), so the process exits 0 rather than dying mid-send."""
     scheduler = start(ctx)
     logger.info("nudge scheduler running: a dispatch pass every minute")
     stop = asyncio.Event()

@@ -4,7 +4,7 @@ every row of the workspace purged UNINSTALL_PURGE_DAYS later unless the app is r
 Bolt runs only the first listener that matches an event, so ours (bot.handlers.workspace_events)
 also does what Bolt's built-in token-revocation listeners would: delete the installs from the
 installation store. A dispatch pass already under way checks the workspace before each send
-(`workspace_active`), so a nudge claimed before the uninstall is not sent after it.
+(`active_among`), so a nudge claimed before the uninstall is not sent after it.
 """
 
 from __future__ import annotations

@@ -96,9 +96,13 @@ class WebApiMethods(SimulatorState):
             raise SlackError("invalid_metadata_format")
 
     def _chat_post_message(self, workspace: Workspace, body: JsonDict) -> JsonDict:
-        channel = dm_channel(str(body.get("channel") or ""))
-        if not channel:
-            raise SlackError("channel_not_found")
+        to = str(body.get("channel") or "")
+        channel = dm_channel(to)
+        person = workspace.users.get(to) if channel != to else None
+        if not channel or (channel != to and (person is None or person["deleted"])):
+            raise SlackError("channel_not_found")  # no such person, or deactivated
+        if channel != to:
+            workspace.opened_ims.add(channel)
         self._message_checks(body)
         ts = self._next_ts()
         message = self._bot_message(workspace, ts, body)
