@@ -22,6 +22,7 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
@@ -51,6 +52,7 @@ class AppContext:
     subscriptions: Subscriptions
     reflections: Reflections
     insights: Insights
+    cohorts: Cohorts
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -108,11 +110,28 @@ def build_context(
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
+    cohorts = Cohorts(
+        sessions,
+        clock,
+        settings.default_tz,
+        settings.admin_ids,
+        insights,
+        CohortMessages(
+            intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
+            ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
+        ),
+    )
     foreground = Foreground()
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
-            library, home.view, home.progress, list(home.latest), home.zone, home.today
+            library,
+            home.view,
+            home.progress,
+            list(home.latest),
+            home.zone,
+            home.today,
+            home.cohorts,
         )
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
@@ -131,7 +150,10 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
-        home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
+        cohorts=cohorts,
+        home=HomeTab(
+            subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
+        ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
             sessions,
