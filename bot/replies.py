@@ -15,6 +15,7 @@ from bot import blocks
 from bot.commands import COHORT_OFF, CONTENT_WORDS, ParsedCommand, closest_word, mentioned_user
 from bot.schedule_words import WEEKLY_EXAMPLE, WordsError, parse_weekly
 from bot.services.cohorts import CannotSeeChannel, NotACohort, NotAllowed, NotInAChannel
+from bot.services.previews import PreviewNotAllowed
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
 
@@ -178,6 +179,20 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
     return blocks.cohort_settled(settled)
 
 
+async def preview_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`preview`: one of every message to the asker's own DM, for admins and cohort leads."""
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
+    if client is None:
+        return blocks.something_went_wrong()
+    try:
+        count = await ctx.previews.send(
+            request.team_id, request.user_id, request.channel_id, client
+        )
+    except PreviewNotAllowed:
+        return blocks.preview_refused()
+    return blocks.preview_sent(count)
+
+
 ROUTES: dict[str | None, Route] = {
     None: content_reply,
     **dict.fromkeys(CONTENT_WORDS, content_reply),
@@ -192,9 +207,10 @@ ROUTES: dict[str | None, Route] = {
     "forget": forget_reply,
     "stats": stats_reply,
     "cohort": cohort_reply,
+    "preview": preview_reply,
 }
 # These call the Slack Web API, so the slash command answers them after the ack.
-ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort"})
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort", "preview"})
 # These change what the person's Home tab shows.
 CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort"})
 

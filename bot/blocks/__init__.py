@@ -10,6 +10,7 @@ consistent. It reads only plain values (bot.values, bot.content), never the data
 - home: App Home, the schedule modal, read-only modals and the welcome DM
 - figures: workspace figures for admins, a cohort's for its leads
 - cohorts: a cohort's DMs to its members and the replies to `cohort`
+- previews: one of every message, marked as a preview, and the replies to `preview`
 """
 
 from bot.blocks.cohorts import (
@@ -122,6 +123,12 @@ from bot.blocks.nudges import (
     stopped,
     subscribed,
 )
+from bot.blocks.previews import (
+    preview_refused,
+    preview_reply_not_kept,
+    preview_sent,
+    previews,
+)
 from bot.slack_text import escape
 
 __all__ = [
@@ -207,6 +214,10 @@ __all__ = [
     "nudge",
     "paused",
     "plain",
+    "preview_refused",
+    "preview_reply_not_kept",
+    "preview_sent",
+    "previews",
     "reflection_modal",
     "reflection_not_saved",
     "reflection_too_long",

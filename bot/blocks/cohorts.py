@@ -15,6 +15,11 @@ CHANGE_LINE = (
 )
 
 
+def channel_link(channel_id: str) -> str:
+    """A link to the channel; a preview with no cohort yet shows where the name would go."""
+    return f"<#{channel_id}>" if channel_id else "#your-cohort"
+
+
 def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     """The one DM a member gets on joining a cohort."""
     capability = library.capabilities[0]
@@ -23,8 +28,9 @@ def cohort_intro(library: Library, intro: CohortIntro) -> Message:
         if intro.own_schedule
         else "You'll get a weekly nudge from me at the cohort's time, in your own time zone."
     )
+    channel = channel_link(intro.channel_id)
     text = (
-        f"Kia ora. <#{intro.channel_id}> is practising *{capability.title}* together, from "
+        f"Kia ora. {channel} is practising *{capability.title}* together, from "
         f"{library.attribution.framework}. Each week I'll send you one small thing to try and a "
         f"question to reflect on.\n{when}"
     )
@@ -37,13 +43,15 @@ def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     if intro.view.subscribed:
         blocks.append(_section(f"{_rhythm(intro.view)}. {_next_line(intro.view)}"))
     blocks += [_section(privacy), _context(CHANGE_LINE)]
-    return Message(text=f"Kia ora. <#{intro.channel_id}> is practising together.", blocks=blocks)
+    return Message(
+        text=f"Kia ora. {channel_link(intro.channel_id)} is practising together.", blocks=blocks
+    )
 
 
 def cohort_ended_dm(channel_id: str) -> Message:
     return plain(
-        f"The cohort in <#{channel_id}> has ended, so the weekly nudge it set for you has "
-        "stopped. Your reflections stay yours. To keep going on your own, type "
+        f"The cohort in {channel_link(channel_id)} has ended, so the weekly nudge it set for "
+        "you has stopped. Your reflections stay yours. To keep going on your own, type "
         "`/leading-tip weekly`."
     )
 
