@@ -22,6 +22,7 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohort_practice import CohortPractice
 from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
@@ -55,6 +56,7 @@ class AppContext:
     insights: Insights
     cohorts: Cohorts
     previews: Previews
+    cohort_practice: CohortPractice
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -156,6 +158,14 @@ def build_context(
         reflections=reflections,
         insights=insights,
         cohorts=cohorts,
+        cohort_practice=CohortPractice(
+            sessions,
+            library,
+            clock,
+            settings.default_tz,
+            cohorts,
+            lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
         previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(
             subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts

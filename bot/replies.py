@@ -143,7 +143,8 @@ async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 
 async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    """`cohort [day] [time]`, `cohort off` or `cohort lead @someone`, typed in a channel."""
+    """`cohort [day] [time]`, `cohort off`, `cohort lead @someone` or `cohort practice on|off`,
+    typed in a channel."""
     args = request.parsed.args
     first = args[0].lower() if args else ""
     client = await ctx.client_for(request.team_id, request.enterprise_id)
@@ -154,6 +155,12 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
         if first in COHORT_OFF and len(args) == 1:
             await ctx.cohorts.end(*where, client)
             return blocks.cohort_ended()
+        if first == "practice":
+            turn = args[1].lower() if len(args) == 2 else ""
+            if turn not in ("on", "off"):
+                return blocks.practice_words()
+            practice = await ctx.cohort_practice.turn(*where, turn == "on", client)
+            return blocks.practice_settled(practice)
         if first == "lead":
             lead_id = mentioned_user(args[1]) if len(args) == 2 else None
             if lead_id is None:

@@ -24,6 +24,7 @@ from bot.values import (
     CohortIntro,
     CohortSettled,
     HomeCohorts,
+    PracticeSettled,
     PreviewSample,
 )
 from devkit.slack_sim import block_action_body
@@ -220,6 +221,12 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     for missing_scope in (True, False):
         yield "cohort_cannot_see_channel", blocks.cohort_cannot_see_channel(missing_scope)
     yield "not_a_cohort", blocks.not_a_cohort()
+    for kind in ("practice", "tip"):
+        yield "cohort_practice_post", blocks.cohort_practice_post(library, library.items(kind)[0])
+    for on in (True, False):
+        settled_practice = PracticeSettled(on, 6, time(23, 59), "America/Argentina/ComodRivadavia")
+        yield "practice_settled", blocks.practice_settled(settled_practice)
+    yield "practice_words", blocks.practice_words()
     for sample in (PreviewSample(channel, active), PreviewSample(None, stopped)):
         for message in blocks.previews(library, sample):
             yield "previews", message

@@ -35,6 +35,7 @@ KINDS = (
     "the weekly nudge.",
     "the weekly nudge after someone has reflected",
     "the “how often?” question",
+    "the practice posted in a cohort's channel",
     "the message when a cohort ends",
 )
 
@@ -82,7 +83,7 @@ async def test_preview_sends_each_message_once_to_the_askers_dm_and_stores_nothi
 
     reply = await preview(app, "UHEAD")
 
-    assert "I've sent you 6 previews in our DM" in reply and "Nothing was recorded" in reply
+    assert "I've sent you 7 previews in our DM" in reply and "Nothing was recorded" in reply
     sent = dms_to(app.sim, "UHEAD")
     assert [call.body["channel"] for call in app.sim.calls_to("chat.postMessage")] == [
         "UHEAD"
@@ -116,7 +117,7 @@ async def test_a_cohort_lead_previews_with_their_cohorts_channel_and_time(app: R
 
     reply = await preview(app, "UKAHU")  # typed in another channel: their cohort is used
 
-    assert "I've sent you 6 previews" in reply
+    assert "I've sent you 7 previews" in reply
     intro = blocks_text(dms_to(app.sim, "UKAHU")[1].body["blocks"])
     assert f"<#{CHANNEL}> is practising" in intro and "Every Thursday at 7:30 am" in intro
     assert await row_counts(app) == before

@@ -3,7 +3,7 @@ buttons named rather than shown (a preview's buttons would act on nothing)."""
 
 from __future__ import annotations
 
-from bot.blocks.cohorts import cohort_ended_dm, cohort_intro
+from bot.blocks.cohorts import cohort_ended_dm, cohort_intro, cohort_practice_post
 from bot.blocks.common import Block, Message, _context, plain
 from bot.blocks.home import welcome
 from bot.blocks.nudges import backoff_question, nudge
@@ -52,6 +52,10 @@ def previews(library: Library, sample: PreviewSample) -> list[Message]:
         as_preview(
             backoff_question(library, 0),
             "the “how often?” question, after three nudges with no reply",
+        ),
+        as_preview(
+            cohort_practice_post(library, practice),
+            "the practice posted in a cohort's channel, if its leads turn practice posts on",
         ),
         as_preview(cohort_ended_dm(channel), "the message when a cohort ends"),
     ]
