@@ -78,15 +78,15 @@ class CohortPractice:
             row = await session.get(Cohort, cohort.id, with_for_update=True)
             if row is None or row.ended_at is not None:
                 raise NotACohort  # ended by another lead a moment ago
-            if not answered:
-                zone_name = await stored_zone(session, team_id, user_id)
-            zone = zone_or_default(zone_name, self._default_tz)
             if on and row.practice_since is None:
-                row.practice_since, row.practice_tz = now, zone.key
+                if not answered:  # Slack couldn't say: the zone we last knew, else the default
+                    zone_name = await stored_zone(session, team_id, user_id)
+                row.practice_since = now
+                row.practice_tz = zone_or_default(zone_name, self._default_tz).key
             elif not on:
                 row.practice_since = None
             local_time = time(*divmod(row.local_minutes, 60))
-            zone = zone_or_default(row.practice_tz, self._default_tz)
+            zone = zone_or_default(row.practice_tz, self._default_tz)  # on already: unchanged
             return PracticeSettled(on, row.weekday, local_time, zone.key)
 
     async def run_pass(self, client_for: ClientFor) -> PracticeSummary:
