@@ -22,18 +22,20 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohort_practice import CohortPractice
 from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
+from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.slack_client import SlackClients
-from bot.values import Home
+from bot.values import Home, PreviewSample
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class AppContext:
     reflections: Reflections
     insights: Insights
     cohorts: Cohorts
+    previews: Previews
+    cohort_practice: CohortPractice
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -134,6 +138,9 @@ def build_context(
             home.cohorts,
         )
 
+    def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
+        return [message.as_kwargs() for message in blocks.previews(library, sample)]
+
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
         return blocks.export_markdown(library, entries, zone, now)
 
@@ -151,6 +158,15 @@ def build_context(
         reflections=reflections,
         insights=insights,
         cohorts=cohorts,
+        cohort_practice=CohortPractice(
+            sessions,
+            library,
+            clock,
+            settings.default_tz,
+            cohorts,
+            lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
+        previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(
             subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
         ),

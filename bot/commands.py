@@ -9,7 +9,7 @@ from dataclasses import dataclass
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
 SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
 REFLECTION_WORDS = ("journal", "export", "forget")
-WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats", "cohort")
+WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats", "cohort", "preview")
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {
@@ -24,6 +24,7 @@ ALIASES = {
     "subscribe": "weekly",
     "cohorts": "cohort",
     "figures": "stats",
+    "previews": "preview",
 }
 
 MAX_WORD_SHOWN = 40

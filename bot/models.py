@@ -201,6 +201,28 @@ class Cohort(Base):
     local_minutes: Mapped[int] = mapped_column(Integer)  # minutes after each member's midnight
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The weekly practice post in the channel: on since this instant (NULL: off), at the cohort's
+    # day and time in this zone, that of whoever turned it on (a channel has no zone of its own).
+    practice_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    practice_tz: Mapped[str | None] = mapped_column(String(64))
+
+
+class CohortPracticePost(Base):
+    """One week's practice post in a cohort's channel. Inserted before posting: the unique
+    (cohort, week) key lets one scheduler claim it, however many run."""
+
+    __tablename__ = "cohort_practice_posts"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the post's day, in the cohort's practice zone
+    item_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CohortLead(Base):

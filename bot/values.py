@@ -182,6 +182,25 @@ def describe_local(instant: datetime, zone: ZoneInfo) -> str:
 
 
 @dataclass(frozen=True)
+class PracticeSettled:
+    """`cohort practice on|off`: the weekly practice post now on (or off), and when it comes."""
+
+    on: bool
+    weekday: int
+    local_time: time
+    zone: str
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    """What a preview fills the messages with: the cohort the asker is in (or leads), else none
+    (`channel_id` None), its day and time, and when the asker's next nudge would come."""
+
+    channel_id: str | None
+    view: ScheduleView
+
+
+@dataclass(frozen=True)
 class HomeCohorts:
     """Cohorts on someone's Home: the one their nudge belongs to, and those they lead."""
 

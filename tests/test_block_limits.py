@@ -19,7 +19,14 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.values import CohortFigures, CohortIntro, CohortSettled, HomeCohorts
+from bot.values import (
+    CohortFigures,
+    CohortIntro,
+    CohortSettled,
+    HomeCohorts,
+    PracticeSettled,
+    PreviewSample,
+)
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -214,6 +221,18 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     for missing_scope in (True, False):
         yield "cohort_cannot_see_channel", blocks.cohort_cannot_see_channel(missing_scope)
     yield "not_a_cohort", blocks.not_a_cohort()
+    for kind in ("practice", "tip"):
+        yield "cohort_practice_post", blocks.cohort_practice_post(library, library.items(kind)[0])
+    for on in (True, False):
+        settled_practice = PracticeSettled(on, 6, time(23, 59), "America/Argentina/ComodRivadavia")
+        yield "practice_settled", blocks.practice_settled(settled_practice)
+    yield "practice_words", blocks.practice_words()
+    for sample in (PreviewSample(channel, active), PreviewSample(None, stopped)):
+        for message in blocks.previews(library, sample):
+            yield "previews", message
+    yield "preview_sent", blocks.preview_sent(BIG)
+    yield "preview_refused", blocks.preview_refused()
+    yield "preview_reply_not_kept", blocks.preview_reply_not_kept()
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()
     yield "edit_too_long", blocks.edit_too_long()
