@@ -57,7 +57,7 @@ def seed(database_url: str, members: int, due: datetime) -> list[str]:
                         "team_id": "T0001",
                         "user_id": u,
                         "tz": ZONE,
-                        "tz_checked_at": due,
+                        "tz_checked_at": due - timedelta(weeks=1),  # read at last week's nudge
                         "created_at": due,
                     }
                     for u in users

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -134,6 +134,7 @@ async def run_dispatch_processes(
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable,
+            *_profiled(index),
             "-m",
             "bot",
             "dispatch",
@@ -143,7 +144,7 @@ async def run_dispatch_processes(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        for _ in range(processes)
+        for index in range(processes)
     ]
     outputs = await asyncio.gather(*(child.communicate() for child in children))
     seconds = time.perf_counter() - started
@@ -151,6 +152,14 @@ async def run_dispatch_processes(
         if child.returncode != 0:
             raise RuntimeError(f"dispatch exited {child.returncode}: {err.decode()[-2000:]}")
     return DispatchRun(seconds, [out.decode().strip() for out, _ in outputs])
+
+
+def _profiled(index: int) -> list[str]:
+    """`BENCH_PROFILE=DIR`: each dispatch process under cProfile, stats in DIR/dispatch-N.prof."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder:
+        return []
+    return ["-m", "cProfile", "-o", os.path.join(folder, f"dispatch-{index}.prof")]
 
 
 def sent_in(summary: str) -> int:
@@ -205,6 +214,7 @@ def seed_bot_tokens(connection: psycopg.Connection, teams: Iterable[Team], at: d
 def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
     """Workspaces with their own tokens, members, and weekly schedules all due at `due`."""
     local = due.astimezone(ZoneInfo(ZONE))
+    last_read = due - timedelta(weeks=1)  # zones read at last week's nudge: read again now
     with schema.connect() as connection:
         seed_bot_tokens(connection, teams, due)
         with connection.cursor().copy(
@@ -212,7 +222,7 @@ def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
         ) as copy:
             for team in teams:
                 for user in team.users:
-                    copy.write_row((team.team_id, user, ZONE, due, due))
+                    copy.write_row((team.team_id, user, ZONE, last_read, due))
         with connection.cursor().copy(
             "COPY schedules (team_id, user_id, weekday, local_minutes, every_weeks, status, "
             "next_due_at, unanswered, backoff_pending, created_at, updated_at) FROM STDIN"

@@ -19,19 +19,23 @@ from bot.config import Settings
 from bot.content import Library, load_library
 from bot.crypto import Keyring, keyring_for
 from bot.db import Sessions, create_engine, session_factory
+from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohort_practice import CohortPractice
+from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
+from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.slack_client import SlackClients
-from bot.values import Home
+from bot.values import Home, PreviewSample
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +54,14 @@ class AppContext:
     subscriptions: Subscriptions
     reflections: Reflections
     insights: Insights
+    cohorts: Cohorts
+    previews: Previews
+    cohort_practice: CohortPractice
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
     in_flight: InFlight
+    foreground: Foreground  # requests being answered: the fan-out gives way to them
 
     async def client_for(
         self, team_id: str, enterprise_id: str | None = None
@@ -106,11 +114,32 @@ def build_context(
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
+    cohorts = Cohorts(
+        sessions,
+        clock,
+        settings.default_tz,
+        settings.admin_ids,
+        insights,
+        CohortMessages(
+            intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
+            ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
+        ),
+    )
+    foreground = Foreground()
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
-            library, home.view, home.progress, list(home.latest), home.zone, home.today
+            library,
+            home.view,
+            home.progress,
+            list(home.latest),
+            home.zone,
+            home.today,
+            home.cohorts,
         )
+
+    def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
+        return [message.as_kwargs() for message in blocks.previews(library, sample)]
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
         return blocks.export_markdown(library, entries, zone, now)
@@ -128,7 +157,19 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
-        home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
+        cohorts=cohorts,
+        cohort_practice=CohortPractice(
+            sessions,
+            library,
+            clock,
+            settings.default_tz,
+            cohorts,
+            lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
+        previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
+        home=HomeTab(
+            subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
+        ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
             sessions,
@@ -139,6 +180,8 @@ def build_context(
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
             rng=rng,
+            foreground=foreground,
         ),
         in_flight=InFlight(),
+        foreground=foreground,
     )

@@ -76,6 +76,7 @@ async def serve(
     if run_scheduler:
         from scheduler.runner import start
 
+        ctx.dispatcher.beside_requests()
         scheduler = start(ctx)
         logger.info("nudge scheduler running in this process (--no-scheduler to turn off)")
     bolt_app = create_bolt_app(ctx)
@@ -94,7 +95,7 @@ async def serve(
     if settings.slack_app_token:
         from bot.socket_mode import CheckedSocketModeHandler
 
-        socket_mode = CheckedSocketModeHandler(bolt_app, settings.slack_app_token)
+        socket_mode = CheckedSocketModeHandler(bolt_app, settings.slack_app_token, ctx.foreground)
         logger.info("Socket Mode: connecting to Slack; health checks on port %s", settings.port)
         await socket_mode.connect_async()
     else:

@@ -15,11 +15,13 @@ from slack_bolt.adapter.socket_mode.async_internals import (
     run_async_bolt_app,
     send_async_response,
 )
+from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot import metrics
+from bot.foreground import Foreground
 from bot.inbound import Rejected, check_body
 from bot.web import record_answer
 
@@ -27,7 +29,15 @@ logger = logging.getLogger(__name__)
 
 
 class CheckedSocketModeHandler(AsyncSocketModeHandler):
+    def __init__(self, app: AsyncApp, app_token: str, foreground: Foreground) -> None:
+        super().__init__(app, app_token)
+        self._foreground = foreground  # the fan-out in this process gives way while we answer
+
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        with self._foreground.answering():
+            await self._answer(client, req)
+
+    async def _answer(self, client: SocketModeClient, req: SocketModeRequest) -> None:
         started, wall_clock = time.monotonic(), time.time()
         try:
             check_body(req.payload)

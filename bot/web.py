@@ -136,6 +136,10 @@ def create_web_app(ctx: AppContext, bolt_app: AsyncApp) -> Starlette:
     secret = ctx.settings.slack_signing_secret
 
     async def slack_events(request: Request) -> Response:
+        with ctx.foreground.answering():
+            return await answer_slack(request)
+
+    async def answer_slack(request: Request) -> Response:
         raw = await read_capped(request)
         if raw is None:
             metrics.REQUESTS.labels("unknown", "refused").inc()

@@ -1,4 +1,5 @@
-"""A dispatch pass every minute with APScheduler, in `serve` or alone (`leading-bot scheduler`).
+"""A dispatch pass every minute with APScheduler, in `serve` or alone (`leading-bot scheduler`),
+and each minute too the cohorts' weekly practice posts that are due.
 
 The in-memory job store is enough: what is due lives in the database, so a restart loses
 nothing, and any number of replicas may run passes against one PostgreSQL.
@@ -10,18 +11,25 @@ import asyncio
 import logging
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.app_context import AppContext
+from bot.services.dispatch import LEASE
 from bot.services.handled import forget_handled
 from bot.services.uninstall import purge_uninstalled
 
 logger = logging.getLogger(__name__)
+
+# Seconds a stopping process gives the sends under way: with the rest of shutting down, within
+# the 10 seconds Docker waits before SIGKILL.
+SEND_WAIT = 8.0
+RECORD_WAIT = 1.0  # seconds more, for an abandoned pass to record what it did send
 
 
 async def dispatch_once(ctx: AppContext) -> None:
@@ -37,6 +45,24 @@ async def dispatch_once(ctx: AppContext) -> None:
         metrics.PASS_SECONDS.observe(time.monotonic() - started)
     if summary.sent or summary.skipped or summary.failed:
         logger.info("dispatch pass: %s", summary.line())
+
+
+async def post_cohort_practice(ctx: AppContext) -> None:
+    """Every minute: each cohort's practice post that is due, posted once however many
+    schedulers run (the database's unique key decides; see bot.services.cohort_practice)."""
+
+    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
+        # No retry after a dropped connection: the post may have gone, and twice is worse.
+        token = await ctx.installations.token_for(team_id, enterprise_id)
+        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
+
+    try:
+        summary = await ctx.in_flight.track(ctx.cohort_practice.run_pass)(client_for)
+    except Exception:
+        logger.exception("cohort practice posts failed; the next minute posts what is still due")
+        return
+    if summary.posted or summary.failed:
+        logger.info("cohort practice posts: %d posted, %d failed", summary.posted, summary.failed)
 
 
 def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
@@ -58,6 +84,7 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
         )
 
     every(IntervalTrigger(minutes=1), dispatch_once, "dispatch")
+    every(IntervalTrigger(minutes=1), post_cohort_practice, "cohort_practice")
     every(IntervalTrigger(days=1), forget_handled_commands, "handled_commands")
     if ctx.installations.multi_workspace:
         every(IntervalTrigger(days=1), purge_uninstalled_workspaces, "uninstall_purge")
@@ -113,17 +140,34 @@ def start(ctx: AppContext) -> AsyncIOScheduler:
 
 
 async def stop_after_pass(scheduler: AsyncIOScheduler, ctx: AppContext) -> None:
-    """Start no new pass, let the one under way finish (bounded: `InFlight.wait_idle`), then
-    stop. APScheduler's own shutdown cancels the jobs still running, mid-send."""
+    """Start no new pass; the one under way claims nothing more and has SEND_WAIT seconds to
+    finish the sends it has claimed. Those still under way then are abandoned (the pass records what
+    it did send and returns), and a pass LEASE later sends each at most once. Then stop."""
     scheduler.pause()
-    logger.info("stopping: no new dispatch pass starts; finishing the one under way, if any")
-    await ctx.in_flight.wait_idle()
+    ctx.dispatcher.stop()
+    logger.info(
+        "stopping: no new dispatch pass starts; the one under way, if any, claims nothing more "
+        "and has %g seconds to finish its sends",
+        SEND_WAIT,
+    )
+    if not await ctx.in_flight.wait_idle(SEND_WAIT):
+        left = ctx.dispatcher.abandon()
+        await ctx.in_flight.wait_idle(RECORD_WAIT)
+        if left:
+            logger.warning(
+                "stopping: %d nudges were still being sent after %g seconds and are left "
+                "unconfirmed; a pass %d minutes from now looks for each in its DM and sends it "
+                "only if it is not there",
+                left,
+                SEND_WAIT,
+                LEASE // timedelta(minutes=1),
+            )
     scheduler.shutdown(wait=False)
 
 
 async def run_forever(ctx: AppContext) -> None:
-    """Until SIGTERM or SIGINT: then no new pass starts and the pass under way finishes
-    (bounded), so the process exits 0 rather than dying mid-send."""
+    """Until SIGTERM or SIGINT: then no new pass starts and the pass under way finishes its
+    sends (bounded: `stop_after_pass`), so the process exits 0 rather than dying mid-send."""
     scheduler = start(ctx)
     logger.info("nudge scheduler running: a dispatch pass every minute")
     stop = asyncio.Event()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, insert
@@ -39,7 +39,7 @@ def seed_due_members(
                     "team_id": team_id,
                     "user_id": user,
                     "tz": tz,
-                    "tz_checked_at": due,
+                    "tz_checked_at": due - timedelta(weeks=1),  # read at last week's nudge
                     "created_at": due,
                 }
                 for user in users

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,18 +18,22 @@ from bot.blocks import SAVED_REACTION as SAVED
 from bot.crypto import Keyring
 from bot.db import sync_url
 from bot.models import Delivery, Reflection, Schedule
+from bot.services.dispatch import LEASE
 from devkit.driver import SocketModeDriver
 from devkit.slack_sim import DEFAULT_APP_TOKEN, SlackSimulator, signed_headers, slash_command_body
+from scheduler.runner import SEND_WAIT
 from tests.conftest import ENCRYPTION_KEY
 from tests.helpers import (
     blocks_text,
     dm,
+    dms_per_channel,
     elements,
     exited,
     free_port,
     nudges,
     process_env,
     read_stderr_until,
+    run_dispatch,
     start_cli,
     start_serve,
     stop,
@@ -86,7 +92,8 @@ async def test_one_process_on_sqlite_serves_slack_and_sends_what_is_due_itself(
         await sim.wait_for("chat.postMessage", count=2, timeout=20)
     finally:
         stderr = await stop(process)
-    assert sorted(nudge["channel"] for nudge in nudges(sim)) == sorted(f"D{u}" for u in users)
+    # Each first DM goes to the person's id; Slack opens the DM.
+    assert sorted(nudge["channel"] for nudge in nudges(sim)) == sorted(users)
     assert "Traceback" not in stderr
 
 
@@ -120,7 +127,7 @@ async def test_web_replica_and_a_separate_scheduler_share_postgresql(
     finally:
         web_log = await stop(web)
     [nudge] = nudges(sim)
-    assert nudge["channel"] == "DU0001"
+    assert nudge["channel"] == "U0001"
     assert "Traceback" not in scheduler_log + web_log, scheduler_log + web_log
 
 
@@ -211,3 +218,103 @@ async def test_sigterm_during_a_pass_lets_the_send_finish_and_exits_0(
         [(status, message_ts)] = connection.execute(select(Delivery.status, Delivery.message_ts))
     engine.dispose()
     assert status == "sent" and message_ts
+
+
+FAN_OUT = 300  # members due at once: a pass takes seconds against a simulator with latency
+
+
+def seed_fan_out(database_url: str, sim: SlackSimulator) -> list[str]:
+    users = seed_due_members(
+        database_url, count=FAN_OUT, due=datetime.now(UTC) - timedelta(minutes=5)
+    )
+    for user in users:
+        sim.add_user("T0001", user)
+    sim.latency = 0.05  # a real network's pace, so SIGTERM lands mid-fan-out
+    return users
+
+
+def delivery_statuses(database_url: str) -> Counter[str]:
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        statuses = Counter(status for (status,) in connection.execute(select(Delivery.status)))
+    engine.dispose()
+    return statuses
+
+
+def one_dm_each(sim: SlackSimulator, users: list[str]) -> bool:
+    counts = dms_per_channel(sim, [f"D{user}" for user in users])
+    return len(counts) == len(users) and set(counts.values()) == {1}
+
+
+ONE_PROCESS_AND_WORKER = pytest.mark.parametrize(
+    ("database_url", "command"),
+    [("sqlite", "serve"), ("postgresql", "scheduler")],
+    indirect=["database_url"],
+)
+
+
+@ONE_PROCESS_AND_WORKER
+async def test_sigterm_mid_fan_out_sends_what_was_claimed_and_a_restart_sends_the_rest(
+    database_url: str, sim: SlackSimulator, command: str
+) -> None:
+    users = seed_fan_out(database_url, sim)
+    env = process_env(
+        database_url, sim, PORT=str(free_port()), SLACK_SIGNING_SECRET=SECRET, LOG_LEVEL="INFO"
+    )
+    process = await start_cli(env, command)
+    await sim.wait_for("chat.postMessage", count=40, timeout=20)
+    process.terminate()
+    stopped = time.monotonic()
+    stderr = await exited(process)
+    # The pass claimed nothing more, and the sends it had claimed all finished in time.
+    assert time.monotonic() - stopped < SEND_WAIT
+    posted = len(nudges(sim))
+    assert 40 <= posted < FAN_OUT
+    assert delivery_statuses(database_url) == {"sent": posted}
+    assert "Traceback" not in stderr and "unconfirmed" not in stderr, stderr
+
+    # Started again, its first pass sends the rest: one DM each, none twice.
+    sim.latency = 0.0
+    process = await start_cli(env, command)
+    try:
+        await sim.wait_for("chat.postMessage", count=FAN_OUT, timeout=20)
+    finally:
+        stderr = await stop(process)
+    assert one_dm_each(sim, users)
+    assert delivery_statuses(database_url) == {"sent": FAN_OUT}
+    assert "Traceback" not in stderr
+
+
+@ONE_PROCESS_AND_WORKER
+async def test_sends_still_under_way_after_the_wait_are_left_for_a_pass_after_the_lease(
+    database_url: str, sim: SlackSimulator, command: str
+) -> None:
+    users = seed_fan_out(database_url, sim)
+    env = process_env(
+        database_url, sim, PORT=str(free_port()), SLACK_SIGNING_SECRET=SECRET, LOG_LEVEL="INFO"
+    )
+    process = await start_cli(env, command)
+    await sim.wait_for("chat.postMessage", count=40, timeout=20)
+    # From now on Slack takes each post and keeps its answer: the sends never finish.
+    answers = sim.hold("chat.postMessage")
+    process.terminate()
+    stopped = time.monotonic()
+    stderr = await exited(process)
+    assert SEND_WAIT <= time.monotonic() - stopped < SEND_WAIT + 2
+    assert "Traceback" not in stderr and "CancelledError" not in stderr, stderr
+    assert "left unconfirmed" in stderr
+    # What Slack answered is recorded; the rest of what was claimed is left pending, some of it
+    # already in the DMs (posted, its answer never read).
+    statuses = delivery_statuses(database_url)
+    in_dms = sum(dms_per_channel(sim, [f"D{user}" for user in users]).values())
+    assert set(statuses) == {"sent", "pending"}
+    assert statuses["sent"] < in_dms < FAN_OUT
+
+    # A pass after the lease looks up each pending one in its DM before sending it.
+    answers.set()
+    sim.latency = 0.0
+    later = datetime.now(UTC) + LEASE + timedelta(minutes=1)
+    summary = await run_dispatch(database_url, sim, later)
+    assert summary == f"sent {FAN_OUT - in_dms}, skipped {in_dms - statuses['sent']}, failed 0"
+    assert one_dm_each(sim, users)
+    assert delivery_statuses(database_url) == {"sent": FAN_OUT}

@@ -7,12 +7,13 @@ import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.clock import ManualClock
 from bot.db import create_engine
 from bot.models import Delivery
-from bot.services.dispatch import LEASE
+from bot.services.dispatch import LEASE, Dispatcher, PassSummary
 from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
 from tests.conftest import RunningApp
 from tests.helpers import (
@@ -43,7 +44,10 @@ async def test_nudge_is_sent_at_the_due_minute_once_and_again_a_week_later(
     assert (await dispatch_at(app, clock, DUE + timedelta(days=6))).sent == 0
     assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 1
     assert len(nudges(app.sim)) == 2
-    assert len(app.sim.calls_to("conversations.open")) == 1  # the DM channel is kept
+    # The first goes to the person's id (Slack opens the DM); the DM channel is kept after it.
+    posts = app.sim.calls_to("chat.postMessage")
+    assert [post.body["channel"] for post in posts] == ["U0001", "DU0001"]
+    assert app.sim.calls_to("conversations.open") == []
 
 
 async def test_nudge_has_the_item_a_this_week_line_a_question_and_the_buttons(
@@ -188,11 +192,28 @@ async def test_member_slack_cannot_find_ends_only_that_subscription(
     app.sim.add_user("T0001", "U0002")
     await subscribe(app)
     await subscribe(app, user_id="U0002")
-    app.sim.fail("conversations.open", error="user_not_found", times=1)
+    app.sim.add_user("T0001", "U0002", deleted=True)  # deactivated since
     summary = await dispatch_at(app, clock, DUE)
     assert (summary.sent, summary.failed) == (1, 1)
     statuses = sorted([(await schedule_of(app, u)).status for u in ("U0001", "U0002")])
     assert statuses == ["active", "ended"]
+    # Posting to the id found no DM; conversations.open said why.
+    [opened] = app.sim.calls_to("conversations.open")
+    assert opened.body["users"] == "U0002" and opened.failed == "user_disabled"
+
+
+async def test_a_first_dm_slack_finds_no_way_to_is_posted_in_the_dm_it_opens(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    await subscribe(app)
+    app.sim.fail("chat.postMessage", error="channel_not_found", channel="U0001")
+    assert (await dispatch_at(app, clock, DUE)).sent == 1
+    posts = app.sim.calls_to("chat.postMessage")
+    assert [(post.body["channel"], post.failed) for post in posts] == [
+        ("U0001", "error=channel_not_found"),
+        ("DU0001", None),
+    ]
+    assert (await schedule_of(app, "U0001")).status == "active"
 
 
 async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
@@ -207,7 +228,7 @@ async def test_revoked_bot_token_stops_every_schedule_in_the_workspace(
     for user in ("U0001", "U0002"):
         schedule = await schedule_of(app, user)
         assert schedule.status == "stopped" and schedule.next_due_at is None
-    assert app.sim.calls_to("chat.postMessage") == []
+    assert nudges(app.sim) == []  # Slack refused the token
     app.sim.clear()
     assert (await dispatch_at(app, clock, DUE + timedelta(weeks=1))).sent == 0
     assert app.sim.calls == []  # nothing more is tried in that workspace
@@ -403,6 +424,60 @@ async def wait_until_claims_renewed(app: RunningApp, instant: datetime) -> None:
     raise AssertionError("claims were not renewed")
 
 
+# --- stopping (SIGTERM) ------------------------------------------------------------------
+
+
+async def start_small_claims_pass(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> tuple[Dispatcher, asyncio.Task[PassSummary], asyncio.Event, list[str]]:
+    """40 members due, claimed 10 at a time, every post held (taken, its answer kept back): a
+    pass under way with 8 posts in Slack's hands and 2 more claimed, waiting their turn."""
+    users = seed_due_members(database_url, count=40, due=DUE)
+    for user in users:
+        app.sim.add_user("T0001", user)
+    answers = app.sim.hold("chat.postMessage")
+    dispatcher = dispatcher_with(
+        app.ctx, clock, batch_size=10, batches_in_flight=1, claimed_per_workspace=10
+    )
+    clock.set(DUE)
+    running = asyncio.create_task(dispatcher.run_pass())
+    await app.sim.wait_for("chat.postMessage", count=8)
+    return dispatcher, running, answers, users
+
+
+async def test_a_stopping_pass_sends_what_it_claimed_and_claims_nothing_more(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    dispatcher, running, answers, users = await start_small_claims_pass(app, clock, database_url)
+    dispatcher.stop()
+    answers.set()
+    assert (await running).sent == 10
+    assert await delivery_statuses(database_url) == {"sent": 10}
+    assert (await dispatch_at(app, clock, DUE)).sent == 30  # the next process's pass
+    counts = dms_per_channel(app.sim, [f"D{user}" for user in users])
+    assert len(counts) == 40 and set(counts.values()) == {1}
+
+
+async def test_sends_abandoned_at_shutdown_stay_pending_and_go_once_after_the_lease(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    dispatcher, running, answers, users = await start_small_claims_pass(app, clock, database_url)
+    dispatcher.stop()
+    assert dispatcher.abandon() == 10
+    summary = await running  # returns, raising nothing: what it abandoned is not a failure
+    assert (summary.sent, summary.skipped, summary.failed) == (0, 0, 0)
+    assert await delivery_statuses(database_url) == {"pending": 10}
+    answers.set()
+    # Too soon: the claims are not yet taken for abandoned, and no one is sent twice.
+    assert (await dispatch_at(app, clock, DUE + LEASE / 2)).sent == 30
+    # After the lease: the 8 Slack took are found in their DMs, the 2 others sent.
+    later = await dispatch_at(app, clock, DUE + LEASE + timedelta(minutes=1))
+    assert (later.sent, later.skipped, later.failed) == (2, 8, 0)
+    counts = dms_per_channel(app.sim, [f"D{user}" for user in users])
+    assert len(counts) == 40 and set(counts.values()) == {1}
+    assert await delivery_statuses(database_url) == {"sent": 40}
+
+
 async def test_a_dropped_connection_is_not_resent_blindly_but_checked_next_pass(
     app: RunningApp, clock: ManualClock
 ) -> None:
@@ -429,3 +504,21 @@ async def test_a_nudge_whose_item_left_the_content_fails_alone_without_stopping_
     assert (summary.sent, summary.failed) == (0, 1)
     [delivery] = await deliveries(app)
     assert (delivery.status, delivery.error) == ("failed", "content_retired")
+
+
+async def test_beside_requests_a_pass_has_at_most_sixteen_slack_calls_under_way(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    users = seed_due_members(database_url, count=40, due=DUE)
+    for user in users:
+        app.sim.add_user("T0001", user)
+    dispatcher = dispatcher_with(app.ctx, clock, per_workspace=64)
+    dispatcher.beside_requests()  # as `leading-bot serve` does when it runs the scheduler
+    held = app.sim.hold("chat.postMessage")
+    clock.set(DUE)
+    running = asyncio.ensure_future(dispatcher.run_pass())
+    await app.sim.wait_for("chat.postMessage", count=16)
+    with pytest.raises(TimeoutError):  # no seventeenth while sixteen are unanswered
+        await app.sim.wait_for("chat.postMessage", count=17, timeout=0.3)
+    held.set()
+    assert (await running).sent == 40

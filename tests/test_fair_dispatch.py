@@ -9,13 +9,13 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 
 from bot.app_context import AppContext
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import sync_url
-from bot.models import Delivery
+from bot.models import Delivery, Member
 from bot.services.dispatch.claiming import claim_due
 from bot.services.dispatch.sending import retry_after
 from devkit.slack_sim import SlackSimulator
@@ -238,3 +238,24 @@ async def test_three_processes_share_rate_limited_workspaces_sending_each_nudge_
     assert sent == 160
     assert all(one_dm_each(sim, team, users) for team, users in teams.items())
     assert sim.stats["chat_post_limited"] > 0  # they did run into the limits
+
+
+async def test_a_zone_another_replica_read_in_the_last_minute_is_not_read_again(
+    app: RunningApp, clock: ManualClock, database_url: str
+) -> None:
+    users = await workspace(app.ctx, app.sim, database_url, "TA", 4)
+    just_read, read_before = users[:2], users[2:]
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as connection:
+        for user, ago in [(u, 30) for u in just_read] + [(u, 61) for u in read_before]:
+            connection.execute(
+                update(Member)
+                .where(Member.team_id == "TA", Member.user_id == user)
+                .values(tz_checked_at=DUE - timedelta(seconds=ago))
+            )
+    engine.dispose()
+    clock.set(DUE)
+    summary = await app.ctx.dispatcher.run_pass()
+    assert summary.sent == 4 and one_dm_each(app.sim, "TA", users)
+    read = sorted(call.body["user"] for call in app.sim.calls_to("users.info"))
+    assert read == sorted(read_before)

@@ -4,7 +4,7 @@ every row of the workspace purged UNINSTALL_PURGE_DAYS later unless the app is r
 Bolt runs only the first listener that matches an event, so ours (bot.handlers.workspace_events)
 also does what Bolt's built-in token-revocation listeners would: delete the installs from the
 installation store. A dispatch pass already under way checks the workspace before each send
-(`workspace_active`), so a nudge claimed before the uninstall is not sent after it.
+(`active_among`), so a nudge claimed before the uninstall is not sent after it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from sqlalchemy import delete, select, update
 
 from bot.db import Sessions
 from bot.models import (
+    Cohort,
+    CohortLead,
     Delivery,
     HandledCommand,
     Member,
@@ -130,7 +132,16 @@ async def _purge(sessions: Sessions, team_id: str, cutoff: datetime) -> bool:
         )
         if still_due is None:
             return False
-        for model in (Reflection, Delivery, Schedule, SeenItem, Member, HandledCommand):
+        for model in (
+            Reflection,
+            Delivery,
+            Schedule,
+            SeenItem,
+            Member,
+            HandledCommand,
+            CohortLead,
+            Cohort,
+        ):
             await session.execute(delete(model).where(model.team_id == team_id))
         for table in (slack_installations, slack_bots):
             await session.execute(delete(table).where(table.c.team_id == team_id))

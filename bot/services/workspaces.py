@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -41,12 +42,17 @@ async def stop_workspace(sessions: Sessions, team_id: str, reason: str, now: dat
         return await deactivate_workspace(session, team_id, reason, now)
 
 
-async def workspace_active(sessions: Sessions, team_id: str) -> bool:
-    """Whether the workspace may be sent to now (multi-workspace mode: installed, not stopped)."""
+async def active_among(sessions: Sessions, team_ids: Collection[str]) -> set[str]:
+    """Which of these workspaces may be sent to now: one query for them all."""
+    if not team_ids:
+        return set()
     async with sessions() as session:
-        return bool(
-            await session.scalar(select(Workspace.active).where(Workspace.team_id == team_id))
+        rows = await session.scalars(
+            select(Workspace.team_id).where(
+                Workspace.team_id.in_(sorted(team_ids)), Workspace.active
+            )
         )
+        return set(rows)
 
 
 async def reopen_workspaces(

@@ -147,13 +147,13 @@ class SlackSimulator(WebApiMethods, OAuthMethods, SocketMode, FaultInjection):
             return app_level
         implementation = self._methods.get(method)
         if implementation is None:
-            return json_response({"ok": False, "error": "unknown_method"})
+            return _refused(call, "unknown_method")
         if not token:
-            return json_response({"ok": False, "error": "not_authed"})
+            return _refused(call, "not_authed")
         if token in self._revoked:
-            return json_response({"ok": False, "error": "token_revoked"})
+            return _refused(call, "token_revoked")
         if workspace is None:
-            return json_response({"ok": False, "error": "invalid_auth"})
+            return _refused(call, "invalid_auth")
 
         if method == "chat.postMessage":
             limited = self._chat_post_limited(call, workspace)
@@ -163,7 +163,7 @@ class SlackSimulator(WebApiMethods, OAuthMethods, SocketMode, FaultInjection):
         try:
             result = implementation(workspace, body)
         except SlackError as error:
-            return json_response({"ok": False, "error": error.error})
+            return _refused(call, error.error)
         await self._wait_if_held(method, workspace.team_id)
         headers = {"x-oauth-scopes": ",".join(workspace.scopes)} if method == "auth.test" else None
         return json_response({"ok": True, **result}, headers=headers)
@@ -260,3 +260,9 @@ def _basic(request: web.Request) -> tuple[str, str] | None:
         return None
     client_id, _, secret = decoded.partition(":")
     return client_id, secret
+
+
+def _refused(call: RecordedCall, error: str) -> web.Response:
+    """Slack's answer to a call it refused (HTTP 200, ok false), noted on the recorded call."""
+    call.failed = error
+    return json_response({"ok": False, "error": error})

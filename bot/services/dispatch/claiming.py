@@ -29,6 +29,9 @@ from bot.services.rotation import Seen
 from bot.services.timing import MAX_LATE
 
 LEASE = timedelta(minutes=2)  # a claim older than this, still unconfirmed, was abandoned
+# A zone read this recently, by this process or another replica, counts as read before the nudge:
+# replicas due the same people in the same minute read each zone once between them.
+ZONE_READ_WITHIN = timedelta(minutes=1)
 
 
 @dataclass
@@ -139,12 +142,16 @@ async def claim_due(
         ).all()
         found = len(rows)
         teams = frozenset(row[0].team_id for row in rows)
+
+        def read(schedule: Schedule, checked: datetime | None) -> bool:
+            return (schedule.team_id, schedule.user_id) in zones_read or zone_fresh(checked, now)
+
         unread = [
             (schedule.team_id, schedule.user_id, tz)
-            for schedule, tz, _ in rows
-            if (schedule.team_id, schedule.user_id) not in zones_read
+            for schedule, tz, _, checked in rows
+            if not read(schedule, checked)
         ]
-        rows = [row for row in rows if (row[0].team_id, row[0].user_id) in zones_read]
+        rows = [row for row in rows if read(row[0], row[3])]
         if not rows:
             return Claimed([], unread, 0, found, teams)
         history = History(
@@ -156,7 +163,7 @@ async def claim_due(
         )
         missed = 0
         planned: list[tuple[Delivery, Schedule, str | None]] = []
-        for schedule, tz, channel_id in rows:
+        for schedule, tz, channel_id, _ in rows:
             claimed = due_of(schedule, tz, default_tz)
             delivery = _apply(schedule, claimed, plan(claimed, now, history, library, rng), now)
             if delivery.status == "missed":
@@ -173,13 +180,18 @@ async def claim_due(
         return Claimed(jobs, unread, missed, found, teams)
 
 
+def zone_fresh(checked: datetime | None, now: datetime) -> bool:
+    """Read recently enough, by any replica, to count as read before a nudge due `now`."""
+    return checked is not None and checked >= now - ZONE_READ_WITHIN
+
+
 def _due_in_turn(
     now: datetime,
     batch: int,
     only_installed: bool,
     per_workspace: int | None,
     skip_teams: Collection[str],
-) -> Select[Schedule, str | None, str | None]:
+) -> Select[Schedule, str | None, str | None, datetime | None]:
     """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
 
     PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
@@ -204,7 +216,7 @@ def _due_in_turn(
         )
     turns = ranked.subquery("turns")
     query = (
-        select(Schedule, Member.tz, Member.dm_channel_id)
+        select(Schedule, Member.tz, Member.dm_channel_id, Member.tz_checked_at)
         .join(turns, turns.c.id == Schedule.id)
         .join(
             Member,
@@ -227,13 +239,20 @@ async def due_next(
     skip_teams: Collection[str] = (),
 ) -> list[tuple[str, str, str | None]]:
     """The people (team, user, stored zone) the next claims would take, without claiming or
-    locking anything: their zones can be read ahead, while the claims before them are sent."""
+    locking anything, whose zones were not read just now: their zones can be read ahead, while
+    the claims before them are sent."""
     query = _due_in_turn(now, batch, only_installed, per_workspace, skip_teams)
     async with sessions() as session:
         rows = await session.execute(
-            query.with_only_columns(Schedule.team_id, Schedule.user_id, Member.tz)
+            query.with_only_columns(
+                Schedule.team_id, Schedule.user_id, Member.tz, Member.tz_checked_at
+            )
         )
-        return [(row.team_id, row.user_id, row.tz) for row in rows]
+        return [
+            (row.team_id, row.user_id, row.tz)
+            for row in rows
+            if not zone_fresh(row.tz_checked_at, now)
+        ]
 
 
 async def _seen_for(session: AsyncSession, people: list[Person]) -> dict[Person, list[Seen]]:

@@ -2,7 +2,8 @@
 
 Exactly once, across restarts and replicas: see claiming (the claim), sending (metadata in each
 DM, looked up before a second send) and recording (results in batches). A nudge more than 12
-hours late is recorded as missed, not sent: no flood after downtime.
+hours late is recorded as missed, not sent: no flood after downtime. A process that is stopping
+claims nothing more (`stop`), and may give up on sends under way (`abandon`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
 from bot.db import Sessions
+from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
 from bot.services.dispatch.claiming import (
     LEASE,
@@ -49,7 +51,7 @@ from bot.services.dispatch.sending import (
 )
 from bot.services.installations import Installations
 from bot.services.profiles import read_zone, save_zone
-from bot.services.workspaces import workspace_active
+from bot.services.workspaces import active_among
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ LONGEST_WAIT = 30.0  # seconds: Slack asking a workspace to wait longer leaves i
 # Seconds an "is it still installed?" answer serves a workspace's posts: an uninstall stops its
 # posts within this long, even mid-pass.
 INSTALLED_FRESH = 1.0
+# The one-process deployment: Slack calls in flight at once, and results per write.
+BESIDE_REQUESTS_CONCURRENCY = 16
+BESIDE_REQUESTS_RECORD_EVERY = 25
 ZONE_WAIT = 1.0  # seconds the claims wait for a round of zone reads before going on without it
 
 
@@ -72,18 +77,48 @@ class PassSummary:
         return f"sent {self.sent}, skipped {self.skipped}, failed {self.failed}"
 
 
+class _Installed:
+    """Whether workspaces are still installed, asked just before each post: one query at a time
+    for every workspace whose answer is older than `fresh` seconds (a query per post would be
+    a query per nudge), its answer shared by the posts that ask while it runs."""
+
+    def __init__(self, sessions: Sessions, fresh: float) -> None:
+        self._sessions = sessions
+        self._fresh = fresh
+        self._answers: dict[str, tuple[float, bool]] = {}  # team -> (asked at, monotonic; active)
+        self._wanted: set[str] = set()
+        self._round: asyncio.Future[None] | None = None
+
+    async def active(self, team_id: str) -> bool:
+        asking = time.monotonic()
+        while True:
+            answer = self._answers.get(team_id)
+            if answer is not None and answer[0] >= min(asking, time.monotonic() - self._fresh):
+                return answer[1]
+            self._wanted.add(team_id)
+            if self._round is None or self._round.done():
+                self._round = asyncio.ensure_future(self._ask())
+            await asyncio.shield(self._round)
+
+    async def _ask(self) -> None:
+        teams, self._wanted = self._wanted, set()
+        asked = time.monotonic()
+        active = await active_among(self._sessions, teams)
+        for team in teams:
+            self._answers[team] = (asked, team in active)
+
+
 @dataclass
 class _PassState:
     recorder: Recorder
     gate: asyncio.Semaphore  # the pass's global slots: calls to Slack in flight, all workspaces
+    installed: _Installed
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
     paces: dict[str, Pace] = field(default_factory=dict)
     zone_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
     zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
-    installed: dict[str, asyncio.Future[bool]] = field(default_factory=dict)  # see _installed
-    checked_at: dict[str, float] = field(default_factory=dict)  # monotonic, per workspace
     zones_reading: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -100,6 +135,7 @@ class _InFlight:
         self._reads: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
         self.slow: set[str] = set()  # zones still being read after a claim waited for them
         self.retimed = False  # a zone read moved someone's nudge: due rows may have changed
+        self.abandoned = False  # the process is stopping and gave up waiting: see `abandon`
 
     def __len__(self) -> int:
         return len(self.unfinished)
@@ -147,7 +183,17 @@ class _InFlight:
         task = asyncio.ensure_future(work)
         self._running.add(task)
         task.add_done_callback(self._done)
+        if self.abandoned:  # a claim that was under way when the pass was abandoned
+            task.cancel()
         return task
+
+    def abandon(self) -> int:
+        """Cancel every job and zone read still running, and any started from now on; how many
+        jobs were unfinished."""
+        self.abandoned = True
+        for task in self._running:
+            task.cancel()
+        return len(self.unfinished)
 
     def _done(self, task: asyncio.Future[None]) -> None:
         self._running.discard(task)
@@ -171,7 +217,8 @@ class _InFlight:
             await self._changed.wait()
         finished, self._finished = self._finished, []
         for task in finished:
-            task.result()  # raise what it raised
+            if not task.cancelled():  # cancelled: abandoned at shutdown
+                task.result()  # raise what it raised
 
     async def all_finished(self) -> list[BaseException]:
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -202,9 +249,11 @@ class Dispatcher:
         claimed_per_workspace: int = 64,
         longest_wait: float = LONGEST_WAIT,
         zone_wait: float = ZONE_WAIT,
+        installed_fresh: float = INSTALLED_FRESH,
         renew_every: float = RENEW_EVERY,
         record_every: int = 100,
         record_within: float = 0.5,
+        foreground: Foreground | None = None,
     ) -> None:
         self._sessions = sessions
         self._library = library
@@ -221,23 +270,50 @@ class Dispatcher:
         self._claimed_per_workspace = claimed_per_workspace
         self._longest_wait = longest_wait
         self._zone_wait = zone_wait
+        self._installed_fresh = installed_fresh
         self._renew_every = renew_every
         self._record_every = record_every
         self._record_within = record_within
+        self._foreground = foreground or Foreground()
+        self._stopping = False
+        self._passes: set[_InFlight] = set()  # what each pass under way has started
+
+    def beside_requests(self) -> None:
+        """This process answers Slack's requests too (the one-process deployment): fewer calls
+        at once and smaller writes, so little is ready to run when a request arrives. (Each
+        workspace's rate limit, not this, paces a workspace's nudges.)"""
+        self._concurrency = min(self._concurrency, BESIDE_REQUESTS_CONCURRENCY)
+        self._record_every = min(self._record_every, BESIDE_REQUESTS_RECORD_EVERY)
+
+    def stop(self) -> None:
+        """The process is stopping: a pass under way claims nothing more and finishes the sends
+        it has claimed; a pass started later claims nothing. For good."""
+        self._stopping = True
+
+    def abandon(self) -> int:
+        """Give up on the sends still under way (the process is stopping and has waited long
+        enough); how many. Each pass then records what it did send and returns. An abandoned
+        send stays `pending`: it may have reached Slack, so the first pass after LEASE looks
+        for it in the DM's history before sending it. Implies `stop`."""
+        self._stopping = True
+        return sum(flight.abandon() for flight in self._passes)
 
     async def run_pass(self) -> PassSummary:
         now = self._clock()
         state = _PassState(
             Recorder(self._sessions, self._record_every, self._record_within),
             asyncio.Semaphore(self._concurrency),
+            _Installed(self._sessions, self._installed_fresh),
         )
         flight = _InFlight()
+        self._passes.add(flight)
         keeper = asyncio.create_task(self._keep_claims(flight.unfinished))
         try:
             await self._fan_out(now, state, flight)
         finally:
             failures = await flight.all_finished()
             keeper.cancel()
+            self._passes.discard(flight)
             await state.recorder.flush()
         for failure in failures:
             raise failure
@@ -251,6 +327,8 @@ class Dispatcher:
         # Deliveries left by a process that died, or waiting to retry, before anything new.
         while True:
             await self._room(flight)
+            if self._stopping:
+                return
             jobs = await self._reclaim(now, state)
             if not jobs:
                 break
@@ -259,6 +337,8 @@ class Dispatcher:
         maybe_due: set[str] | None = None  # None: any workspace may still have nudges due
         while True:
             await self._room(flight)
+            if self._stopping:
+                return
             flight.raise_failures()
             if flight.retimed:
                 maybe_due, flight.retimed = None, False
@@ -318,13 +398,14 @@ class Dispatcher:
         return waiting
 
     async def _room(self, flight: _InFlight) -> None:
-        """Until a whole batch more fits in the window."""
-        while len(flight) > self._window - self._batch and flight:
+        """Until a whole batch more fits in the window, or the process is stopping."""
+        while len(flight) > self._window - self._batch and flight and not self._stopping:
             await flight.one_finished()
 
     # --- claiming ------------------------------------------------------------------------
 
     async def _claim(self, now: datetime, state: _PassState, limit: int, busy: set[str]) -> Claimed:
+        await self._foreground.give_way()
         claimed = await claim_due(
             self._sessions,
             now=now,
@@ -368,6 +449,7 @@ class Dispatcher:
             if client is None:
                 return False, None
             async with lock, state.gate:
+                await self._foreground.give_way()
                 return await read_zone(client, team_id, user_id)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
@@ -448,6 +530,7 @@ class Dispatcher:
                     outcome = Outcome("retry", "skipped", "ratelimited", count_attempt=False)
                 else:
                     async with state.gate:
+                        await self._foreground.give_way()
                         outcome = await send(
                             job, client, message, self._still_installed(job.team_id, state)
                         )
@@ -469,17 +552,8 @@ class Dispatcher:
         return lambda: self._installed(team_id, state)
 
     async def _installed(self, team_id: str, state: _PassState) -> bool:
-        """One look-up per workspace at a time, its answer shared by the posts that ask while it
-        runs and for INSTALLED_FRESH seconds after (a post per look-up would be a query per
-        post); the next post after that starts a fresh one. A workspace found stopped stays
-        stopped for the rest of the pass, with no more look-ups."""
-        check = state.installed.get(team_id)
-        now = time.monotonic()
-        if check is None or (check.done() and now - state.checked_at[team_id] > INSTALLED_FRESH):
-            check = asyncio.ensure_future(workspace_active(self._sessions, team_id))
-            state.installed[team_id] = check
-            state.checked_at[team_id] = now
-        active = await check
+        """A workspace found stopped stays stopped for the rest of the pass."""
+        active = await state.installed.active(team_id)
         if not active:
             state.dead_teams.add(team_id)
         return active

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 METADATA_EVENT = "leading_health_nudge"
 WORKSPACE_INACTIVE = "workspace_inactive"  # stopped (uninstalled, say): not sent, not retried
+# chat.postMessage to a person's id that finds no DM: conversations.open tells why (see send).
+NO_DM_ERRORS = frozenset({"channel_not_found", "user_not_found", "user_disabled", "cannot_dm_bot"})
 
 
 class Sendable(Protocol):
@@ -99,35 +101,59 @@ async def send(
     message: Sendable,
     still_wanted: Callable[[], Awaitable[bool]] | None = None,
 ) -> Outcome:
-    """Open the DM if need be, look for an earlier copy when recovering, then post, unless
-    `still_wanted` says no just before posting (the app was uninstalled meanwhile)."""
+    """Look for an earlier copy when recovering (opening the DM to do so), then post, unless
+    `still_wanted` says no just before posting (the app was uninstalled meanwhile).
+
+    A first DM goes to the person's id and Slack opens the DM: one call, not two. When Slack
+    finds no DM that way, conversations.open says why (the person deactivated, say) or gives
+    the channel to post to."""
     channel = job.channel_id
     opened = False
+
+    async def wanted() -> bool:
+        return still_wanted is None or await still_wanted()
+
     try:
-        if channel is None:
-            response = await client.conversations_open(users=job.user_id)
-            channel = str(response["channel"]["id"])
-            opened = True
-        if job.recovering:
+        if channel is None and job.recovering:  # the history needs the channel's id
+            channel, opened = await _open(client, job.user_id), True
+        if job.recovering and channel is not None:
             ts = await _already_sent(client, channel, job.delivery_id)
             if ts is not None:
                 return Outcome("sent", "skipped", channel=channel, opened=opened, ts=ts)
-        if still_wanted is not None and not await still_wanted():
+        if not await wanted():
             return Outcome("failed", "failed", WORKSPACE_INACTIVE, channel, opened)
-        response = await client.chat_postMessage(
-            channel=channel,
-            metadata={
-                "event_type": METADATA_EVENT,
-                "event_payload": {"delivery_id": job.delivery_id},
-            },
-            **message.as_kwargs(),
-        )
-        return Outcome("sent", "sent", channel=channel, opened=opened, ts=str(response["ts"]))
+        if channel is None:
+            try:
+                channel, ts = await _post(client, job.user_id, job, message)
+                return Outcome("sent", "sent", channel=channel, opened=True, ts=ts)
+            except SlackApiError as error:
+                if error.response.get("error") not in NO_DM_ERRORS:
+                    raise
+            channel, opened = await _open(client, job.user_id), True
+            if not await wanted():
+                return Outcome("failed", "failed", WORKSPACE_INACTIVE, channel, opened)
+        _, ts = await _post(client, channel, job, message)
+        return Outcome("sent", "sent", channel=channel, opened=opened, ts=ts)
     except SlackApiError as error:
         return await sort_slack_error(client, error, channel, opened)
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
         logger.warning("delivery %s: connection problem (%s)", job.delivery_id, type(error))
         return Outcome("retry", "failed", "connection_error", channel, opened)
+
+
+async def _open(client: AsyncWebClient, user_id: str) -> str:
+    response = await client.conversations_open(users=user_id)
+    return str(response["channel"]["id"])
+
+
+async def _post(client: AsyncWebClient, to: str, job: Job, message: Sendable) -> tuple[str, str]:
+    """Post the nudge to a channel or a person's id: (the channel it went to, its ts)."""
+    response = await client.chat_postMessage(
+        channel=to,
+        metadata={"event_type": METADATA_EVENT, "event_payload": {"delivery_id": job.delivery_id}},
+        **message.as_kwargs(),
+    )
+    return str(response["channel"]), str(response["ts"])
 
 
 async def _already_sent(client: AsyncWebClient, channel: str, delivery_id: int) -> str | None:
