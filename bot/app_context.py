@@ -27,6 +27,7 @@ from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
+from bot.services.look_back import LookBack
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
@@ -112,7 +113,13 @@ def build_context(
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
-            library, home.view, home.progress, list(home.latest), home.zone, home.today
+            library,
+            home.view,
+            home.progress,
+            list(home.latest),
+            home.zone,
+            home.today,
+            look_back=home.look_back,
         )
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
@@ -131,7 +138,15 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
-        home=HomeTab(subscriptions, insights, reflections, clock, settings.default_tz, draw_home),
+        home=HomeTab(
+            subscriptions,
+            insights,
+            reflections,
+            clock,
+            settings.default_tz,
+            draw_home,
+            LookBack(sessions, clock),
+        ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
             sessions,
@@ -141,6 +156,7 @@ def build_context(
             slack,
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
+            keyring=keyring,
             rng=rng,
             foreground=foreground,
         ),

@@ -21,6 +21,15 @@ MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for i
 
 
 @dataclass(frozen=True)
+class EarlierWords:
+    """One of the person's own earlier reflections, shown to them again in a nudge."""
+
+    text: str
+    weeks_ago: int
+    edited: bool
+
+
+@dataclass(frozen=True)
 class Entry:
     id: int
     text: str
@@ -155,6 +164,7 @@ class Home:
     latest: tuple[Entry, ...]
     zone: ZoneInfo
     today: date
+    look_back: bool = True  # "Show me my earlier reflections"
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,7 @@ class ReflectPrompt:
 
     item: Item | None = None
     question: Question | None = None
+    looking_back: bool = False  # the nudge showed an earlier reflection, and asked about it
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
+from bot.values import EarlierWords
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -163,6 +164,13 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         blocks.nudge(library, delivery_id=BIG, item=item, question=question, follow_up=tip),
     )
     yield "nudge bare", blocks.nudge(library, delivery_id=BIG, item=item, question=None)
+    earlier = EarlierWords(text + "\n" + text, BIG, True)
+    yield (
+        "nudge looking back",
+        blocks.nudge(
+            library, delivery_id=BIG, item=item, question=question, follow_up=tip, earlier=earlier
+        ),
+    )
     yield "backoff_question", blocks.backoff_question(library, BIG)
     yield "schedule_reply", blocks.schedule_reply(active, text)
     yield "subscribed", blocks.subscribed(active)
@@ -173,6 +181,7 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "correction", blocks.correction(text)
     yield "reflection_modal", blocks.reflection_modal(library, BIG, item, question)
     yield "reflection_modal bare", blocks.reflection_modal(library, BIG, None, None)
+    yield "reflection_modal looking back", blocks.reflection_modal(library, BIG, item, None, True)
     yield "journal", journal
     yield "journal empty", blocks.journal(library, [], zone, 0, False)
     yield "export_sent", blocks.export_sent()
@@ -184,6 +193,10 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         yield "home_view", blocks.home_view(library, view, progress, entries[:3], zone, now.date())
         yield "schedule_modal", blocks.schedule_modal(view)
     yield "home_view empty", blocks.home_view(library, stopped, progress, [], zone, now.date())
+    yield (
+        "home_view not looking back",
+        blocks.home_view(library, active, progress, entries[:3], zone, now.date(), look_back=False),
+    )
     yield "info_modal journal", blocks.info_modal("Your journal", journal)
     yield "info_modal tip", blocks.info_modal(text, blocks.content_item(library, "tip", tip))
     yield "welcome", blocks.welcome(library, True)

@@ -26,6 +26,9 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "Leading Health (Home tab):",
         "a one-time welcome in your DM",
         "workspace figures",
+        "Show me my earlier reflections:* on",
+        "Four weeks ago you wrote (edited since):\n  │ > I messaged the operations manager",
+        "*Reflect:* What has changed since then?",
         "From Koru Ārahi | Leadership Koru",
     ):
         assert expected in out

@@ -24,6 +24,7 @@ from bot.blocks.ids import (
     REFLECTION_INPUT,
     REFLECTION_MODAL,
 )
+from bot.blocks.nudges import LOOK_BACK_QUESTION
 from bot.content import KIND_LABELS, Item, Library, Question
 from bot.slack_text import escape
 from bot.values import (
@@ -57,12 +58,18 @@ def edit_too_long() -> Message:
 
 
 def reflection_modal(
-    library: Library, delivery_id: int, item: Item | None, question: Question | None
+    library: Library,
+    delivery_id: int,
+    item: Item | None,
+    question: Question | None,
+    looking_back: bool = False,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if item is not None:
         blocks.append(_context(f"{KIND_LABELS[item.kind]}: {item.text}"))
     prompt = question.text if question is not None else "What's on your mind from this week?"
+    if looking_back:
+        prompt = f"Looking back at what you wrote: {LOOK_BACK_QUESTION.lower()}"
     blocks.append(_section(f"*{prompt}*"))
     blocks.append(
         {
