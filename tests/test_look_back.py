@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.app_context import AppContext, build_context
 from bot.blocks.nudges import LOOK_BACK_QUESTION
@@ -29,6 +29,7 @@ from tests.helpers import (
     edit_event,
     latest_home,
     message_text,
+    nudge_calls,
     nudges,
     open_home,
     open_reflect_modal,
@@ -277,3 +278,29 @@ async def test_the_words_shown_again_never_reach_the_logs(
     async with app.ctx.sessions() as session:
         shown = await session.scalar(select(Delivery).where(Delivery.id == 5))
     assert shown is not None and shown.resurfaced_reflection_id == canary.id  # the id only
+
+
+async def test_a_batch_reads_its_earlier_reflections_in_one_query_each_person_only_their_own(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    people = [f"U1{n:04d}" for n in range(12)]
+    for user in people:
+        app.sim.add_user("T0001", user)
+        written = ts_at(DUE - timedelta(days=27, hours=12))
+        await say(app, dm(f"Only {user} wrote this.", written, user=user, channel=f"D{user}"))
+        await subscribe(app, user_id=user)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(app.ctx.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        summary = await dispatch_at(app, clock, DUE)
+    finally:
+        event.remove(app.ctx.engine.sync_engine, "before_cursor_execute", count)
+    assert summary.sent == len(people)
+    for call in nudge_calls(app.sim):
+        user = call.body["channel"]
+        assert f"Four weeks ago you wrote:\n> Only {user} wrote this." in text_of(call.body)
+    assert len([s for s in statements if "FROM reflections" in s]) == 1
