@@ -37,6 +37,7 @@ class Entry:
     edited: bool
     item_id: str | None
     question_id: str | None
+    looks_back_to: datetime | None = None  # when the earlier reflection it answers was written
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from scheduler.runner import apply_retention
 from tests.conftest import RunningApp, running
 from tests.helpers import (
     DUE,
+    command_message,
     delete_event,
     deliveries,
     dispatch_at,
@@ -122,6 +123,14 @@ async def test_a_reply_to_a_nudge_that_looks_back_is_linked_to_the_earlier_refle
     await submit_modal(app, view, "In the modal: we meet weekly now.")
     [modal] = [r for r in await reflections(app) if r.source == "modal"]
     assert (modal.looks_back_at, modal.question_id) == (first.id, None)
+    # The journal and the export say what each looks back at.
+    journal = message_text(await command_message(app, "journal"))
+    assert journal.count("looking back at what you wrote on 30 November 2026") == 2
+    app.sim.clear()
+    await app.slack.slash("export")
+    await app.settle()
+    [content] = [c.decode() for c in app.sim.uploaded_files.values()]
+    assert content.count("*Looking back at what you wrote on 30 November 2026*") == 2
 
 
 async def test_an_edited_reflection_comes_back_as_edited(

@@ -14,6 +14,7 @@ from bot.blocks.common import (
     _section,
     cut,
     local_date,
+    long_date,
     plain,
 )
 from bot.blocks.ids import (
@@ -114,10 +115,14 @@ def journal(
         lines = escape(entry.text).splitlines() or [""]
         quoted = cut("\n".join(f"> {line}" for line in lines), JOURNAL_EXCERPT)
         edited = " (edited)" if entry.edited else ""
+        looking_back = ""
+        if entry.looks_back_to is not None:
+            written = long_date(entry.looks_back_to.astimezone(zone).date())
+            looking_back = f" · looking back at what you wrote on {written}"
         blocks.append(
             _context(
                 f"*{local_date(entry.created_at, zone)}*{edited} · "
-                f"{_answered(library, entry.item_id)}"
+                f"{_answered(library, entry.item_id)}{looking_back}"
             )
         )
         blocks.append(_section(quoted))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -283,25 +283,25 @@ class Reflections:
     ) -> tuple[list[Entry], bool]:
         """Newest first; the flag says whether there are older ones."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Reflection)
+            rows = await session.execute(
+                _with_earlier()
                 .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
                 .order_by(Reflection.created_at.desc(), Reflection.id.desc())
                 .offset(max(0, offset))
                 .limit(limit + 1)
             )
-            entries = [self._entry(row) for row in rows]
+            entries = [self._entry(row, earlier) for row, earlier in rows]
         return entries[:limit], len(entries) > limit
 
     async def everything(self, team_id: str, user_id: str) -> list[Entry]:
         """All of a person's reflections, oldest first, for their export."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Reflection)
+            rows = await session.execute(
+                _with_earlier()
                 .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
                 .order_by(Reflection.created_at, Reflection.id)
             )
-            return [self._entry(row) for row in rows]
+            return [self._entry(row, earlier) for row, earlier in rows]
 
     async def zone_name(self, team_id: str, user_id: str) -> str | None:
         async with self._sessions() as session:
@@ -330,7 +330,7 @@ class Reflections:
         REFLECTIONS.labels("deleted").inc(deleted)
         return deleted
 
-    def _entry(self, row: Reflection) -> Entry:
+    def _entry(self, row: Reflection, earlier: datetime | None) -> Entry:
         return Entry(
             id=row.id,
             text=self._keyring.decrypt(row.text),
@@ -338,7 +338,17 @@ class Reflections:
             edited=row.edited_at is not None,
             item_id=row.item_id,
             question_id=row.question_id,
+            looks_back_to=earlier,
         )
+
+
+def _with_earlier() -> Select[Reflection, datetime]:
+    """Reflections, each with when the earlier reflection it looks back at was written (None
+    for most: an outer join)."""
+    earlier = aliased(Reflection)
+    return select(Reflection, earlier.created_at).outerjoin(
+        earlier, earlier.id == Reflection.looks_back_at
+    )
 
 
 async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
