@@ -22,18 +22,21 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohort_practice import CohortPractice
+from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
 from bot.services.look_back import LookBack
+from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.slack_client import SlackClients
-from bot.values import Home
+from bot.values import Home, PreviewSample
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,9 @@ class AppContext:
     subscriptions: Subscriptions
     reflections: Reflections
     insights: Insights
+    cohorts: Cohorts
+    previews: Previews
+    cohort_practice: CohortPractice
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -109,6 +115,17 @@ def build_context(
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
+    cohorts = Cohorts(
+        sessions,
+        clock,
+        settings.default_tz,
+        settings.admin_ids,
+        insights,
+        CohortMessages(
+            intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
+            ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
+        ),
+    )
     foreground = Foreground()
 
     def draw_home(home: Home) -> dict[str, Any]:
@@ -119,8 +136,12 @@ def build_context(
             list(home.latest),
             home.zone,
             home.today,
+            home.cohorts,
             look_back=home.look_back,
         )
+
+    def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
+        return [message.as_kwargs() for message in blocks.previews(library, sample)]
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
         return blocks.export_markdown(library, entries, zone, now)
@@ -138,6 +159,16 @@ def build_context(
         subscriptions=subscriptions,
         reflections=reflections,
         insights=insights,
+        cohorts=cohorts,
+        cohort_practice=CohortPractice(
+            sessions,
+            library,
+            clock,
+            settings.default_tz,
+            cohorts,
+            lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
+        previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(
             subscriptions,
             insights,
@@ -145,7 +176,8 @@ def build_context(
             clock,
             settings.default_tz,
             draw_home,
-            LookBack(sessions, clock),
+            cohorts,
+            look_back=LookBack(sessions, clock),
         ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(

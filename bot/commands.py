@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
 SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
 REFLECTION_WORDS = ("journal", "export", "forget")
-WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats")
+WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats", "cohort", "preview")
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {
@@ -21,9 +22,14 @@ ALIASES = {
     "week": "weekly",
     "unsubscribe": "stop",
     "subscribe": "weekly",
+    "cohorts": "cohort",
+    "figures": "stats",
+    "previews": "preview",
 }
 
 MAX_WORD_SHOWN = 40
+COHORT_OFF = frozenset({"off", "end", "stop"})
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{1,30})(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,9 @@ def closest_word(typed: str) -> str | None:
     candidates = [*WORDS, *ALIASES]
     matches = difflib.get_close_matches(typed.lower()[:MAX_WORD_SHOWN], candidates, n=1, cutoff=0.6)
     return ALIASES.get(matches[0], matches[0]) if matches else None
+
+
+def mentioned_user(word: str) -> str | None:
+    """The user id in a Slack mention (`<@U0123|name>`, as Slack sends "@name"), else None."""
+    match = _MENTION.fullmatch(word)
+    return match[1] if match else None

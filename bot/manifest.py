@@ -18,8 +18,17 @@ BOT_SCOPES = (
     "users:read",
     "reactions:write",
     "files:write",
+    "channels:read",  # a cohort's members (conversations.members) and who joins or leaves
+    "groups:read",  # the same in a private channel
 )
-BOT_EVENTS = ("message.im", "app_home_opened", "app_uninstalled", "tokens_revoked")
+BOT_EVENTS = (
+    "message.im",
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+    "member_joined_channel",
+    "member_left_channel",
+)
 EVENTS_PATH = "/slack/events"
 REDIRECT_PATH = "/slack/oauth_redirect"  # where Slack sends the browser back after "Allow"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -69,8 +78,9 @@ def build_manifest(
     slash: dict[str, Any] = {
         "command": COMMAND,
         "description": "A tip, practice idea or reflection for leading health",
-        "usage_hint": "[tip | practice | blocker | reflect | weekly | help]",
-        "should_escape": False,
+        "usage_hint": "[tip | practice | blocker | reflect | weekly | cohort | help]",
+        # Slack sends "@someone" as <@U…|name> (`cohort lead @someone`), and &, < and > escaped.
+        "should_escape": True,
     }
     settings: dict[str, Any] = {
         "event_subscriptions": {"bot_events": list(BOT_EVENTS)},

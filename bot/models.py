@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -186,6 +187,62 @@ class SeenItem(Base):
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class Cohort(Base):
+    """A channel whose members practise together: each gets the weekly nudge at the cohort's
+    day and time in their own zone. One row per channel; ending it sets `ended_at`, and starting
+    it again clears it."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.team_id", ondelete="CASCADE")
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    local_minutes: Mapped[int] = mapped_column(Integer)  # minutes after each member's midnight
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The weekly practice post in the channel: on since this instant (NULL: off), at the cohort's
+    # day and time in this zone, that of whoever turned it on (a channel has no zone of its own).
+    practice_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    practice_tz: Mapped[str | None] = mapped_column(String(64))
+
+
+class CohortPracticePost(Base):
+    """One week's practice post in a cohort's channel. Inserted before posting: the unique
+    (cohort, week) key lets one scheduler claim it, however many run."""
+
+    __tablename__ = "cohort_practice_posts"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the post's day, in the cohort's practice zone
+    item_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CohortLead(Base):
+    """Someone who may change or end a cohort and see its figures: whoever started it, and
+    anyone an admin or lead names."""
+
+    __tablename__ = "cohort_leads"
+    __table_args__ = (Index(None, "team_id", "user_id"),)
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    named_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Schedule(Base):
     """A person's weekly nudge. `next_due_at` is NULL unless a nudge is coming."""
 
@@ -195,6 +252,7 @@ class Schedule(Base):
         UniqueConstraint("team_id", "user_id"),
         # Finding due work reads only due rows: O(due), not O(subscribers).
         Index(None, "next_due_at"),
+        Index(None, "cohort_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -210,6 +268,11 @@ class Schedule(Base):
     unanswered: Mapped[int] = mapped_column(Integer, default=0)
     backoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     last_delivery_id: Mapped[int | None] = mapped_column(Integer)
+    # The cohort whose channel this person is in (their figures count there), and whether the
+    # cohort set this day and time (True) or the person chose it themselves (False): leaving
+    # the channel, or the cohort ending, stops only a nudge the cohort set.
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    from_cohort: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

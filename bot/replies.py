@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import blocks
-from bot.commands import CONTENT_WORDS, ParsedCommand, closest_word
-from bot.schedule_words import WordsError, parse_weekly
+from bot.commands import COHORT_OFF, CONTENT_WORDS, ParsedCommand, closest_word, mentioned_user
+from bot.schedule_words import WEEKLY_EXAMPLE, WordsError, parse_weekly
+from bot.services.cohorts import CannotSeeChannel, NotACohort, NotAllowed, NotInAChannel
+from bot.services.previews import PreviewNotAllowed
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
 
@@ -121,14 +123,81 @@ async def forget_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
 
 
 async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    """`stats`: workspace figures for admins and owners. Counts, never text or names."""
+    """`stats`: in a cohort's channel, that cohort's figures for its leads and admins; anywhere
+    else, workspace figures for admins and owners. Counts, never text or names."""
     client = await ctx.client_for(request.team_id, request.enterprise_id)
+    try:
+        cohort = await ctx.cohorts.figures_for(
+            request.team_id, request.channel_id, request.user_id, client, ctx.zone(None)
+        )
+    except NotAllowed:
+        return blocks.cohort_figures_refused()
+    if cohort is not None:
+        return blocks.cohort_figures(ctx.library, cohort)
     figures = await ctx.insights.figures_for(
         request.team_id, request.user_id, client, ctx.settings.admin_ids, ctx.zone(None)
     )
     if figures is None:
         return blocks.figures_refused()
     return blocks.workspace_figures(ctx.library, figures)
+
+
+async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`cohort [day] [time]`, `cohort off`, `cohort lead @someone` or `cohort practice on|off`,
+    typed in a channel."""
+    args = request.parsed.args
+    first = args[0].lower() if args else ""
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
+    if client is None:
+        return blocks.something_went_wrong()
+    where = (request.team_id, request.channel_id, request.user_id)
+    try:
+        if first in COHORT_OFF and len(args) == 1:
+            await ctx.cohorts.end(*where, client)
+            return blocks.cohort_ended()
+        if first == "practice":
+            turn = args[1].lower() if len(args) == 2 else ""
+            if turn not in ("on", "off"):
+                return blocks.practice_words()
+            practice = await ctx.cohort_practice.turn(*where, turn == "on", client)
+            return blocks.practice_settled(practice)
+        if first == "lead":
+            lead_id = mentioned_user(args[1]) if len(args) == 2 else None
+            if lead_id is None:
+                return blocks.correction(
+                    "Name one person after `lead`, e.g. `/leading-tip cohort lead @Aroha`."
+                )
+            await ctx.cohorts.name_lead(*where, lead_id, client)
+            return blocks.cohort_lead_named(lead_id)
+        choice = parse_weekly(args) if args else None  # a live cohort keeps its day and time
+        settled = await ctx.cohorts.start(*where, choice, client)
+    except WordsError as error:
+        # The day-and-time words are the weekly ones; their example is the cohort's here.
+        message = error.message.replace(WEEKLY_EXAMPLE, blocks.COHORT_EXAMPLE)
+        return blocks.correction(message.replace("weekly tip", "cohort's nudge"))
+    except NotInAChannel:
+        return blocks.cohort_not_in_channel()
+    except NotAllowed:
+        return blocks.cohort_refused()
+    except NotACohort:
+        return blocks.not_a_cohort()
+    except CannotSeeChannel as error:
+        return blocks.cohort_cannot_see_channel(error.missing_scope)
+    return blocks.cohort_settled(settled)
+
+
+async def preview_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`preview`: one of every message to the asker's own DM, for admins and cohort leads."""
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
+    if client is None:
+        return blocks.something_went_wrong()
+    try:
+        count = await ctx.previews.send(
+            request.team_id, request.user_id, request.channel_id, client
+        )
+    except PreviewNotAllowed:
+        return blocks.preview_refused()
+    return blocks.preview_sent(count)
 
 
 ROUTES: dict[str | None, Route] = {
@@ -144,11 +213,13 @@ ROUTES: dict[str | None, Route] = {
     "export": export_reply,
     "forget": forget_reply,
     "stats": stats_reply,
+    "cohort": cohort_reply,
+    "preview": preview_reply,
 }
 # These call the Slack Web API, so the slash command answers them after the ack.
-ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats"})
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort", "preview"})
 # These change what the person's Home tab shows.
-CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop"})
+CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort"})
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:

@@ -110,6 +110,41 @@ class WorkspaceFigures:
         return self.nudges_reflected / self.nudges_sent
 
 
+@dataclass(frozen=True)
+class CohortFigures:
+    """A cohort's counts for its leads. `figures` is None while the cohort has fewer than
+    MIN_GROUP members: with so few, even subscribed and paused would point at people."""
+
+    channel_id: str
+    members: int
+    figures: WorkspaceFigures | None
+
+
+# --- cohorts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortIntro:
+    """The one DM someone gets on joining a cohort: at the cohort's time, or (`own_schedule`)
+    keeping the day and time they had already chosen."""
+
+    channel_id: str
+    view: ScheduleView
+    own_schedule: bool
+
+
+@dataclass(frozen=True)
+class CohortSettled:
+    """A cohort started in a channel, or (`already` one) its day and time changed
+    (`changed`), or neither: its people were checked again."""
+
+    channel_id: str
+    weekday: int
+    local_time: time
+    changed: bool
+    already: bool = False
+
+
 # --- dates and times in words ----------------------------------------------------------------
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -157,6 +192,33 @@ def describe_local(instant: datetime, zone: ZoneInfo) -> str:
 
 
 @dataclass(frozen=True)
+class PracticeSettled:
+    """`cohort practice on|off`: the weekly practice post now on (or off), and when it comes."""
+
+    on: bool
+    weekday: int
+    local_time: time
+    zone: str
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    """What a preview fills the messages with: the cohort the asker is in (or leads), else none
+    (`channel_id` None), its day and time, and when the asker's next nudge would come."""
+
+    channel_id: str | None
+    view: ScheduleView
+
+
+@dataclass(frozen=True)
+class HomeCohorts:
+    """Cohorts on someone's Home: the one their nudge belongs to, and those they lead."""
+
+    member_of: str | None = None  # a channel id
+    leads: tuple[str, ...] = ()  # channel ids
+
+
+@dataclass(frozen=True)
 class Home:
     """Everything the Home tab shows one person, as of `today` where they are."""
 
@@ -165,6 +227,7 @@ class Home:
     latest: tuple[Entry, ...]
     zone: ZoneInfo
     today: date
+    cohorts: HomeCohorts = HomeCohorts()
     look_back: bool = True  # "Show me my earlier reflections"
 
 

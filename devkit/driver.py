@@ -29,12 +29,15 @@ from devkit.slack_sim import (
 )
 
 
-def _slash_body(sim: SlackSimulator, text: str, team_id: str, user_id: str) -> str:
+def _slash_body(
+    sim: SlackSimulator, text: str, team_id: str, user_id: str, channel_id: str = "C0001"
+) -> str:
     enterprise_id, org_wide = sim.grid_of(team_id)
     return slash_command_body(
         text,
         team_id=team_id,
         user_id=user_id,
+        channel_id=channel_id,
         response_url=sim.response_url("slash"),
         enterprise_id=enterprise_id,
         org_wide=org_wide,
@@ -112,10 +115,16 @@ class SlackDriver:
             return AppReply(status=response.status, body=await response.text())
 
     async def slash(
-        self, text: str = "", *, team_id: str = "T0001", user_id: str = "U0001"
+        self,
+        text: str = "",
+        *,
+        team_id: str = "T0001",
+        user_id: str = "U0001",
+        channel_id: str = "C0001",
     ) -> AppReply:
-        """`/leading-tip <text>` as Slack sends it; the reply is the ack body."""
-        return await self.post(_slash_body(self.sim, text, team_id, user_id))
+        """`/leading-tip <text>` as Slack sends it, typed in `channel_id`; the reply is the ack
+        body."""
+        return await self.post(_slash_body(self.sim, text, team_id, user_id, channel_id))
 
     async def click(
         self,
@@ -131,6 +140,16 @@ class SlackDriver:
     async def event(self, event: dict[str, Any], *, team_id: str = "T0001") -> AppReply:
         body = _event_body(self.sim, event, team_id)
         return await self.post(body, content_type="application/json")
+
+    async def join_channel(self, channel: str, user_id: str, *, team_id: str = "T0001") -> AppReply:
+        """Someone joins a channel in the simulator, and Slack tells the app."""
+        return await self.event(self.sim.join_channel(team_id, channel, user_id), team_id=team_id)
+
+    async def leave_channel(
+        self, channel: str, user_id: str, *, team_id: str = "T0001"
+    ) -> AppReply:
+        """Someone leaves a channel in the simulator, and Slack tells the app."""
+        return await self.event(self.sim.leave_channel(team_id, channel, user_id), team_id=team_id)
 
     async def post_event(
         self,

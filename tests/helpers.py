@@ -289,12 +289,17 @@ async def press(
 
 
 async def command_message(
-    app: RunningApp, text: str, user_id: str = "U0001", team_id: str = "T0001"
+    app: RunningApp,
+    text: str,
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    *,
+    channel_id: str = "C0001",
 ) -> dict:
-    """The whole answer to `/leading-tip <text>`: in the ack, or (words that answer after the
-    ack) at the response URL, only to the person."""
+    """The whole answer to `/leading-tip <text>` typed in `channel_id`: in the ack, or (words
+    that answer after the ack) at the response URL, only to the person."""
     app.sim.clear()
-    reply = await app.slack.slash(text, user_id=user_id, team_id=team_id)
+    reply = await app.slack.slash(text, user_id=user_id, team_id=team_id, channel_id=channel_id)
     assert reply.status == 200
     if reply.body:
         return reply.json()
@@ -304,10 +309,16 @@ async def command_message(
 
 
 async def command_reply(
-    app: RunningApp, text: str, user_id: str = "U0001", team_id: str = "T0001"
+    app: RunningApp,
+    text: str,
+    user_id: str = "U0001",
+    team_id: str = "T0001",
+    *,
+    channel_id: str = "C0001",
 ) -> str:
     """The fallback text of the answer to `/leading-tip <text>`."""
-    return str((await command_message(app, text, user_id, team_id)).get("text", ""))
+    message = await command_message(app, text, user_id, team_id, channel_id=channel_id)
+    return str(message.get("text", ""))
 
 
 async def schedule_or_none(app: RunningApp, user_id: str = "U0001") -> Schedule | None:

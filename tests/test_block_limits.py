@@ -19,7 +19,15 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.values import EarlierWords
+from bot.values import (
+    CohortFigures,
+    CohortIntro,
+    CohortSettled,
+    EarlierWords,
+    HomeCohorts,
+    PracticeSettled,
+    PreviewSample,
+)
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -193,6 +201,11 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         yield "home_view", blocks.home_view(library, view, progress, entries[:3], zone, now.date())
         yield "schedule_modal", blocks.schedule_modal(view)
     yield "home_view empty", blocks.home_view(library, stopped, progress, [], zone, now.date())
+    led = HomeCohorts("C" + "X" * 31, tuple(f"C{n:031d}" for n in range(20)))
+    yield (
+        "home_view cohorts",
+        blocks.home_view(library, active, progress, [], zone, now.date(), led),
+    )
     yield (
         "home_view not looking back",
         blocks.home_view(library, active, progress, entries[:3], zone, now.date(), look_back=False),
@@ -203,6 +216,36 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "welcome subscribe", blocks.welcome(library, False)
     yield "workspace_figures", blocks.workspace_figures(library, figures)
     yield "figures_refused", blocks.figures_refused()
+    channel = "C" + "X" * 31  # the longest id Slack can send
+    short = WorkspaceFigures(BIG, BIG, weeks[:2], BIG, BIG, BIG, figures.top_items)
+    for cohort in (figures, short, None):
+        yield "cohort_figures", blocks.cohort_figures(library, CohortFigures(channel, BIG, cohort))
+    yield "cohort_figures_refused", blocks.cohort_figures_refused()
+    for view, own in ((active, True), (active, False), (stopped, False)):
+        yield "cohort_intro", blocks.cohort_intro(library, CohortIntro(channel, view, own))
+    yield "cohort_ended_dm", blocks.cohort_ended_dm(channel)
+    for changed, already in ((True, True), (False, True), (False, False)):
+        settled = CohortSettled(channel, 6, time(23, 59), changed, already)
+        yield "cohort_settled", blocks.cohort_settled(settled)
+    yield "cohort_ended", blocks.cohort_ended()
+    yield "cohort_lead_named", blocks.cohort_lead_named("U" + "X" * 31)
+    yield "cohort_refused", blocks.cohort_refused()
+    yield "cohort_not_in_channel", blocks.cohort_not_in_channel()
+    for missing_scope in (True, False):
+        yield "cohort_cannot_see_channel", blocks.cohort_cannot_see_channel(missing_scope)
+    yield "not_a_cohort", blocks.not_a_cohort()
+    for kind in ("practice", "tip"):
+        yield "cohort_practice_post", blocks.cohort_practice_post(library, library.items(kind)[0])
+    for on in (True, False):
+        settled_practice = PracticeSettled(on, 6, time(23, 59), "America/Argentina/ComodRivadavia")
+        yield "practice_settled", blocks.practice_settled(settled_practice)
+    yield "practice_words", blocks.practice_words()
+    for sample in (PreviewSample(channel, active), PreviewSample(None, stopped)):
+        for message in blocks.previews(library, sample):
+            yield "previews", message
+    yield "preview_sent", blocks.preview_sent(BIG)
+    yield "preview_refused", blocks.preview_refused()
+    yield "preview_reply_not_kept", blocks.preview_reply_not_kept()
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()
     yield "edit_too_long", blocks.edit_too_long()

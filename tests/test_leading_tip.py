@@ -90,6 +90,8 @@ async def test_help_lists_every_command_word(app: RunningApp) -> None:
         "export",
         "forget",
         "stats",
+        "cohort",
+        "preview",
     ):
         assert word in text
 
@@ -141,3 +143,9 @@ async def test_rotation_is_stored_in_the_database(app: RunningApp) -> None:
     async with app.ctx.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(SeenItem))
     assert count == 2
+
+
+async def test_slack_escaped_text_is_read_as_typed_and_shown_escaped_once(app: RunningApp) -> None:
+    # With escaping on, Slack sends a typed "<b>&" as "&lt;b&gt;&amp;".
+    body = (await app.slack.slash("&lt;b&gt;&amp;")).json()
+    assert "I don't know “&lt;b&gt;&amp;”" in message_text(body)

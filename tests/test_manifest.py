@@ -36,10 +36,19 @@ def test_manifest_asks_for_exactly_the_scopes_and_events_the_app_uses() -> None:
             "users:read",
             "reactions:write",
             "files:write",
+            "channels:read",
+            "groups:read",
         ]
     )
     assert sorted(data["settings"]["event_subscriptions"]["bot_events"]) == sorted(
-        ["message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+        [
+            "message.im",
+            "app_home_opened",
+            "app_uninstalled",
+            "tokens_revoked",
+            "member_joined_channel",
+            "member_left_channel",
+        ]
     )
 
 

@@ -534,3 +534,53 @@ async def test_an_app_token_only_opens_connections_and_each_url_connects_once(
         assert again.value.status == 401
     with pytest.raises(ValueError, match="no 'hello' envelopes"):
         await sim.deliver("hello", {})
+
+
+async def test_conversations_members_pages_and_checks_scope_and_private_channels(
+    sim: SlackSimulator,
+) -> None:
+    client = client_for(sim)
+    people = [f"U{n:04d}" for n in range(5)]
+    sim.set_channel_members("T0001", "C0TEAM", people)
+    first = await client.conversations_members(channel="C0TEAM", limit=2)
+    assert first["members"] == people[:2]
+    cursor = first["response_metadata"]["next_cursor"]
+    second = await client.conversations_members(channel="C0TEAM", limit=3, cursor=cursor)
+    assert second["members"] == people[2:] and second["response_metadata"]["next_cursor"] == ""
+    event = sim.join_channel("T0001", "C0TEAM", "U0009")
+    assert (event["type"], event["user"], event["channel"]) == (
+        "member_joined_channel",
+        "U0009",
+        "C0TEAM",
+    )
+    assert sim.leave_channel("T0001", "C0TEAM", "U0000")["type"] == "member_left_channel"
+    assert sim.channel_members("C0TEAM") == [*people[1:], "U0009"]
+    sim.set_channel_members("T0001", "G0SECRET", ["U0001"])  # private, without the app
+    for channel, error in (("G0SECRET", "channel_not_found"), ("C0NONE", "channel_not_found")):
+        with pytest.raises(SlackApiError) as refused:
+            await client.conversations_members(channel=channel)
+        assert refused.value.response["error"] == error
+    sim._workspace("T0001").scopes = ("commands", "chat:write")
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_members(channel="C0TEAM")
+    assert refused.value.response["error"] == "missing_scope"
+
+
+async def test_users_info_says_who_is_a_guest_a_bot_or_deactivated(sim: SlackSimulator) -> None:
+    client = client_for(sim)
+    sim.add_user("T0001", "UGUEST", is_restricted=True)
+    sim.add_user("T0001", "USINGLE", is_ultra_restricted=True)
+    sim.add_user("T0001", "UBOT2", is_bot=True)
+    sim.add_user("T0001", "UGONE", deleted=True)
+    flags = ("is_restricted", "is_ultra_restricted", "is_bot", "deleted")
+    answers = {}
+    for user in ("U0001", "UGUEST", "USINGLE", "UBOT2", "UGONE"):
+        record = (await client.users_info(user=user))["user"]
+        answers[user] = tuple(record[flag] for flag in flags)
+    assert answers == {
+        "U0001": (False, False, False, False),
+        "UGUEST": (True, False, False, False),
+        "USINGLE": (True, True, False, False),
+        "UBOT2": (False, False, True, False),
+        "UGONE": (False, False, False, True),
+    }

@@ -8,9 +8,26 @@ consistent. It reads only plain values (bot.values, bot.content), never the data
 - journal: the Reflect modal, the journal, export replies and forget
 - export: the journal as a Markdown file
 - home: App Home, the schedule modal, read-only modals and the welcome DM
-- figures: workspace figures for admins
+- figures: workspace figures for admins, a cohort's for its leads
+- cohorts: a cohort's DMs to its members, the replies to `cohort`, its channel's practice post
+- previews: one of every message, marked as a preview, and the replies to `preview`
 """
 
+from bot.blocks.cohorts import (
+    COHORT_EXAMPLE,
+    cohort_cannot_see_channel,
+    cohort_ended,
+    cohort_ended_dm,
+    cohort_intro,
+    cohort_lead_named,
+    cohort_not_in_channel,
+    cohort_practice_post,
+    cohort_refused,
+    cohort_settled,
+    not_a_cohort,
+    practice_settled,
+    practice_words,
+)
 from bot.blocks.common import (
     BUTTON_LIMIT,
     FALLBACK_LIMIT,
@@ -42,6 +59,8 @@ from bot.blocks.export import (
     export_markdown,
 )
 from bot.blocks.figures import (
+    cohort_figures,
+    cohort_figures_refused,
     figures_refused,
     workspace_figures,
 )
@@ -108,6 +127,12 @@ from bot.blocks.nudges import (
     stopped,
     subscribed,
 )
+from bot.blocks.previews import (
+    preview_refused,
+    preview_reply_not_kept,
+    preview_sent,
+    previews,
+)
 from bot.slack_text import escape
 
 __all__ = [
@@ -117,6 +142,7 @@ __all__ = [
     "BACKOFF_PAUSE_ACTION",
     "BACKOFF_WEEKLY_ACTION",
     "BUTTON_LIMIT",
+    "COHORT_EXAMPLE",
     "DAY_BLOCK",
     "DAY_INPUT",
     "EMPTY_REFLECTION",
@@ -160,6 +186,17 @@ __all__ = [
     "Message",
     "backoff_question",
     "button_not_understood",
+    "cohort_cannot_see_channel",
+    "cohort_ended",
+    "cohort_ended_dm",
+    "cohort_figures",
+    "cohort_figures_refused",
+    "cohort_intro",
+    "cohort_lead_named",
+    "cohort_not_in_channel",
+    "cohort_practice_post",
+    "cohort_refused",
+    "cohort_settled",
     "content_item",
     "correction",
     "cut",
@@ -178,10 +215,17 @@ __all__ = [
     "journal",
     "local_date",
     "long_date",
+    "not_a_cohort",
     "not_subscribed",
     "nudge",
     "paused",
     "plain",
+    "practice_settled",
+    "practice_words",
+    "preview_refused",
+    "preview_reply_not_kept",
+    "preview_sent",
+    "previews",
     "reflection_modal",
     "reflection_not_saved",
     "reflection_too_long",

@@ -56,7 +56,11 @@ HELP_LINES = (
     "`/leading-tip weekly [day] [time]` — a weekly nudge in your DMs, e.g. `weekly tue 8:30`",
     "`/leading-tip pause [weeks]`, `resume`, `stop` — manage your weekly nudge",
     "`/leading-tip journal`, `export`, `forget` — your private reflections",
-    "`/leading-tip stats` — workspace figures, for admins",
+    "`/leading-tip stats` — workspace figures, for admins; in a cohort's channel, its figures",
+    "`/leading-tip cohort [day] [time]` — in a channel, for admins and leads: everyone in it "
+    "gets the weekly nudge together; `cohort lead @someone` names a lead, `cohort practice on` "
+    "posts a weekly practice idea in the channel, `cohort off` ends it",
+    "`/leading-tip preview` — for admins and leads: one of every message I send, in your DM",
 )
 
 

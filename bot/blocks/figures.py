@@ -1,8 +1,10 @@
-"""Workspace figures for admins: counts only, never anyone's words or names."""
+"""Workspace figures for admins, and a cohort's for its leads: counts only, never anyone's words
+or names."""
 
 from __future__ import annotations
 
 from bot.blocks.common import (
+    Block,
     Message,
     _answered,
     _context,
@@ -14,6 +16,7 @@ from bot.values import (
     MIN_GROUP,
     MONTH_NAMES,
     STATS_WEEKS,
+    CohortFigures,
     WeekFigures,
     WorkspaceFigures,
 )
@@ -35,8 +38,11 @@ def _week_row(week: WeekFigures, largest: int) -> str:
     )
 
 
-def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
-    """Counts only: never anyone's words or names."""
+def _figure_blocks(
+    library: Library, figures: WorkspaceFigures, weeks_title: str, span: str
+) -> list[Block]:
+    """Subscribers, the reflection rate, nudges and reflections by week, and the items most
+    reflected on; anything over fewer than MIN_GROUP people shows as too few."""
     too_few = f"too few to show (fewer than {MIN_GROUP} people got nudges)"
     rate = figures.reflection_rate
     rate_text = f"{rate:.0%} of nudges got a reflection" if rate is not None else too_few
@@ -59,17 +65,47 @@ def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
             for rank, (item_id, count) in enumerate(figures.top_items, start=1)
         ]
         top_text = "\n".join(top) if top else "None yet."
+    return [
+        _section(
+            f"Subscribers: *{figures.subscribers}* ({figures.paused} paused)\n"
+            f"Reflection rate, {span}: *{rate_text}*"
+        ),
+        _section(f"*{weeks_title}*\n```{chr(10).join(rows)}```{week_note}"),
+        _section(f"*Items most often reflected on*\n{top_text}"),
+    ]
+
+
+def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
+    """Counts only: never anyone's words or names."""
     blocks = [
         _section("*Leading Health nudges: workspace figures*"),
         _context("Counts only. Nobody's reflections or names are ever shown."),
-        _section(
-            f"Subscribers: *{figures.subscribers}* ({figures.paused} paused)\n"
-            f"Reflection rate, last {STATS_WEEKS} weeks: *{rate_text}*"
+        *_figure_blocks(
+            library, figures, f"The last {STATS_WEEKS} weeks", f"last {STATS_WEEKS} weeks"
         ),
-        _section(f"*The last {STATS_WEEKS} weeks*\n```{chr(10).join(rows)}```{week_note}"),
-        _section(f"*Items most often reflected on*\n{top_text}"),
     ]
     return Message(text="Workspace figures for Leading Health nudges", blocks=blocks)
+
+
+def cohort_figures(library: Library, cohort: CohortFigures) -> Message:
+    """A cohort's counts for its leads: nothing at all beyond the head count under MIN_GROUP."""
+    blocks = [
+        _section(f"*Leading Health nudges: the cohort in <#{cohort.channel_id}>*"),
+        _context("Counts only. Nobody's reflections or names are ever shown."),
+    ]
+    if cohort.figures is None:
+        blocks.append(
+            _section(
+                f"This cohort has fewer than {MIN_GROUP} members. Its figures show once it has "
+                f"{MIN_GROUP} or more, so that nobody can be picked out."
+            )
+        )
+    else:
+        weeks = len(cohort.figures.weeks)
+        span = "since the cohort started" if weeks < STATS_WEEKS else f"last {weeks} weeks"
+        blocks.append(_section(f"Members: *{cohort.members}*"))
+        blocks += _figure_blocks(library, cohort.figures, span[0].upper() + span[1:], span)
+    return Message(text="Cohort figures for Leading Health nudges", blocks=blocks)
 
 
 def figures_refused() -> Message:
@@ -78,3 +114,10 @@ def figures_refused() -> Message:
         "If you need them, ask one of your admins."
     )
     return plain(text)
+
+
+def cohort_figures_refused() -> Message:
+    return plain(
+        "A cohort's figures are for its leads and the workspace's admins. "
+        "If you need them, ask whoever started the cohort."
+    )

@@ -42,6 +42,7 @@ from bot.slack_text import escape
 from bot.values import (
     WEEKDAY_NAMES,
     Entry,
+    HomeCohorts,
     Progress,
     ScheduleView,
     still_paused,
@@ -85,6 +86,24 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
 
 
+def _cohort_blocks(cohorts: HomeCohorts) -> list[Block]:
+    """Which cohort someone's nudge is part of, and, for a lead, the cohorts they lead."""
+    found: list[Block] = []
+    if cohorts.member_of:
+        found.append(
+            _context(f"Your weekly nudge is part of the cohort in <#{cohorts.member_of}>.")
+        )
+    if cohorts.leads:
+        channels = ", ".join(f"<#{channel}>" for channel in cohorts.leads)
+        found.append(
+            _section(
+                f"*Cohorts you lead:* {channels}\nType `/leading-tip stats` in one for its "
+                "figures (counts only), or `/leading-tip cohort off` to end it."
+            )
+        )
+    return found
+
+
 def home_view(
     library: Library,
     view: ScheduleView,
@@ -92,6 +111,7 @@ def home_view(
     latest: list[Entry],
     zone: ZoneInfo,
     today: date,
+    cohorts: HomeCohorts | None = None,
     *,
     look_back: bool = True,
 ) -> dict[str, Any]:
@@ -110,6 +130,7 @@ def home_view(
         _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
         _divider(),
         *_schedule_section(view, today),
+        *_cohort_blocks(cohorts or HomeCohorts()),
         _divider(),
         _section(
             f"*Your progress*\n{seen}\nReflections written: {progress.reflections}\n"

@@ -12,6 +12,7 @@ from bot.app_context import AppContext
 from bot.handlers import (
     another_button,
     app_home,
+    channel_members,
     dm_messages,
     forget,
     home_buttons,
@@ -35,4 +36,5 @@ def register_listeners(app: AsyncApp, ctx: AppContext) -> None:
     app_home.register(app, ctx)
     home_buttons.register(app, ctx)
     workspace_events.register(app, ctx)
+    channel_members.register(app, ctx)
     unhandled.register(app)  # last: it matches whatever the others did not

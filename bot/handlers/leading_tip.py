@@ -15,6 +15,7 @@ from bot.commands import parse
 from bot.handlers.guard import guard
 from bot.handlers.payload import org_of
 from bot.replies import ANSWER_AFTER_ACK, CHANGES_HOME, SlashRequest, answer
+from bot.slack_text import unescape
 
 COMMAND = "/leading-tip"
 
@@ -24,7 +25,7 @@ def slash_request(command: dict[str, Any]) -> SlashRequest:
         team_id=command.get("team_id", ""),
         user_id=command.get("user_id", ""),
         channel_id=command.get("channel_id", ""),
-        parsed=parse(command.get("text")),
+        parsed=parse(unescape(command.get("text") or "")),
         enterprise_id=org_of(command),
     )
 

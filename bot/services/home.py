@@ -13,12 +13,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.services.cohorts import Cohorts
 from bot.services.insights import Insights
 from bot.services.look_back import LookBack
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Reflections
 from bot.services.subscriptions import Subscriptions
-from bot.values import Forgotten, Home, HomeOpened
+from bot.values import Forgotten, Home, HomeCohorts, HomeOpened
 
 logger = logging.getLogger(__name__)
 LATEST_ON_HOME = 3
@@ -35,9 +36,12 @@ class HomeTab:
         clock: Clock,
         default_tz: str,
         draw: Draw,
+        cohorts: Cohorts | None = None,
+        *,
         look_back: LookBack,
     ) -> None:
         self._subscriptions = subscriptions
+        self._cohorts = cohorts
         self._insights = insights
         self._reflections = reflections
         self._clock = clock
@@ -53,8 +57,11 @@ class HomeTab:
         progress = await self._insights.progress(team_id, user_id, zone)
         latest, _ = await self._reflections.page(team_id, user_id, limit=LATEST_ON_HOME)
         today = self._clock().astimezone(zone).date()
+        cohorts = HomeCohorts()
+        if self._cohorts is not None:
+            cohorts = await self._cohorts.for_home(team_id, user_id)
         look_back = await self._look_back.wanted(team_id, user_id)
-        return Home(view, progress, tuple(latest), zone, today, look_back)
+        return Home(view, progress, tuple(latest), zone, today, cohorts, look_back)
 
     async def switch_look_back(
         self, team_id: str, user_id: str, on: bool, client: AsyncWebClient | None

@@ -112,27 +112,63 @@ class Insights:
         return await self.workspace(team_id, zone)
 
     async def workspace(self, team_id: str, zone: ZoneInfo) -> WorkspaceFigures:
+        return await self._figures(team_id, zone)
+
+    async def cohort(
+        self, team_id: str, cohort_id: int, started_at: datetime, zone: ZoneInfo
+    ) -> tuple[int, WorkspaceFigures]:
+        """A cohort's members (everyone linked to it, subscribed or not) and their figures since
+        the cohort started: the same counts and rules as the workspace's, over its members."""
+        async with self._sessions() as session:
+            members = await session.scalar(
+                select(func.count())
+                .select_from(Schedule)
+                .where(Schedule.team_id == team_id, Schedule.cohort_id == cohort_id)
+            )
+        return int(members or 0), await self._figures(team_id, zone, cohort_id, started_at)
+
+    async def _figures(
+        self,
+        team_id: str,
+        zone: ZoneInfo,
+        cohort_id: int | None = None,
+        started_at: datetime | None = None,
+    ) -> WorkspaceFigures:
+        """The last STATS_WEEKS weeks (a cohort: only those since it started), over the whole
+        workspace or a cohort's members."""
         now = self._clock()
         today = now.astimezone(zone).date()
         first_week = week_start(today) - timedelta(weeks=STATS_WEEKS - 1)
         since = datetime.combine(first_week, datetime.min.time(), tzinfo=zone)
+        if started_at is not None:
+            first_week = max(first_week, week_start(started_at.astimezone(zone).date()))
+            since = max(since, started_at)
+        week_count = (week_start(today) - first_week).days // 7 + 1
+        in_cohort = select(Schedule.user_id).where(
+            Schedule.team_id == team_id, Schedule.cohort_id == cohort_id
+        )
         async with self._sessions() as session:
-            subscribers, paused = await self._subscriptions(session, team_id, today)
+            subscribers, paused = await self._subscriptions(session, team_id, today, cohort_id)
+            sent_where = [
+                Delivery.team_id == team_id,
+                Delivery.status == "sent",
+                Delivery.kind == "nudge",
+                Delivery.sent_at >= since,
+            ]
+            written_where = [Reflection.team_id == team_id, Reflection.created_at >= since]
+            if cohort_id is not None:
+                sent_where.append(Delivery.user_id.in_(in_cohort))
+                written_where.append(Reflection.user_id.in_(in_cohort))
             sent = list(
                 await session.execute(
                     select(Delivery.user_id, Delivery.sent_at, Delivery.reflected_at).where(
-                        Delivery.team_id == team_id,
-                        Delivery.status == "sent",
-                        Delivery.kind == "nudge",
-                        Delivery.sent_at >= since,
+                        *sent_where
                     )
                 )
             )
             written = list(
                 await session.execute(
-                    select(Reflection.created_at, Reflection.item_id).where(
-                        Reflection.team_id == team_id, Reflection.created_at >= since
-                    )
+                    select(Reflection.created_at, Reflection.item_id).where(*written_where)
                 )
             )
 
@@ -149,7 +185,7 @@ class Insights:
                 nudges_sent=nudges_by_week[week],
                 reflections=notes_by_week[week] if people_by_week[week] >= MIN_GROUP else None,
             )
-            for week in (first_week + timedelta(weeks=i) for i in range(STATS_WEEKS))
+            for week in (first_week + timedelta(weeks=i) for i in range(week_count))
         ]
         people_nudged = len({row.user_id for row in sent})
         items = Counter(row.item_id for row in written if row.item_id)
@@ -164,9 +200,11 @@ class Insights:
         )
 
     async def _subscriptions(
-        self, session: AsyncSession, team_id: str, today: date
+        self, session: AsyncSession, team_id: str, today: date, cohort_id: int | None
     ) -> tuple[int, int]:
         active = (Schedule.team_id == team_id) & (Schedule.status == "active")
+        if cohort_id is not None:
+            active &= Schedule.cohort_id == cohort_id
         subscribers = await session.scalar(select(func.count()).select_from(Schedule).where(active))
         paused = await session.scalar(
             select(func.count())

@@ -7,7 +7,9 @@ Whoever reads it stores it through `save_zone`, the one place a member's zone is
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -36,6 +38,41 @@ async def stored_zone(session: AsyncSession, team_id: str, user_id: str) -> str 
     )
 
 
+@dataclass(frozen=True)
+class SlackPerson:
+    """What one users.info answer says about someone, for enrolling them in a cohort."""
+
+    tz: str | None  # a valid IANA zone, or None
+    can_join: bool  # a person with a full account: not a bot, deactivated or a guest
+
+
+def _valid_zone(tz: Any) -> str | None:
+    if not isinstance(tz, str) or not tz:
+        return None
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return tz
+
+
+async def read_person(client: AsyncWebClient, team_id: str, user_id: str) -> SlackPerson | None:
+    """Ask Slack about someone; None when it could not be asked (they are left as they are)."""
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        logger.warning(
+            "users.info failed for %s/%s: %s", team_id, user_id, error.response.get("error")
+        )
+        return None
+    user = response.get("user") or {}
+    left_out = ("is_bot", "is_app_user", "deleted", "is_restricted", "is_ultra_restricted")
+    return SlackPerson(
+        tz=_valid_zone(user.get("tz")),
+        can_join=not any(user.get(flag) for flag in left_out) and user_id != "USLACKBOT",
+    )
+
+
 async def read_zone(client: AsyncWebClient, team_id: str, user_id: str) -> tuple[bool, str | None]:
     """Ask Slack: (True, the profile's IANA zone or None) when it answered, (False, None) when
     it could not be asked (an error, or a dropped connection): keep what we have then."""
@@ -49,42 +86,15 @@ async def read_zone(client: AsyncWebClient, team_id: str, user_id: str) -> tuple
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
         logger.warning("users.info failed for %s/%s: %s", team_id, user_id, type(error).__name__)
         return False, None
-    tz = (response.get("user") or {}).get("tz") or None
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = None
-    return True, tz
+    return True, _valid_zone((response.get("user") or {}).get("tz"))
 
 
-async def refresh_zone(
-    session: AsyncSession,
-    client: AsyncWebClient,
-    team_id: str,
-    user_id: str,
-    now: datetime,
-    default_tz: str,
-) -> str | None:
-    """The member's IANA zone, asking Slack when we have none or it is a week old."""
-    member = (
-        await session.execute(
-            select(Member.tz, Member.tz_checked_at).where(
-                Member.team_id == team_id, Member.user_id == user_id
-            )
-        )
-    ).one_or_none()
-    if (
-        member is not None
-        and member.tz_checked_at is not None
-        and now - member.tz_checked_at < REFRESH_AFTER
-    ):
-        return member.tz
-    known, tz = await read_zone(client, team_id, user_id)
-    if not known:
-        return member.tz if member is not None else None
-    await save_zone(session, team_id, user_id, tz, now, default_tz)
-    return tz
+async def zone_is_fresh(session: AsyncSession, team_id: str, user_id: str, now: datetime) -> bool:
+    """Whether the stored zone was read from Slack within the week (no need to ask again)."""
+    checked = await session.scalar(
+        select(Member.tz_checked_at).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
+    return checked is not None and now - checked < REFRESH_AFTER
 
 
 async def save_zone(

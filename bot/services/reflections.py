@@ -16,7 +16,7 @@ from bot.content import Library
 from bot.crypto import Keyring
 from bot.db import Sessions, retrying
 from bot.metrics import REFLECTIONS
-from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.models import CohortLead, Delivery, Member, Reflection, Schedule, SeenItem
 from bot.services.profiles import stored_zone
 from bot.services.store import ensure_member, insert_ignoring_duplicates
 from bot.values import MAX_MODAL_CHARS as MAX_MODAL_CHARS
@@ -316,9 +316,10 @@ class Reflections:
                     delete(model).where(model.team_id == team_id, model.user_id == user_id)
                 )
                 counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
-            await session.execute(
-                delete(Member).where(Member.team_id == team_id, Member.user_id == user_id)
-            )
+            for other in (CohortLead, Member):  # leading a cohort is about them too
+                await session.execute(
+                    delete(other).where(other.team_id == team_id, other.user_id == user_id)
+                )
         REFLECTIONS.labels("deleted").inc(counts[0])
         return ForgetReport(*counts)
 

@@ -14,7 +14,14 @@ from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
 from bot.schedule_words import PauseChoice, WeeklyChoice, parse_pause
-from bot.services.profiles import earliest_next_nudge, refresh_zone, stored_zone, zone_or_default
+from bot.services.profiles import (
+    earliest_next_nudge,
+    read_zone,
+    save_zone,
+    stored_zone,
+    zone_is_fresh,
+    zone_or_default,
+)
 from bot.services.store import ensure_member
 from bot.services.timing import (
     end_of_day,
@@ -43,11 +50,18 @@ NUDGE_CHOICES: dict[NudgeChoice, tuple[int | None, int | None]] = {
 }
 
 
+STOPPED_BY_THE_PERSON = "stopped by the person"
+
+# What Slack said of a member's zone: (True, the zone or None) when asked and answered.
+ZoneNews = tuple[bool, str | None]
+NO_NEWS: ZoneNews = (False, None)
+
+
 class NotSubscribed(Exception):
     """pause/resume/stop from someone without a weekly nudge."""
 
 
-def _view(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleView:
+def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleView:
     """`paused_until` only while the pause lasts, in the member's own calendar."""
     if schedule is None:
         return ScheduleView(status="none", zone=str(zone))
@@ -116,20 +130,65 @@ def pause_for_weeks(schedule: Schedule, weeks: int, zone: ZoneInfo, now: datetim
     schedule.next_due_at = first_due(schedule, zone, end)
 
 
+async def set_day_and_time(
+    session: AsyncSession, schedule: Schedule, choice: WeeklyChoice, zone: ZoneInfo, now: datetime
+) -> None:
+    """Set a new or existing schedule's day and time, and when it next sends. Changing the day
+    or time of an active schedule keeps its pause and rhythm; any other starts afresh."""
+    schedule.weekday = choice.weekday
+    schedule.local_minutes = choice.local_time.hour * 60 + choice.local_time.minute
+    schedule.updated_at = now
+    keeps = schedule.status == "active"
+    pause_ends = paused_until(schedule, zone, now) if keeps else None
+    if not keeps:
+        schedule.status = "active"
+        schedule.every_weeks = 1
+        schedule.ended_reason = None
+    schedule.paused_until = pause_ends
+    earliest = now
+    if schedule.id is not None:  # never two nudges within 12 hours after a change
+        earliest = await earliest_next_nudge(session, schedule.id, now)
+    schedule.next_due_at = first_due(schedule, zone, earliest)
+
+
+async def stop_schedule(
+    session: AsyncSession, schedule: Schedule, reason: str, now: datetime
+) -> None:
+    """No more nudges, for `reason`; one waiting to be tried again is called off."""
+    schedule.status = "stopped"
+    schedule.ended_reason = reason
+    schedule.next_due_at = None
+    schedule.paused_until = None
+    schedule.updated_at = now
+    await call_off_retries(session, schedule.id, "stopped")
+
+
 class Subscriptions:
     def __init__(self, sessions: Sessions, clock: Clock, default_tz: str) -> None:
         self._sessions = sessions
         self._clock = clock
         self._default_tz = default_tz
 
+    async def _ask_slack(
+        self, client: AsyncWebClient | None, team_id: str, user_id: str
+    ) -> ZoneNews:
+        """The member's zone from Slack, when a client is given and ours is missing or a week
+        old. Asked before the transaction that stores it: a transaction (on SQLite, the one
+        writer's turn) is never held open across a call to Slack."""
+        if client is None:
+            return NO_NEWS
+        async with self._sessions() as session:
+            if await zone_is_fresh(session, team_id, user_id, self._clock()):
+                return NO_NEWS
+        return await read_zone(client, team_id, user_id)
+
     async def _zone(
-        self, session: AsyncSession, client: AsyncWebClient | None, team_id: str, user_id: str
+        self, session: AsyncSession, news: ZoneNews, team_id: str, user_id: str
     ) -> ZoneInfo:
-        """The member's zone: refreshed from Slack when a client is given, else as stored."""
-        if client is not None:
-            name = await refresh_zone(
-                session, client, team_id, user_id, self._clock(), self._default_tz
-            )
+        """The zone Slack just gave, stored (`save_zone` re-times the next nudge), or as stored."""
+        known, name = news
+        if known:
+            await save_zone(session, team_id, user_id, name, self._clock(), self._default_tz)
         else:
             name = await stored_zone(session, team_id, user_id)
         return zone_or_default(name, self._default_tz)
@@ -146,15 +205,24 @@ class Subscriptions:
     ) -> ScheduleView:
         """Never creates a member (the Home after `forget` must not bring one back); with a
         client it may store a new zone, which re-times the next nudge (`save_zone`)."""
-        async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
-            schedule = await self._schedule(session, team_id, user_id)
-            return _view(schedule, zone, self._clock())
+        news = await self._ask_slack(client, team_id, user_id)
+        if news[0]:
+            async with self._sessions() as session, session.begin():
+                zone = await self._zone(session, news, team_id, user_id)
+                schedule = await self._schedule(session, team_id, user_id)
+                return view_of(schedule, zone, self._clock())
+        async with self._sessions() as session:  # only reading: no writer's turn to wait for
+            zone = await self._zone(session, news, team_id, user_id)
+            schedule = await session.scalar(
+                select(Schedule).where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+            )
+            return view_of(schedule, zone, self._clock())
 
     async def subscribe(
         self, team_id: str, user_id: str, choice: WeeklyChoice, client: AsyncWebClient | None
     ) -> ScheduleView:
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
             await session.execute(
@@ -162,35 +230,24 @@ class Subscriptions:
                 .where(Workspace.team_id == team_id)
                 .values(active=True, deactivated_at=None, deactivated_reason=None)
             )
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)
             if schedule is None:
                 schedule = Schedule(team_id=team_id, user_id=user_id, created_at=now)
                 session.add(schedule)
-            schedule.weekday = choice.weekday
-            schedule.local_minutes = choice.local_time.hour * 60 + choice.local_time.minute
-            schedule.updated_at = now
-            keeps = schedule.status == "active"  # changing day or time keeps pause and rhythm
-            pause_ends = paused_until(schedule, zone, now) if keeps else None
-            if not keeps:
-                schedule.status = "active"
-                schedule.every_weeks = 1
-                schedule.ended_reason = None
             heard_from(schedule)
-            schedule.paused_until = pause_ends
-            earliest = now
-            if schedule.id is not None:  # never two nudges within 12 hours after a change
-                earliest = await earliest_next_nudge(session, schedule.id, now)
-            schedule.next_due_at = first_due(schedule, zone, earliest)
-            return _view(schedule, zone, now)
+            schedule.from_cohort = False  # their own choice now, whoever set it before
+            await set_day_and_time(session, schedule, choice, zone, now)
+            return view_of(schedule, zone, now)
 
     async def pause(
         self, team_id: str, user_id: str, choice: PauseChoice, client: AsyncWebClient | None
     ) -> ScheduleView:
         """Skip nudges for N calendar weeks, or through a date (the first nudge comes after it)."""
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._active(session, team_id, user_id)
             heard_from(schedule)
             if choice.until is not None:
@@ -201,7 +258,7 @@ class Subscriptions:
                 pause_for_weeks(schedule, choice.weeks or 1, zone, now)
             await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
-            return _view(schedule, zone, now)
+            return view_of(schedule, zone, now)
 
     async def pause_in_words(
         self, team_id: str, user_id: str, args: Sequence[str], client: AsyncWebClient | None
@@ -217,8 +274,9 @@ class Subscriptions:
         self, team_id: str, user_id: str, client: AsyncWebClient | None
     ) -> ScheduleView:
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)
             if schedule is None or schedule.status == "none":
                 raise NotSubscribed
@@ -229,19 +287,14 @@ class Subscriptions:
             earliest = await earliest_next_nudge(session, schedule.id, now)
             schedule.next_due_at = first_due(schedule, zone, earliest)
             schedule.updated_at = now
-            return _view(schedule, zone, now)
+            return view_of(schedule, zone, now)
 
     async def stop(self, team_id: str, user_id: str) -> ScheduleView:
         now = self._clock()
         async with self._sessions() as session, session.begin():
             schedule = await self._active(session, team_id, user_id)
-            schedule.status = "stopped"
-            schedule.ended_reason = "stopped by the person"
-            schedule.next_due_at = None
-            schedule.paused_until = None
-            schedule.updated_at = now
-            await call_off_retries(session, schedule.id, "stopped")
-            return _view(schedule, zone_or_default(None, self._default_tz), now)
+            await stop_schedule(session, schedule, STOPPED_BY_THE_PERSON, now)
+            return view_of(schedule, zone_or_default(None, self._default_tz), now)
 
     async def change_from_home(
         self, team_id: str, user_id: str, change: HomeChange, client: AsyncWebClient | None
@@ -290,8 +343,9 @@ class Subscriptions:
     ) -> ScheduleView:
         """A button on a nudge was pressed: it counts as a response, and may change the rhythm."""
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             await session.execute(
                 update(Delivery)
                 .where(
@@ -311,7 +365,7 @@ class Subscriptions:
                 pause_for_weeks(schedule, pause_weeks, zone, now)
                 await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
-            return _view(schedule, zone, now)
+            return view_of(schedule, zone, now)
 
     async def _active(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule:
         schedule = await self._schedule(session, team_id, user_id)

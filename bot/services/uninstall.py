@@ -18,6 +18,8 @@ from sqlalchemy import delete, select, update
 
 from bot.db import Sessions
 from bot.models import (
+    Cohort,
+    CohortLead,
     Delivery,
     HandledCommand,
     Member,
@@ -130,7 +132,16 @@ async def _purge(sessions: Sessions, team_id: str, cutoff: datetime) -> bool:
         )
         if still_due is None:
             return False
-        for model in (Reflection, Delivery, Schedule, SeenItem, Member, HandledCommand):
+        for model in (
+            Reflection,
+            Delivery,
+            Schedule,
+            SeenItem,
+            Member,
+            HandledCommand,
+            CohortLead,
+            Cohort,
+        ):
             await session.execute(delete(model).where(model.team_id == team_id))
         for table in (slack_installations, slack_bots):
             await session.execute(delete(table).where(table.c.team_id == team_id))

@@ -57,6 +57,8 @@ class Workspace:
     domain: str
     users: dict[str, JsonDict] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
+    # Who is in each channel, in the order they joined (conversations.members).
+    channel_members: dict[str, list[str]] = field(default_factory=dict)
     opened_ims: set[str] = field(default_factory=set)
     home_view_ids: dict[str, str] = field(default_factory=dict)
     # What the token was granted, as Slack reports it in auth.test's x-oauth-scopes header.
@@ -136,6 +138,7 @@ class SimulatorState:
         if old is not None:
             workspace.users = old.users
             workspace.channels = old.channels
+            workspace.channel_members = old.channel_members
         self._workspaces[team_id] = workspace
         self._by_token[token] = workspace
         self._revoked.discard(token)
@@ -153,15 +156,61 @@ class SimulatorState:
         is_owner: bool = False,
         deleted: bool = False,
         real_name: str | None = None,
+        is_bot: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
     ) -> None:
         """Add (or replace) a user; ``users.info`` and ``conversations.open`` know them.
 
-        ``tz=None`` is a profile without a time zone (Slack then omits ``tz``).
+        ``tz=None`` is a profile without a time zone (Slack then omits ``tz``). ``deleted``: a
+        deactivated account; ``is_restricted``: a multi-channel guest, ``is_ultra_restricted``:
+        a single-channel guest (Slack marks those as restricted too).
         """
         workspace = self._workspace(team_id)
-        workspace.users[user_id] = self._user_record(
-            team_id, user_id, tz, is_admin, is_owner, deleted, real_name or f"User {user_id}"
+        record = self._user_record(
+            team_id,
+            user_id,
+            tz,
+            is_admin,
+            is_owner,
+            deleted,
+            real_name or f"User {user_id}",
+            is_bot=is_bot,
         )
+        record["is_restricted"] = is_restricted or is_ultra_restricted
+        record["is_ultra_restricted"] = is_ultra_restricted
+        workspace.users[user_id] = record
+
+    def set_channel_members(self, team_id: str, channel: str, user_ids: list[str]) -> None:
+        """Who is in a channel now (``conversations.members`` answers them, in this order)."""
+        self._workspace(team_id).channel_members[channel] = list(user_ids)
+
+    def join_channel(self, team_id: str, channel: str, user_id: str) -> JsonDict:
+        """Someone joins a channel; the ``member_joined_channel`` event Slack then sends."""
+        members = self._workspace(team_id).channel_members.setdefault(channel, [])
+        if user_id not in members:
+            members.append(user_id)
+        return self._membership_event("member_joined_channel", team_id, channel, user_id)
+
+    def leave_channel(self, team_id: str, channel: str, user_id: str) -> JsonDict:
+        """Someone leaves a channel; the ``member_left_channel`` event Slack then sends."""
+        members = self._workspace(team_id).channel_members.get(channel, [])
+        if user_id in members:
+            members.remove(user_id)
+        return self._membership_event("member_left_channel", team_id, channel, user_id)
+
+    def channel_members(self, channel: str, *, team_id: str = DEFAULT_TEAM_ID) -> list[str]:
+        return list(self._workspace(team_id).channel_members.get(channel, []))
+
+    def _membership_event(self, kind: str, team_id: str, channel: str, user_id: str) -> JsonDict:
+        return {
+            "type": kind,
+            "user": user_id,
+            "channel": channel,
+            "channel_type": "G" if channel.startswith("G") else "C",
+            "team": team_id,
+            "event_ts": self._next_ts(),
+        }
 
     def join_org(self, team_id: str, enterprise_id: str) -> None:
         """Make `team_id` a workspace of the Enterprise Grid org `enterprise_id`: requests from
@@ -307,6 +356,8 @@ class SimulatorState:
             "is_primary_owner": is_owner,
             "is_bot": is_bot,
             "is_app_user": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
             "profile": {
                 "real_name": real_name,
                 "display_name": name,

@@ -1,7 +1,7 @@
 """Look back: earlier reflections shown again in a later nudge, and replies linked to them
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-29
 
 - members.look_back: the person's "Show me my earlier reflections" switch, on by default;
@@ -13,8 +13,8 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
