@@ -29,6 +29,7 @@ from bot.services.export import Export
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
+from bot.services.look_back import LookBack
 from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
@@ -136,6 +137,7 @@ def build_context(
             home.zone,
             home.today,
             home.cohorts,
+            look_back=home.look_back,
         )
 
     def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
@@ -168,7 +170,14 @@ def build_context(
         ),
         previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(
-            subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
+            subscriptions,
+            insights,
+            reflections,
+            clock,
+            settings.default_tz,
+            draw_home,
+            cohorts,
+            look_back=LookBack(sessions, clock),
         ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
@@ -179,6 +188,7 @@ def build_context(
             slack,
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
+            keyring=keyring,
             rng=rng,
             foreground=foreground,
         ),

@@ -160,6 +160,9 @@ class Member(Base):
     tz_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
     home_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first open: welcome
+    # "Show me my earlier reflections": a nudge may carry one of their own reflections again.
+    # On by the database's default only, so rows written as at older revisions leave it out.
+    look_back: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -283,6 +286,7 @@ class Delivery(Base):
         UniqueConstraint("schedule_id", "due_at"),
         Index(None, "status", "claimed_at"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        Index(None, "resurfaced_reflection_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -307,6 +311,9 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reflected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The earlier reflection this nudge shows again (bot.services.dispatch.looking_back): its id
+    # only, never its words. No foreign key: a nudge that showed one still counts once it is gone.
+    resurfaced_reflection_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Reflection(Base):
@@ -335,6 +342,10 @@ class Reflection(Base):
     text: Mapped[str] = mapped_column(Text)  # encrypted (bot.crypto), never in clear
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A reply to a nudge that showed an earlier reflection: that reflection, while it exists.
+    looks_back_at: Mapped[int | None] = mapped_column(
+        ForeignKey("reflections.id", ondelete="SET NULL")
+    )
 
 
 class HandledCommand(Base):

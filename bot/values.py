@@ -21,6 +21,15 @@ MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for i
 
 
 @dataclass(frozen=True)
+class EarlierWords:
+    """One of the person's own earlier reflections, shown to them again in a nudge."""
+
+    text: str
+    weeks_ago: int
+    edited: bool
+
+
+@dataclass(frozen=True)
 class Entry:
     id: int
     text: str
@@ -28,6 +37,7 @@ class Entry:
     edited: bool
     item_id: str | None
     question_id: str | None
+    looks_back_to: datetime | None = None  # when the earlier reflection it answers was written
 
 
 @dataclass(frozen=True)
@@ -218,6 +228,7 @@ class Home:
     zone: ZoneInfo
     today: date
     cohorts: HomeCohorts = HomeCohorts()
+    look_back: bool = True  # "Show me my earlier reflections"
 
 
 @dataclass(frozen=True)
@@ -235,6 +246,7 @@ class ReflectPrompt:
 
     item: Item | None = None
     question: Question | None = None
+    looking_back: bool = False  # the nudge showed an earlier reflection, and asked about it
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
                     scene = Scene(Transcript(write), slack, sim, ctx, clock)
-                    for act in (_ask, _weekly, _reflect, _home_and_figures, _cohort):
+                    for act in (_ask, _weekly, _reflect, _home_and_figures, _cohort, _look_back):
                         await act(scene)
             finally:
                 await ctx.close()
@@ -274,3 +274,62 @@ async def _cohort(scene: Scene) -> None:
     answered = "answers" if scene.sim.calls else "stays out of the thread"
     kept = "kept as a reflection" if entries else "not kept: the channel's talk is the group's"
     scene.transcript.write(f"[Leading Health {answered}; Ben's reply is {kept}]")
+
+
+# Aroha's replies to the three nudges between the first and the one that looks back.
+BETWEEN = (
+    "Thursday went well. We found the same gap in follow-up appointments.",
+    "Shared our figures with the team. They had questions I couldn't answer yet.",
+    "Quiet week on this one: two people off sick.",
+)
+
+
+async def _reply_in_thread(scene: Scene, text: str) -> None:
+    """Aroha replies in the thread of her latest nudge, a little after it came."""
+    nudge = [m for m in scene.sim.messages(f"D{USER_ID}") if m.get("metadata")][-1]
+    reply = scene.sim.add_message(f"D{USER_ID}", user=USER_ID, text=text, thread_ts=nudge["ts"])
+    await scene.slack.post_event(
+        {
+            "type": "message",
+            "channel": f"D{USER_ID}",
+            "channel_type": "im",
+            "user": USER_ID,
+            "text": text,
+            "ts": reply["ts"],
+            "thread_ts": nudge["ts"],
+        }
+    )
+    await scene.ctx.in_flight.wait_idle()
+
+
+async def _next_nudge(scene: Scene) -> None:
+    view = await scene.ctx.subscriptions.view(TEAM_ID, USER_ID)
+    assert view.next_due_at is not None
+    scene.clock.set(view.next_due_at)
+    scene.sim.clear()
+    await scene.ctx.dispatcher.run_pass()
+
+
+async def _look_back(scene: Scene) -> None:
+    scene.transcript.heading("Four weeks on: looking back")
+    for text in BETWEEN:
+        await _next_nudge(scene)
+        scene.clock.advance(timedelta(hours=2))
+        await _reply_in_thread(scene, text)
+    scene.transcript.write("[three weekly nudges later; Aroha replied to each in its thread]")
+    await _next_nudge(scene)
+    for call in scene.sim.calls_to("chat.postMessage"):
+        if call.body["channel"] in (USER_ID, f"D{USER_ID}"):  # Aroha's, not her cohort's
+            scene.transcript.app(call.body, "in your DM")
+    scene.clock.advance(timedelta(hours=2))
+    answer = (
+        "We meet every month now, and our waitlists are shorter. "
+        "Next I'd like to bring in the practice nurses."
+    )
+    scene.transcript.person(f"(replying in the nudge's thread) {answer}")
+    await _reply_in_thread(scene, answer)
+    if scene.sim.calls_to("reactions.add"):
+        scene.transcript.write(
+            "[Leading Health reacts with :white_check_mark: — saved privately, "
+            "beside what she wrote four weeks ago]"
+        )

@@ -23,6 +23,7 @@ from bot.values import (
     CohortFigures,
     CohortIntro,
     CohortSettled,
+    EarlierWords,
     HomeCohorts,
     PracticeSettled,
     PreviewSample,
@@ -171,6 +172,13 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         blocks.nudge(library, delivery_id=BIG, item=item, question=question, follow_up=tip),
     )
     yield "nudge bare", blocks.nudge(library, delivery_id=BIG, item=item, question=None)
+    earlier = EarlierWords(text + "\n" + text, BIG, True)
+    yield (
+        "nudge looking back",
+        blocks.nudge(
+            library, delivery_id=BIG, item=item, question=question, follow_up=tip, earlier=earlier
+        ),
+    )
     yield "backoff_question", blocks.backoff_question(library, BIG)
     yield "schedule_reply", blocks.schedule_reply(active, text)
     yield "subscribed", blocks.subscribed(active)
@@ -181,6 +189,7 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "correction", blocks.correction(text)
     yield "reflection_modal", blocks.reflection_modal(library, BIG, item, question)
     yield "reflection_modal bare", blocks.reflection_modal(library, BIG, None, None)
+    yield "reflection_modal looking back", blocks.reflection_modal(library, BIG, item, None, True)
     yield "journal", journal
     yield "journal empty", blocks.journal(library, [], zone, 0, False)
     yield "export_sent", blocks.export_sent()
@@ -196,6 +205,10 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield (
         "home_view cohorts",
         blocks.home_view(library, active, progress, [], zone, now.date(), led),
+    )
+    yield (
+        "home_view not looking back",
+        blocks.home_view(library, active, progress, entries[:3], zone, now.date(), look_back=False),
     )
     yield "info_modal journal", blocks.info_modal("Your journal", journal)
     yield "info_modal tip", blocks.info_modal(text, blocks.content_item(library, "tip", tip))

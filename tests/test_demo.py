@@ -26,6 +26,9 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "Leading Health (Home tab):",
         "a one-time welcome in your DM",
         "workspace figures",
+        "Show me my earlier reflections:* on",
+        "Four weeks ago you wrote (edited since):\n  │ > I messaged the operations manager",
+        "*Reflect:* What has changed since then?",
         "From Koru Ārahi | Leadership Koru",
         # A cohort: the lead's reply, one member's introduction, the channel's practice post,
         # and a reply in its thread that is not kept.
@@ -34,7 +37,7 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "Leading Health (in Ben's DM; Mere gets the same):",
         "Kia ora. #C0WARD is practising",
         "Practice posts are on. Each Wednesday at 9:00 am (Pacific/Auckland time)",
-        "I've sent you 7 previews in our DM",
+        "I've sent you 8 previews in our DM",
         "Leading Health (in #ward-leaders, for everyone there):",
         "This week's practice for the group",
         "aren't kept as reflections",

@@ -34,6 +34,7 @@ KINDS = (
     "the message each person gets on joining a cohort",
     "the weekly nudge.",
     "the weekly nudge after someone has reflected",
+    "the weekly nudge that shows someone their own reflection",
     "the “how often?” question",
     "the practice posted in a cohort's channel",
     "the message when a cohort ends",
@@ -83,7 +84,7 @@ async def test_preview_sends_each_message_once_to_the_askers_dm_and_stores_nothi
 
     reply = await preview(app, "UHEAD")
 
-    assert "I've sent you 7 previews in our DM" in reply and "Nothing was recorded" in reply
+    assert "I've sent you 8 previews in our DM" in reply and "Nothing was recorded" in reply
     sent = dms_to(app.sim, "UHEAD")
     assert [call.body["channel"] for call in app.sim.calls_to("chat.postMessage")] == [
         "UHEAD"
@@ -100,6 +101,7 @@ async def test_preview_sends_each_message_once_to_the_askers_dm_and_stores_nothi
     nudge_text = blocks_text(sent[2].body["blocks"])
     assert "Its buttons: Reflect · Snooze a week · Skip this one." in nudge_text
     assert "Last time you reflected on" in blocks_text(sent[3].body["blocks"])
+    assert "Four weeks ago you wrote:\n> (An example:" in blocks_text(sent[4].body["blocks"])
     assert "#your-cohort" in blocks_text(sent[1].body["blocks"])  # no cohort yet
     assert "Next nudge:" in blocks_text(sent[1].body["blocks"])
     assert await row_counts(app) == before  # no delivery, seen item, member or anything else
@@ -117,7 +119,7 @@ async def test_a_cohort_lead_previews_with_their_cohorts_channel_and_time(app: R
 
     reply = await preview(app, "UKAHU")  # typed in another channel: their cohort is used
 
-    assert "I've sent you 7 previews" in reply
+    assert "I've sent you 8 previews" in reply
     intro = blocks_text(dms_to(app.sim, "UKAHU")[1].body["blocks"])
     assert f"<#{CHANNEL}> is practising" in intro and "Every Thursday at 7:30 am" in intro
     assert await row_counts(app) == before

@@ -8,9 +8,13 @@ from bot.blocks.common import Block, Message, _context, plain
 from bot.blocks.home import welcome
 from bot.blocks.nudges import backoff_question, nudge
 from bot.content import Library
-from bot.values import CohortIntro, PreviewSample
+from bot.values import CohortIntro, EarlierWords, PreviewSample
 
 NOT_KEPT = "Nothing about it is recorded, and a reply to it isn't kept."
+# Never anyone's own words: a preview shows an example of what a person would see.
+EXAMPLE_EARLIER = EarlierWords(
+    "(An example: the person's own words from four weeks ago.)", 4, False
+)
 
 
 def _buttons_named(block: Block) -> Block:
@@ -48,6 +52,10 @@ def previews(library: Library, sample: PreviewSample) -> list[Message]:
                 follow_up=tip,
             ),
             "the weekly nudge after someone has reflected, opening with their last item",
+        ),
+        as_preview(
+            nudge(library, delivery_id=2, item=tip, question=question, earlier=EXAMPLE_EARLIER),
+            "the weekly nudge that shows someone their own reflection from four weeks before",
         ),
         as_preview(
             backoff_question(library, 0),

@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.clock import Clock
 from bot.services.cohorts import Cohorts
 from bot.services.insights import Insights
+from bot.services.look_back import LookBack
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Reflections
 from bot.services.subscriptions import Subscriptions
@@ -36,6 +37,8 @@ class HomeTab:
         default_tz: str,
         draw: Draw,
         cohorts: Cohorts | None = None,
+        *,
+        look_back: LookBack,
     ) -> None:
         self._subscriptions = subscriptions
         self._cohorts = cohorts
@@ -44,9 +47,11 @@ class HomeTab:
         self._clock = clock
         self._default_tz = default_tz
         self._draw = draw
+        self._look_back = look_back
 
     async def model(self, team_id: str, user_id: str) -> Home:
-        """The person's schedule, progress and latest reflections, as of today where they are."""
+        """The person's schedule, progress, latest reflections and look-back switch, as of today
+        where they are."""
         view = await self._subscriptions.view(team_id, user_id)
         zone = zone_or_default(view.zone, self._default_tz)
         progress = await self._insights.progress(team_id, user_id, zone)
@@ -55,7 +60,15 @@ class HomeTab:
         cohorts = HomeCohorts()
         if self._cohorts is not None:
             cohorts = await self._cohorts.for_home(team_id, user_id)
-        return Home(view, progress, tuple(latest), zone, today, cohorts)
+        look_back = await self._look_back.wanted(team_id, user_id)
+        return Home(view, progress, tuple(latest), zone, today, cohorts, look_back)
+
+    async def switch_look_back(
+        self, team_id: str, user_id: str, on: bool, client: AsyncWebClient | None
+    ) -> None:
+        """The "Show me my earlier reflections" switch, then Home shows it as it is now."""
+        await self._look_back.switch(team_id, user_id, on)
+        await self.refresh(team_id, user_id, client, always=True)
 
     async def publish(
         self, team_id: str, user_id: str, client: AsyncWebClient | None
