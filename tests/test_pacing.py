@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bot.services.dispatch.pacing import FIRST_GAP, LONGER, MOST_GAP, Pace
+from bot.services.dispatch.pacing import FIRST_GAP, LONGER, MOST_GAP, Pace, Throttle
 
 
 def test_the_gap_grows_by_waves_of_429s_and_never_past_its_ceiling() -> None:
@@ -29,3 +29,21 @@ def test_answers_shrink_the_gap_to_full_speed_again() -> None:
     for _ in range(100):
         pace.answered()
     assert pace.gap == 0
+
+
+async def test_a_throttle_spaces_its_starts_evenly_at_its_rate() -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+        now[0] += seconds
+
+    throttle = Throttle(4, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        await throttle.take()
+    assert waits == [0.25, 0.25]  # the first at once, then one every quarter second
+    now[0] += 10  # a quiet spell earns no burst: the next goes at once, the one after waits
+    await throttle.take()
+    await throttle.take()
+    assert waits == [0.25, 0.25, 0.25]
