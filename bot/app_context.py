@@ -99,12 +99,13 @@ def build_context(
     keyring: Keyring | None = None,
 ) -> AppContext:
     """`rng` draws every item people are shown; the demo passes a seeded one to repeat itself.
+    The content is CONTENT_DIR's, or the shipped pack (ContentError when it is not valid).
     Raises ConfigError when there is no encryption key to be had (see bot.crypto)."""
     hold_chatty_loggers()
     keyring = keyring or keyring_for(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    library = library or load_library()
+    library = library or load_library(settings.content_dir)
     slack = SlackClients(settings)
     installations = Installations(sessions, engine, settings, keyring, clock, slack)
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)

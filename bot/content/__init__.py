@@ -54,10 +54,12 @@ KIND_LABELS = {
 
 
 class ContentError(Exception):
-    """The content pack is not valid; `errors` holds one "file:line: message" each."""
+    """The content pack is not valid; `errors` holds one "file:line: message" each, with
+    files relative to `content_dir`."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], content_dir: Path | None = None) -> None:
         self.errors = list(errors)
+        self.content_dir = content_dir
         super().__init__("content pack is not valid:\n" + "\n".join(self.errors))
 
 
@@ -190,7 +192,7 @@ def _load_default() -> Library:
 def _load(content_dir: Path) -> Library:
     problems, framework, capabilities = _check_dir(content_dir)
     if problems:
-        raise ContentError([str(p) for p in problems])
+        raise ContentError([str(p) for p in problems], content_dir)
     assert isinstance(framework.model, FrameworkFile)
     return Library(
         capabilities=tuple(_capability(c) for c in capabilities),
