@@ -25,6 +25,7 @@ from bot.logs import hold_chatty_loggers
 from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
+from bot.services.focus import Focus
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
@@ -53,6 +54,7 @@ class AppContext:
     reflections: Reflections
     insights: Insights
     cohorts: Cohorts
+    focus: Focus
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -123,6 +125,7 @@ def build_context(
         ),
     )
     foreground = Foreground()
+    focus = Focus(sessions, library, clock)
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
@@ -133,6 +136,7 @@ def build_context(
             home.zone,
             home.today,
             home.cohorts,
+            home.focus,
         )
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
@@ -152,8 +156,16 @@ def build_context(
         reflections=reflections,
         insights=insights,
         cohorts=cohorts,
+        focus=focus,
         home=HomeTab(
-            subscriptions, insights, reflections, clock, settings.default_tz, draw_home, cohorts
+            subscriptions,
+            insights,
+            reflections,
+            clock,
+            settings.default_tz,
+            draw_home,
+            cohorts,
+            focus,
         ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(

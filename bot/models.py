@@ -160,6 +160,7 @@ class Member(Base):
     tz_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
     home_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first open: welcome
+    focus: Mapped[str | None] = mapped_column(String(100))  # a capability id they chose
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -201,6 +202,7 @@ class Cohort(Base):
     local_minutes: Mapped[int] = mapped_column(Integer)  # minutes after each member's midnight
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    focus: Mapped[str | None] = mapped_column(String(100))  # a capability id its leads chose
 
 
 class CohortLead(Base):

@@ -15,6 +15,7 @@ from bot import blocks
 from bot.commands import COHORT_OFF, CONTENT_WORDS, ParsedCommand, closest_word, mentioned_user
 from bot.schedule_words import WEEKLY_EXAMPLE, WordsError, parse_weekly
 from bot.services.cohorts import CannotSeeChannel, NotACohort, NotAllowed, NotInAChannel
+from bot.services.focus import UnknownCapability
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
 
@@ -39,6 +40,19 @@ Route = Callable[["AppContext", SlashRequest], Awaitable[blocks.Message]]
 async def content_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     pick = await ctx.rotation.next_item(request.team_id, request.user_id, request.parsed.word)
     return blocks.content_item(ctx.library, pick.kind, pick.item)
+
+
+async def focus_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`focus`: the capabilities and the person's focus; `focus <name>` chooses theirs."""
+    words = " ".join(request.parsed.args)
+    if not words or len(ctx.library.capabilities) == 1:
+        current = await ctx.focus.current(request.team_id, request.user_id)
+        return blocks.focus_list(ctx.library, current)
+    try:
+        chosen = await ctx.focus.choose(request.team_id, request.user_id, words)
+    except UnknownCapability:
+        return blocks.focus_unknown(words)
+    return blocks.focus_chosen(chosen)
 
 
 async def help_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -161,6 +175,13 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
                 )
             await ctx.cohorts.name_lead(*where, lead_id, client)
             return blocks.cohort_lead_named(lead_id)
+        if first == "focus":
+            words = " ".join(args[1:])
+            capability = ctx.library.find_capability(words)
+            if capability is None:
+                return blocks.focus_unknown(words) if words else blocks.correction(COHORT_FOCUS)
+            await ctx.cohorts.set_focus(*where, capability.id, client)
+            return blocks.cohort_focus_set(capability)
         choice = parse_weekly(args) if args else None  # a live cohort keeps its day and time
         settled = await ctx.cohorts.start(*where, choice, client)
     except WordsError as error:
@@ -178,6 +199,11 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
     return blocks.cohort_settled(settled)
 
 
+COHORT_FOCUS = (
+    "Name a capability after `focus`, e.g. `/leading-tip cohort focus listening`. "
+    "Type `/leading-tip focus` to see them."
+)
+
 ROUTES: dict[str | None, Route] = {
     None: content_reply,
     **dict.fromkeys(CONTENT_WORDS, content_reply),
@@ -192,11 +218,14 @@ ROUTES: dict[str | None, Route] = {
     "forget": forget_reply,
     "stats": stats_reply,
     "cohort": cohort_reply,
+    "focus": focus_reply,
 }
 # These call the Slack Web API, so the slash command answers them after the ack.
 ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort"})
 # These change what the person's Home tab shows.
-CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort"})
+CHANGES_HOME = frozenset(
+    {None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort", "focus"}
+)
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:

@@ -199,6 +199,7 @@ class Home:
     zone: ZoneInfo
     today: date
     cohorts: HomeCohorts = HomeCohorts()
+    focus: str | None = None  # the capability the person practises; None: the first
 
 
 @dataclass(frozen=True)

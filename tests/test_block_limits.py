@@ -68,6 +68,22 @@ def worst_library(text: str) -> Library:
     return Library(capabilities, attribution, dict(library.glossary), library.groups)
 
 
+def with_a_second_capability(library: Library) -> Library:
+    """`library` and a copy of its capability under other ids: what several capabilities show."""
+    first = library.capabilities[0]
+    other = "other-capability"
+    second = replace(
+        first,
+        id=other,
+        items=tuple(replace(i, id=f"{i.id}-2", capability_id=other) for i in first.items),
+        questions=tuple(
+            replace(q, id=f"{q.id}-2", item_id=f"{q.item_id}-2", capability_id=other)
+            for q in first.questions
+        ),
+    )
+    return Library((first, second), library.attribution, library.glossary, library.groups)
+
+
 def text_objects(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
         if value.get("type") in ("plain_text", "mrkdwn") and "text" in value:
@@ -214,6 +230,19 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     for missing_scope in (True, False):
         yield "cohort_cannot_see_channel", blocks.cohort_cannot_see_channel(missing_scope)
     yield "not_a_cohort", blocks.not_a_cohort()
+    several = with_a_second_capability(library)
+    for choices in (library, several):
+        yield "focus_list", blocks.focus_list(choices, choices.capabilities[-1])
+    yield "focus_chosen", blocks.focus_chosen(several.capabilities[1])
+    yield "focus_unknown", blocks.focus_unknown(text)
+    yield "cohort_focus_set", blocks.cohort_focus_set(several.capabilities[1])
+    yield "help_message several", blocks.help_message(several, typed=text, suggestion="focus")
+    yield (
+        "home_view several",
+        blocks.home_view(
+            several, active, progress, entries[:3], zone, now.date(), led, "other-capability"
+        ),
+    )
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()
     yield "edit_too_long", blocks.edit_too_long()

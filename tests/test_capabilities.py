@@ -4,22 +4,51 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
-from bot.config import ConfigError, load_settings
+from bot import blocks
+from bot.app_context import build_context
+from bot.clock import ManualClock
+from bot.config import ConfigError, Settings, load_settings
 from bot.content import default_content_dir, load_library, validate
-from devkit.slack_sim import SlackSimulator, signed_headers, slash_command_body
+from bot.models import Member, SeenItem
+from devkit.slack_sim import (
+    DEFAULT_BOT_USER_ID,
+    SlackSimulator,
+    block_action_body,
+    signed_headers,
+    slash_command_body,
+)
+from tests.conftest import RunningApp, running
 from tests.helpers import (
+    DUE,
     blocks_text,
+    command_message,
+    command_reply,
+    deliveries,
+    dispatch_at,
+    elements,
     free_port,
+    message_text,
+    nudges,
+    open_home,
     process_env,
     run_cli,
     start_serve,
+    subscribe,
+    text_of,
     wait_until_healthy,
 )
+
+SHIPPED = "enhancing-social-system-and-sector-performance"
+OWN = "listening-well"
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -172,3 +201,212 @@ async def test_serve_answers_from_the_content_dir(
         process.terminate()
         _, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
+
+
+# --- several capabilities, each person with a focus -------------------------------------------
+
+
+@pytest.fixture
+async def two_app(
+    settings: Settings, clock: ManualClock, sim: SlackSimulator, two_capabilities: Path
+) -> AsyncIterator[RunningApp]:
+    """The app with CONTENT_DIR holding two capabilities: the shipped one and the README's."""
+    ctx = build_context(settings.model_copy(update={"content_dir": two_capabilities}), clock=clock)
+    try:
+        async with running(ctx, sim) as started:
+            yield started
+    finally:
+        await ctx.close()
+
+
+def item_capabilities(app: RunningApp, item_ids: list[str | None]) -> list[str]:
+    return [app.ctx.library.item(item_id or "").capability_id for item_id in item_ids]
+
+
+async def seen_rows(app: RunningApp, user_id: str = "U0001") -> list[tuple[str, str, int]]:
+    async with app.ctx.sessions() as session:
+        rows = await session.execute(
+            select(SeenItem.kind, SeenItem.item_id, SeenItem.cycle)
+            .where(SeenItem.user_id == user_id)
+            .order_by(SeenItem.id)
+        )
+        return [(row.kind, row.item_id, row.cycle) for row in rows]
+
+
+async def focus_of(app: RunningApp, user_id: str = "U0001") -> str | None:
+    async with app.ctx.sessions() as session:
+        return await session.scalar(select(Member.focus).where(Member.user_id == user_id))
+
+
+async def test_with_one_capability_nothing_about_a_focus_is_shown(app: RunningApp) -> None:
+    help_text = message_text(await command_message(app, "help"))
+    assert "focus" not in help_text.lower()
+    home = await open_home(app)
+    assert "focus" not in blocks_text(home).lower()
+    assert [e["type"] for e in elements(home)].count("static_select") == 0
+    # Typed anyway, the word names the one capability and changes nothing.
+    text = message_text(await command_message(app, "focus listening"))
+    assert "There is one capability to practise here: *Enhancing social system and sector" in text
+    assert await focus_of(app) is None
+
+
+async def test_focus_lists_the_capabilities_with_yours_marked(two_app: RunningApp) -> None:
+    text = message_text(await command_message(two_app, "focus"))
+    assert "Your focus is *Enhancing social system and sector performance*." in text
+    assert f"`/leading-tip focus {OWN}`" in text and f"`/leading-tip focus {SHIPPED}`" in text
+    assert "Enhancing social system and sector performance* (Leading health)" in text
+    assert text.count("← your focus") == 1
+    assert "`/leading-tip focus`" in message_text(await command_message(two_app, "help"))
+
+
+async def test_tips_come_from_the_focus_with_no_repeat_until_its_tips_are_all_seen(
+    two_app: RunningApp,
+) -> None:
+    # No focus chosen: the first capability of the content.
+    first = [await command_reply(two_app, "tip") for _ in range(5)]
+    shipped_tips = {f"Quick tip: {i.text}" for i in two_app.ctx.library.items("tip", SHIPPED)}
+    assert set(first) == shipped_tips
+    assert "Your focus is now *Listening well*." in message_text(
+        await command_message(two_app, "focus listening")
+    )
+    assert await focus_of(two_app) == OWN
+    # Listening well has one tip: each ask is a new round of it, never a shipped tip.
+    assert [await command_reply(two_app, "tip") for _ in range(2)] == [
+        "Quick tip: Ask one open question, then wait."
+    ] * 2
+    # Back on the shipped capability, its own round carries on where it was: a new round of 5.
+    await command_message(two_app, f"focus {SHIPPED}")
+    again = [await command_reply(two_app, "tip") for _ in range(5)]
+    assert set(again) == shipped_tips
+    cycles = Counter((item_id, cycle) for _kind, item_id, cycle in await seen_rows(two_app))
+    assert cycles[("tip-ask-then-wait", 1)] == cycles[("tip-ask-then-wait", 2)] == 1
+    assert sum(1 for (item, cycle) in cycles if cycle == 2 and item != "tip-ask-then-wait") == 5
+
+
+async def test_no_word_and_reflect_take_turns_within_the_focus(two_app: RunningApp) -> None:
+    await command_message(two_app, "focus Listening Well")
+    texts = [await command_reply(two_app, "") for _ in range(3)]
+    assert texts == [
+        "Quick tip: Ask one open question, then wait.",
+        "Practice this behaviour: Play back what you heard before you answer.",
+        "What can hold you back: Rushing to fix the problem.",
+    ]
+    question = await command_reply(two_app, "reflect")
+    own_questions = {q.text for q in two_app.ctx.library.questions(OWN)}
+    assert question.removeprefix("Reflect: ") in own_questions
+
+
+@pytest.mark.parametrize("words", ["focus nothing-like-it", "focus in", "focus l w x"])
+async def test_a_focus_that_names_no_one_capability_changes_nothing(
+    two_app: RunningApp, words: str
+) -> None:
+    text = message_text(await command_message(two_app, words))
+    assert text.startswith("I couldn't find one capability called “")
+    assert "`/leading-tip focus`" in text
+    assert await focus_of(two_app) is None
+
+
+async def test_the_weekly_nudge_comes_from_the_persons_focus(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    await command_message(two_app, "focus listening")
+    await subscribe(two_app)
+    for week in range(3):
+        await dispatch_at(two_app, clock, DUE + timedelta(weeks=week))
+        [delivery] = (await deliveries(two_app))[-1:]
+        await two_app.slack.click("nudge_skip", str(delivery.id))
+        await two_app.sim.wait_for("response_url", count=week + 2)
+    sent = await deliveries(two_app)
+    assert [d.item_kind for d in sent] == ["tip", "practice", "blocker"]
+    assert item_capabilities(two_app, [d.item_id for d in sent]) == [OWN] * 3
+    assert {two_app.ctx.library.question(d.question_id or "").capability_id for d in sent} == {OWN}
+    first = text_of(nudges(two_app.sim)[0])
+    assert "Listening well" in first and "Ask one open question, then wait." in first
+
+
+async def test_a_cohorts_focus_is_its_members_unless_they_chose_their_own(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    sim = two_app.sim
+    sim.add_user("T0001", "ULEAD", is_admin=True)
+    for user in ("UAROHA", "UBEN"):
+        sim.add_user("T0001", user)
+    sim.set_channel_members("T0001", "C0TEAM", [DEFAULT_BOT_USER_ID, "ULEAD", "UAROHA", "UBEN"])
+    await command_message(two_app, "cohort", "ULEAD", channel_id="C0TEAM")
+    await two_app.settle()
+    refused = message_text(
+        await command_message(two_app, "cohort focus listening", "UAROHA", channel_id="C0TEAM")
+    )
+    assert "Listening well" not in refused
+    reply = message_text(
+        await command_message(two_app, "cohort focus listening", "ULEAD", channel_id="C0TEAM")
+    )
+    assert (
+        "This cohort now practises *Listening well*. Its weekly nudges come from it, except "
+        "for anyone who has chosen their own focus."
+    ) in reply
+    await command_message(two_app, f"focus {SHIPPED}", "UBEN")
+    assert "Your focus is *Listening well*." in message_text(
+        await command_message(two_app, "focus", "UAROHA")
+    )
+    await dispatch_at(two_app, clock, DUE)
+    by_person = {d.user_id: d.item_id for d in await deliveries(two_app)}
+    assert sorted(by_person) == ["UAROHA", "UBEN", "ULEAD"]
+    assert item_capabilities(two_app, [by_person["UAROHA"], by_person["ULEAD"]]) == [OWN, OWN]
+    assert item_capabilities(two_app, [by_person["UBEN"]]) == [SHIPPED]
+
+
+async def test_cohort_focus_without_a_known_name_is_corrected(two_app: RunningApp) -> None:
+    two_app.sim.add_user("T0001", "ULEAD", is_admin=True)
+    two_app.sim.set_channel_members("T0001", "C0TEAM", [DEFAULT_BOT_USER_ID, "ULEAD"])
+    await command_message(two_app, "cohort", "ULEAD", channel_id="C0TEAM")
+    await two_app.settle()
+    bare = message_text(
+        await command_message(two_app, "cohort focus", "ULEAD", channel_id="C0TEAM")
+    )
+    assert "Name a capability after `focus`" in bare
+    unknown = message_text(
+        await command_message(two_app, "cohort focus knitting", "ULEAD", channel_id="C0TEAM")
+    )
+    assert unknown.startswith("I couldn't find one capability called “knitting”")
+
+
+async def choose_on_home(app: RunningApp, value: str) -> None:
+    """A choice in the Home tab's focus menu, as Slack sends it."""
+    body = block_action_body(
+        blocks.HOME_FOCUS_ACTION,
+        value,
+        action_type="static_select",
+        view={"id": "V0001", "type": "home"},
+    )
+    assert (await app.slack.post(body)).status == 200
+    await app.settle()
+
+
+async def test_home_shows_the_focus_its_progress_and_a_menu_to_change_it(
+    two_app: RunningApp,
+) -> None:
+    await command_reply(two_app, "tip")
+    home = await open_home(two_app)
+    [menu] = [e for e in elements(home) if e["type"] == "static_select"]
+    assert menu["initial_option"]["value"] == SHIPPED
+    assert [o["value"] for o in menu["options"]] == [SHIPPED, OWN]
+    assert "Quick tips: 1 of 5 seen" in blocks_text(home)
+    two_app.sim.clear()
+    await choose_on_home(two_app, OWN)
+    await two_app.settle()
+    assert await focus_of(two_app) == OWN
+    [published] = two_app.sim.calls_to("views.publish")
+    shown = blocks_text(published.body["view"]["blocks"])
+    assert "Listening well" in shown and "Quick tips: 0 of 1 seen" in shown
+    [menu] = [e for e in elements(published.body["view"]["blocks"]) if e["type"] == "static_select"]
+    assert menu["initial_option"]["value"] == OWN
+
+
+async def test_a_home_menu_naming_no_capability_changes_nothing(two_app: RunningApp) -> None:
+    two_app.sim.clear()
+    await choose_on_home(two_app, "no-such-capability")
+    await two_app.settle()
+    assert await focus_of(two_app) is None
+    [published] = two_app.sim.calls_to("views.publish")
+    assert "Enhancing social system" in blocks_text(published.body["view"]["blocks"])

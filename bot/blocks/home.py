@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.common import (
     MODAL_TITLE_LIMIT,
+    OPTION_TEXT_LIMIT,
     Block,
     Message,
     _actions,
@@ -26,6 +27,7 @@ from bot.blocks.ids import (
     DAY_BLOCK,
     DAY_INPUT,
     HOME_CHANGE_ACTION,
+    HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
     HOME_PAUSE_ACTION,
     HOME_RESUME_ACTION,
@@ -36,7 +38,7 @@ from bot.blocks.ids import (
     TIME_BLOCK,
     TIME_INPUT,
 )
-from bot.content import Library
+from bot.content import Capability, Library
 from bot.slack_text import escape
 from bot.values import (
     WEEKDAY_NAMES,
@@ -111,9 +113,12 @@ def home_view(
     zone: ZoneInfo,
     today: date,
     cohorts: HomeCohorts | None = None,
+    focus: str | None = None,
 ) -> dict[str, Any]:
-    """Everything a person can see and change, without remembering a command."""
-    capability = library.capabilities[0]
+    """Everything a person can see and change, without remembering a command. With more than
+    one capability, the person's focus and a menu to choose another."""
+    capability = library.focus_of(focus)
+    several = len(library.capabilities) > 1
     behaviours = "\n".join(f"• {b.text}" for b in capability.behaviours)
     seen = "\n".join(
         f"{PLURAL_LABELS[kind]}: {progress.seen[kind]} of {progress.totals[kind]} seen"
@@ -125,6 +130,7 @@ def home_view(
         _context(f"{capability.group} · {library.attribution.context_line}"),
         _section(f"*{capability.title}*\n{capability.purpose}"),
         _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
+        *([_focus_menu(library, capability)] if several else []),
         _divider(),
         *_schedule_section(view, today),
         *_cohort_blocks(cohorts or HomeCohorts()),
@@ -154,10 +160,32 @@ def home_view(
             "*How it works*\nOnce a week I send one small thing to try and a question. Reply "
             "in our DM to keep a private reflection.\n"
             "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
-            "`resume` `stop` `journal` `export` `forget` `help`"
+            "`resume` `stop` `journal` `export` `forget`"
+            + (" `focus`" if several else "")
+            + " `help`"
         )
     )
     return {"type": "home", "blocks": blocks}
+
+
+def _focus_menu(library: Library, current: Capability) -> Block:
+    options = [
+        {"text": {"type": "plain_text", "text": cut(c.title, OPTION_TEXT_LIMIT)}, "value": c.id}
+        for c in library.capabilities
+    ]
+    return {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Your focus*\nYour tips and weekly nudges come from this capability.",
+        },
+        "accessory": {
+            "type": "static_select",
+            "action_id": HOME_FOCUS_ACTION,
+            "options": options,
+            "initial_option": options[library.capabilities.index(current)],
+        },
+    }
 
 
 def schedule_modal(view: ScheduleView) -> dict[str, Any]:

@@ -46,7 +46,11 @@ class Insights:
         self._library = library
         self._clock = clock
 
-    async def progress(self, team_id: str, user_id: str, zone: ZoneInfo) -> Progress:
+    async def progress(
+        self, team_id: str, user_id: str, zone: ZoneInfo, capability: str | None = None
+    ) -> Progress:
+        """Items seen of each kind (of one capability, when given), reflections written and
+        weeks in a row."""
         async with self._sessions() as session:
             seen_rows = await session.execute(
                 select(SeenItem.kind, SeenItem.item_id)
@@ -61,7 +65,9 @@ class Insights:
                     )
                 )
             )
-        known = {kind: {item.id for item in self._library.items(kind)} for kind in ITEM_KINDS}
+        known = {
+            kind: {item.id for item in self._library.items(kind, capability)} for kind in ITEM_KINDS
+        }
         return Progress(
             # Only items in the content now: one seen and since retired is not one of these.
             seen={
