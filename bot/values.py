@@ -83,6 +83,15 @@ class WeekFigures:
 
 
 @dataclass(frozen=True)
+class CapabilityFigures:
+    """One capability's share of the figures, when the content has more than one."""
+
+    capability_id: str
+    nudges_sent: int
+    reflections: int | None  # None when fewer than MIN_GROUP people were nudged with it
+
+
+@dataclass(frozen=True)
 class WorkspaceFigures:
     subscribers: int
     paused: int
@@ -91,6 +100,7 @@ class WorkspaceFigures:
     nudges_sent: int
     nudges_reflected: int
     top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
+    by_capability: tuple[CapabilityFigures, ...] = ()  # empty with one capability
 
     @property
     def reflection_rate(self) -> float | None:

@@ -19,7 +19,7 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.values import CohortFigures, CohortIntro, CohortSettled, HomeCohorts
+from bot.values import CapabilityFigures, CohortFigures, CohortIntro, CohortSettled, HomeCohorts
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -242,6 +242,12 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         blocks.home_view(
             several, active, progress, entries[:3], zone, now.date(), led, "other-capability"
         ),
+    )
+    shares = (CapabilityFigures(several.capabilities[0].id, BIG, BIG),)
+    shares += (CapabilityFigures(several.capabilities[1].id, BIG, None),)
+    yield (
+        "workspace_figures several",
+        blocks.workspace_figures(several, replace(figures, by_capability=shares)),
     )
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()

@@ -34,6 +34,7 @@ from tests.helpers import (
     command_reply,
     deliveries,
     dispatch_at,
+    dm,
     elements,
     free_port,
     message_text,
@@ -41,9 +42,11 @@ from tests.helpers import (
     open_home,
     process_env,
     run_cli,
+    say,
     start_serve,
     subscribe,
     text_of,
+    ts_at,
     wait_until_healthy,
 )
 
@@ -244,6 +247,8 @@ async def test_with_one_capability_nothing_about_a_focus_is_shown(app: RunningAp
     home = await open_home(app)
     assert "focus" not in blocks_text(home).lower()
     assert [e["type"] for e in elements(home)].count("static_select") == 0
+    app.sim.add_user("T0001", "UADMIN", is_admin=True)
+    assert "By capability" not in message_text(await command_message(app, "stats", "UADMIN"))
     # Typed anyway, the word names the one capability and changes nothing.
     text = message_text(await command_message(app, "focus listening"))
     assert "There is one capability to practise here: *Enhancing social system and sector" in text
@@ -410,3 +415,33 @@ async def test_a_home_menu_naming_no_capability_changes_nothing(two_app: Running
     assert await focus_of(two_app) is None
     [published] = two_app.sim.calls_to("views.publish")
     assert "Enhancing social system" in blocks_text(published.body["view"]["blocks"])
+
+
+async def test_the_figures_count_each_capability_and_hide_a_small_one(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    sim = two_app.sim
+    sim.add_user("T0001", "UADMIN", is_admin=True)
+    listeners = [f"UP{i}" for i in range(1, 6)]
+    for user in [*listeners, "UOUT"]:
+        sim.add_user("T0001", user)
+        if user != "UOUT":
+            await command_message(two_app, "focus listening", user)
+        await subscribe(two_app, "weekly", user_id=user)
+    await dispatch_at(two_app, clock, DUE)
+    for minutes, user in enumerate(["UP1", "UP2", "UOUT"], start=1):
+        [nudge] = [d for d in await deliveries(two_app) if d.user_id == user]
+        assert nudge.message_ts
+        ts = ts_at(DUE + timedelta(minutes=minutes))
+        thread = nudge.message_ts
+        await say(
+            two_app, dm("A thought.", ts, user=user, channel=nudge.channel_id, thread_ts=thread)
+        )
+    figures = message_text(await command_message(two_app, "stats", "UADMIN"))
+    assert "*By capability*" in figures
+    assert "• Listening well: 5 nudges sent, 2 reflections" in figures
+    assert (
+        "• Enhancing social system and sector performance: 1 nudge sent, "
+        "reflections: too few to show"
+    ) in figures
+    assert "A thought" not in figures
