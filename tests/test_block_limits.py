@@ -249,6 +249,8 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         "workspace_figures several",
         blocks.workspace_figures(several, replace(figures, by_capability=shares)),
     )
+    yield "welcome several", blocks.welcome(several, False)
+    yield "cohort_intro several", blocks.cohort_intro(several, CohortIntro(channel, active, False))
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()
     yield "edit_too_long", blocks.edit_too_long()

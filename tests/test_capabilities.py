@@ -339,6 +339,9 @@ async def test_a_cohorts_focus_is_its_members_unless_they_chose_their_own(
     sim.set_channel_members("T0001", "C0TEAM", [DEFAULT_BOT_USER_ID, "ULEAD", "UAROHA", "UBEN"])
     await command_message(two_app, "cohort", "ULEAD", channel_id="C0TEAM")
     await two_app.settle()
+    intros = [text_of(call.body) for call in sim.calls_to("chat.postMessage")]
+    assert len(intros) == 3
+    assert all("<#C0TEAM> is practising together, from" in intro for intro in intros)
     refused = message_text(
         await command_message(two_app, "cohort focus listening", "UAROHA", channel_id="C0TEAM")
     )
@@ -393,6 +396,10 @@ async def test_home_shows_the_focus_its_progress_and_a_menu_to_change_it(
 ) -> None:
     await command_reply(two_app, "tip")
     home = await open_home(two_app)
+    [welcome] = two_app.sim.calls_to("chat.postMessage")
+    assert "I help you practise leadership capabilities, one at a time, from" in text_of(
+        welcome.body
+    )
     [menu] = [e for e in elements(home) if e["type"] == "static_select"]
     assert menu["initial_option"]["value"] == SHIPPED
     assert [o["value"] for o in menu["options"]] == [SHIPPED, OWN]

@@ -17,14 +17,15 @@ CHANGE_LINE = (
 
 def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     """The one DM a member gets on joining a cohort."""
-    capability = library.capabilities[0]
+    several = len(library.capabilities) > 1
+    practising = "" if several else f" *{library.capabilities[0].title}*"
     when = (
         "You already get a weekly nudge from me, so it stays on the day and time you chose."
         if intro.own_schedule
         else "You'll get a weekly nudge from me at the cohort's time, in your own time zone."
     )
     text = (
-        f"Kia ora. <#{intro.channel_id}> is practising *{capability.title}* together, from "
+        f"Kia ora. <#{intro.channel_id}> is practising{practising} together, from "
         f"{library.attribution.framework}. Each week I'll send you one small thing to try and a "
         f"question to reflect on.\n{when}"
     )

@@ -239,10 +239,15 @@ def info_modal(title: str, message: Message) -> dict[str, Any]:
 
 
 def welcome(library: Library, subscribed: bool) -> Message:
-    capability = library.capabilities[0]
+    """The one DM someone gets the first time they open Home. With several capabilities it
+    names none: the Home tab shows their focus and how to change it."""
+    practise = (
+        "leadership capabilities, one at a time"
+        if len(library.capabilities) > 1
+        else f"*{library.capabilities[0].title}*"
+    )
     text = (
-        f"Kia ora. I help you practise *{capability.title}*, from "
-        f"{library.attribution.framework}.\n"
+        f"Kia ora. I help you practise {practise}, from {library.attribution.framework}.\n"
         "Once a week I can send you one small thing to try and a question to reflect on, at a "
         "day and time you choose.\n"
         "Reply to me any time. Your reflections are private: admins only ever see counts.\n"
