@@ -90,7 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         url = public_base_url(args.url) if args.url is not None else None
         # Only whether installs come through "Add to Slack": no other setting is needed here.
         distributed = bool(os.environ.get("SLACK_CLIENT_ID", "").strip())
-        manifest = build_manifest(load_library(), url, distributed=distributed)
+        content_dir = os.environ.get("CONTENT_DIR", "").strip()  # its words name the content
+        library = load_library(Path(content_dir) if content_dir else None)
+        manifest = build_manifest(library, url, distributed=distributed)
         print(json.dumps(manifest, indent=2, ensure_ascii=False))
         return 0
     if args.command == "demo":

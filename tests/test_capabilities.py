@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
@@ -139,6 +140,18 @@ def test_content_validate_of_a_missing_path_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == f"{tmp_path / 'nowhere'}: no such file or folder\n"
     assert result.stdout == ""
+
+
+def test_the_manifest_describes_the_content_dir(two_capabilities: Path, own_pack: Path) -> None:
+    several = run_cli("manifest", CONTENT_DIR=str(two_capabilities))
+    assert several.returncode == 0, several.stderr
+    described = json.loads(several.stdout)["display_information"]["long_description"]
+    assert described.startswith(
+        "Leading Health nudges turns 2 leadership capabilities, each person choosing one to "
+        "focus on, into weekly practice."
+    )
+    one = json.loads(run_cli("manifest", CONTENT_DIR=str(own_pack)).stdout)
+    assert "“Listening well”" in one["display_information"]["long_description"]
 
 
 # --- CONTENT_DIR at start-up ----------------------------------------------------------------
