@@ -342,6 +342,25 @@ async def test_the_weekly_nudge_comes_from_the_persons_focus(
     assert "Listening well" in first and "Ask one open question, then wait." in first
 
 
+async def test_a_reflected_nudge_is_followed_up_in_the_next_from_the_same_focus(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    await command_message(two_app, "focus listening")
+    await subscribe(two_app)
+    await dispatch_at(two_app, clock, DUE)
+    [first] = await deliveries(two_app)
+    assert first.message_ts
+    ts = ts_at(DUE + timedelta(minutes=5))
+    await say(two_app, dm("A thought.", ts, channel=first.channel_id, thread_ts=first.message_ts))
+    await dispatch_at(two_app, clock, DUE + timedelta(weeks=1))
+    [_, second] = await deliveries(two_app)
+    assert second.follow_up_item_id == first.item_id == "tip-ask-then-wait"
+    assert item_capabilities(two_app, [second.item_id]) == [OWN]
+    assert "Last time you reflected on “Ask one open question, then wait.”" in text_of(
+        nudges(two_app.sim)[-1]
+    )
+
+
 async def test_a_cohorts_focus_is_its_members_unless_they_chose_their_own(
     two_app: RunningApp, clock: ManualClock
 ) -> None:
