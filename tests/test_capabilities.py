@@ -191,6 +191,20 @@ def test_a_broken_content_dir_stops_start_up_with_every_problem(
     assert not (tmp_path / "x.db").exists()  # refused before the database was touched
 
 
+def test_doctor_names_the_content_and_a_broken_content_dir(
+    two_capabilities: Path, broken: Path, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path}/doctor.db"
+    good = run_cli("doctor", CONTENT_DIR=str(two_capabilities), DATABASE_URL=database)
+    assert f"✔ Content: 2 capabilities from CONTENT_DIR {two_capabilities}" in good.stdout
+    bad = run_cli("doctor", CONTENT_DIR=str(broken), DATABASE_URL=database)
+    assert bad.returncode == 1
+    assert (
+        f"✘ Content: CONTENT_DIR {broken} has 3 problems, so nothing will start; "
+        f"`leading-bot content validate {broken}` lists them"
+    ) in bad.stdout.splitlines()
+
+
 async def test_serve_answers_from_the_content_dir(
     database_url: str, sim: SlackSimulator, own_pack: Path
 ) -> None:
