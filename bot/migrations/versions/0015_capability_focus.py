@@ -1,7 +1,7 @@
 """capability focus: the capability a person, or a cohort, practises
 
-Revision ID: 0014
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-29
 
 `members.focus` and `cohorts.focus` hold a capability id from the content. Empty: the person
@@ -12,8 +12,8 @@ A focus naming a capability that is no longer in the content is read as empty.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
