@@ -73,6 +73,8 @@ class RunResult:
     sent: int
     passes: int
     finished: list[float]  # per workspace: start to its last accepted post, answered
+    first_post: float  # start to the first accepted post of all
+    sending: list[float]  # per workspace: its first accepted post to its last
     histogram: Counter[int]
     calls: int
     posts_ok: int
@@ -100,9 +102,11 @@ async def run_once(teams: list[Team], processes: int, limits: Limits) -> RunResu
             first_pass_sent = sent = sum(sent_in(line) for line in run.summaries)
             passes = 1
             last_accepted: dict[str, float] = {}
+            first_accepted: dict[str, float] = {}
             for call in sim.calls_to("chat.postMessage"):
                 if call.failed is None and call.team_id is not None:
                     last_accepted[call.team_id] = max(last_accepted.get(call.team_id, 0), call.at)
+                    first_accepted.setdefault(call.team_id, call.at)
             calls = len(sim.calls)
             while sent < members and passes < MAX_PASSES:
                 later = DUE + timedelta(minutes=passes)
@@ -117,6 +121,8 @@ async def run_once(teams: list[Team], processes: int, limits: Limits) -> RunResu
                 sent=sent,
                 passes=passes,
                 finished=sorted(at - started + limits.latency for at in last_accepted.values()),
+                first_post=min(first_accepted.values(), default=started) - started,
+                sending=sorted(last - first_accepted[team] for team, last in last_accepted.items()),
                 histogram=dms_per_member(sim, teams),
                 calls=calls,
                 posts_ok=sim.stats["chat_post_allowed"],
@@ -150,6 +156,12 @@ def report(result: RunResult, limits: Limits, workspaces: int) -> None:
         f"  workspaces done (last post answered, from start): first {finished[0]:.1f} s, "
         f"median {statistics.median(finished):.1f} s, last {finished[-1]:.1f} s "
         f"({len(result.finished)} workspaces)"
+    )
+    sending = result.sending or [0.0]
+    print(
+        f"  first post accepted {result.first_post:.1f} s after start; per workspace, first post "
+        f"to last: median {statistics.median(sending):.1f} s, longest {sending[-1]:.1f} s "
+        f"(alone with its limits: {ideal - 3 * limits.latency:.1f} s)"
     )
     print(
         f"  first pass Web API calls {result.calls:,}; chat.postMessage accepted "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -67,14 +68,20 @@ class RunResult:
     posts_ok: int
     posts_limited: int
     window: float  # first chat.postMessage to the last one accepted
+    looked_back: int = 0  # nudges accepted that showed an earlier reflection again
+    dispatch_cpu: float = 0.0  # seconds, all dispatch processes of the first pass
 
 
 async def run_once(
-    teams: list[Team], processes: int, limits: Limits | None, workspace_count: int
+    teams: list[Team],
+    processes: int,
+    limits: Limits | None,
+    workspace_count: int,
+    reflections: int = 0,
 ) -> RunResult:
     members = sum(len(team.users) for team in teams)
     with fresh_schema() as schema:
-        seed(schema, teams, DUE)
+        seed(schema, teams, DUE, reflections)
         async with SlackSimulator(history_limit=10) as sim:
             arrange_slack(sim, teams)
             if limits is not None:
@@ -84,7 +91,9 @@ async def run_once(
                     burst=limits.burst,
                 )
             env = app_env(schema.url, sim, **MULTI_WORKSPACE_ENV)
+            children_before = _cpu()
             run = await run_dispatch_processes(schema.url, sim, DUE, processes, env)
+            dispatch_cpu = _cpu() - children_before
             sent = first_pass_sent = sum(sent_in(line) for line in run.summaries)
             passes = 1
             # Deliveries the retry handler gave up on (still rate limited) wait for a later pass.
@@ -107,7 +116,18 @@ async def run_once(
                 posts_ok=sim.stats["chat_post_allowed"] if limits else len(accepted),
                 posts_limited=sim.stats["chat_post_limited"],
                 window=window,
+                dispatch_cpu=dispatch_cpu,
+                looked_back=sum(
+                    1
+                    for call in posts
+                    if call.failed is None and "weeks ago you wrote" in str(call.body)
+                ),
             )
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def report(result: RunResult, limits: Limits | None, workspaces: int) -> None:
@@ -118,13 +138,16 @@ def report(result: RunResult, limits: Limits | None, workspaces: int) -> None:
     print(f"\n{label}: {result.members} members due in {workspaces} workspaces")
     print(
         f"  wall time {result.seconds:.2f} s, {result.members / result.seconds:,.0f} nudges/s "
-        f"(process start to exit, first pass); first pass sent {result.first_pass_sent}"
+        f"(process start to exit, first pass); first pass sent {result.first_pass_sent}; "
+        f"dispatch CPU {result.dispatch_cpu:.2f} s"
     )
     print(
         f"  check: {exactly_one} of {result.members} members got exactly one DM "
         f"({none} got none, {more} got more than one) -> "
         f"{'OK' if exactly_one == result.members else 'FAILED'}"
     )
+    if result.looked_back:
+        print(f"  {result.looked_back} nudges showed an earlier reflection again")
     if limits is None:
         if result.processes == 1:
             met = "met" if result.seconds <= GOAL_SECONDS else "NOT met"
@@ -157,6 +180,12 @@ async def main() -> None:
     parser.add_argument(
         "--processes", type=int, nargs="+", default=[1, 3], help="dispatch processes per run"
     )
+    parser.add_argument(
+        "--reflections",
+        type=int,
+        default=0,
+        help="reflections per member, from four weeks back: each nudge shows one again",
+    )
     args = parser.parse_args()
     workspaces = args.workspaces or (10 if args.limited else 100)
     limits = Limits(args.rate, args.burst) if args.limited else None
@@ -176,7 +205,7 @@ async def main() -> None:
         )
     for processes in args.processes:
         started = time.perf_counter()
-        result = await run_once(teams, processes, limits, workspaces)
+        result = await run_once(teams, processes, limits, workspaces, args.reflections)
         report(result, limits, workspaces)
         print(f"  (run incl. seeding and checks: {time.perf_counter() - started:.1f} s)")
 

@@ -211,8 +211,10 @@ def seed_bot_tokens(connection: psycopg.Connection, teams: Iterable[Team], at: d
             copy.write_row((*row, "B" + team.team_id, team.bot_user_id, False, installed))
 
 
-def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
-    """Workspaces with their own tokens, members, and weekly schedules all due at `due`."""
+def seed(schema: BenchSchema, teams: list[Team], due: datetime, reflections: int = 0) -> None:
+    """Workspaces with their own tokens, members, and weekly schedules all due at `due`; with
+    `reflections`, each member's journal holds that many (encrypted), one a week back from four
+    weeks before `due`, so each nudge has an earlier reflection to show again."""
     local = due.astimezone(ZoneInfo(ZONE))
     last_read = due - timedelta(weeks=1)  # zones read at last week's nudge: read again now
     with schema.connect() as connection:
@@ -232,7 +234,23 @@ def seed(schema: BenchSchema, teams: list[Team], due: datetime) -> None:
                 for user in team.users:
                     row = (team.team_id, user, local.weekday(), minutes, 1, "active", due)
                     copy.write_row((*row, 0, False, due, due))
+        if reflections:
+            _seed_reflections(connection, teams, due, reflections)
         connection.execute("ANALYZE")
+
+
+def _seed_reflections(
+    connection: psycopg.Connection, teams: list[Team], due: datetime, per_member: int
+) -> None:
+    with connection.cursor().copy(
+        "COPY reflections (team_id, user_id, source, text, created_at) FROM STDIN"
+    ) as copy:
+        for team in teams:
+            for user in team.users:
+                for week in range(per_member):
+                    written = due - timedelta(days=27, hours=12) - timedelta(weeks=week)
+                    text = BENCH_KEYRING.encrypt(f"Week {week}: what I tried, and what happened.")
+                    copy.write_row((team.team_id, user, "free", text, written))
 
 
 def arrange_slack(sim: SlackSimulator, teams: list[Team]) -> None:

@@ -22,6 +22,7 @@ from bot.db import Sessions, create_engine, session_factory
 from bot.foreground import Foreground
 from bot.inflight import InFlight
 from bot.logs import hold_chatty_loggers
+from bot.services.cohort_practice import CohortPractice
 from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
@@ -29,12 +30,14 @@ from bot.services.focus import Focus
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
+from bot.services.look_back import LookBack
+from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
 from bot.services.subscriptions import Subscriptions
 from bot.slack_client import SlackClients
-from bot.values import Home
+from bot.values import Home, PreviewSample
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +58,8 @@ class AppContext:
     insights: Insights
     cohorts: Cohorts
     focus: Focus
+    previews: Previews
+    cohort_practice: CohortPractice
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -137,7 +142,11 @@ def build_context(
             home.today,
             home.cohorts,
             home.focus,
+            look_back=home.look_back,
         )
+
+    def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
+        return [message.as_kwargs() for message in blocks.previews(library, sample)]
 
     def write_export(entries: list[Entry], zone: ZoneInfo, now: datetime) -> str:
         return blocks.export_markdown(library, entries, zone, now)
@@ -157,6 +166,15 @@ def build_context(
         insights=insights,
         cohorts=cohorts,
         focus=focus,
+        cohort_practice=CohortPractice(
+            sessions,
+            library,
+            clock,
+            settings.default_tz,
+            cohorts,
+            lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
+        previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(
             subscriptions,
             insights,
@@ -166,6 +184,7 @@ def build_context(
             draw_home,
             cohorts,
             focus,
+            look_back=LookBack(sessions, clock),
         ),
         export=Export(reflections, clock, settings.default_tz, write_export),
         dispatcher=Dispatcher(
@@ -176,6 +195,7 @@ def build_context(
             slack,
             installations,
             messages=NudgeMessages(nudge=blocks.nudge, backoff_question=blocks.backoff_question),
+            keyring=keyring,
             rng=rng,
             foreground=foreground,
         ),

@@ -17,6 +17,7 @@ WORDS = (
     "stats",
     "cohort",
     "focus",
+    "preview",
 )
 
 # Plurals and NZ spellings people will naturally type.
@@ -32,6 +33,7 @@ ALIASES = {
     "subscribe": "weekly",
     "cohorts": "cohort",
     "figures": "stats",
+    "previews": "preview",
 }
 
 MAX_WORD_SHOWN = 40

@@ -55,6 +55,19 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if "timeout" not in parsed.query:  # `?timeout=` in the URL sets the lock wait instead
             options.setdefault("connect_args", {"timeout": 30})
+        # A connection goes back to the pool only after its transaction ended (committed, or
+        # rolled back by `close`): a second rollback on return is one more trip to aiosqlite's
+        # thread per session for nothing.
+        options.setdefault("pool_reset_on_return", None)
+        # Reads wait for no writer's turn, so a burst has more connections in use at once than
+        # the default 5; those beyond the pool are closed as they come back, and opening one
+        # starts a thread and sets the pragmas again (once every sixth command, 8 at a time).
+        # An in-memory database has one connection (a static pool) and takes no pool size.
+        in_memory = (
+            parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+        )
+        if not in_memory:
+            options.setdefault("pool_size", 20)
     else:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)

@@ -161,6 +161,9 @@ class Member(Base):
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
     home_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first open: welcome
     focus: Mapped[str | None] = mapped_column(String(100))  # a capability id they chose
+    # "Show me my earlier reflections": a nudge may carry one of their own reflections again.
+    # On by the database's default only, so rows written as at older revisions leave it out.
+    look_back: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -203,6 +206,28 @@ class Cohort(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     focus: Mapped[str | None] = mapped_column(String(100))  # a capability id its leads chose
+    # The weekly practice post in the channel: on since this instant (NULL: off), at the cohort's
+    # day and time in this zone, that of whoever turned it on (a channel has no zone of its own).
+    practice_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    practice_tz: Mapped[str | None] = mapped_column(String(64))
+
+
+class CohortPracticePost(Base):
+    """One week's practice post in a cohort's channel. Inserted before posting: the unique
+    (cohort, week) key lets one scheduler claim it, however many run."""
+
+    __tablename__ = "cohort_practice_posts"
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)  # the post's day, in the cohort's practice zone
+    item_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class CohortLead(Base):
@@ -263,6 +288,7 @@ class Delivery(Base):
         UniqueConstraint("schedule_id", "due_at"),
         Index(None, "status", "claimed_at"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        Index(None, "resurfaced_reflection_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -287,6 +313,9 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reflected_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The earlier reflection this nudge shows again (bot.services.dispatch.looking_back): its id
+    # only, never its words. No foreign key: a nudge that showed one still counts once it is gone.
+    resurfaced_reflection_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Reflection(Base):
@@ -315,6 +344,10 @@ class Reflection(Base):
     text: Mapped[str] = mapped_column(Text)  # encrypted (bot.crypto), never in clear
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A reply to a nudge that showed an earlier reflection: that reflection, while it exists.
+    looks_back_at: Mapped[int | None] = mapped_column(
+        ForeignKey("reflections.id", ondelete="SET NULL")
+    )
 
 
 class HandledCommand(Base):

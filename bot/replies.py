@@ -16,6 +16,7 @@ from bot.commands import COHORT_OFF, CONTENT_WORDS, ParsedCommand, closest_word,
 from bot.schedule_words import WEEKLY_EXAMPLE, WordsError, parse_weekly
 from bot.services.cohorts import CannotSeeChannel, NotACohort, NotAllowed, NotInAChannel
 from bot.services.focus import UnknownCapability
+from bot.services.previews import PreviewNotAllowed
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
 
@@ -156,7 +157,8 @@ async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 
 async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    """`cohort [day] [time]`, `cohort off` or `cohort lead @someone`, typed in a channel."""
+    """`cohort [day] [time]`, `cohort off`, `cohort lead @someone`, `cohort practice on|off` or
+    `cohort focus <name>`, typed in a channel."""
     args = request.parsed.args
     first = args[0].lower() if args else ""
     client = await ctx.client_for(request.team_id, request.enterprise_id)
@@ -167,6 +169,12 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
         if first in COHORT_OFF and len(args) == 1:
             await ctx.cohorts.end(*where, client)
             return blocks.cohort_ended()
+        if first == "practice":
+            turn = args[1].lower() if len(args) == 2 else ""
+            if turn not in ("on", "off"):
+                return blocks.practice_words()
+            practice = await ctx.cohort_practice.turn(*where, turn == "on", client)
+            return blocks.practice_settled(practice)
         if first == "lead":
             lead_id = mentioned_user(args[1]) if len(args) == 2 else None
             if lead_id is None:
@@ -204,6 +212,21 @@ COHORT_FOCUS = (
     "Type `/leading-tip focus` to see them."
 )
 
+
+async def preview_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`preview`: one of every message to the asker's own DM, for admins and cohort leads."""
+    client = await ctx.client_for(request.team_id, request.enterprise_id)
+    if client is None:
+        return blocks.something_went_wrong()
+    try:
+        count = await ctx.previews.send(
+            request.team_id, request.user_id, request.channel_id, client
+        )
+    except PreviewNotAllowed:
+        return blocks.preview_refused()
+    return blocks.preview_sent(count)
+
+
 ROUTES: dict[str | None, Route] = {
     None: content_reply,
     **dict.fromkeys(CONTENT_WORDS, content_reply),
@@ -219,9 +242,10 @@ ROUTES: dict[str | None, Route] = {
     "stats": stats_reply,
     "cohort": cohort_reply,
     "focus": focus_reply,
+    "preview": preview_reply,
 }
 # These call the Slack Web API, so the slash command answers them after the ack.
-ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort"})
+ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort", "preview"})
 # These change what the person's Home tab shows.
 CHANGES_HOME = frozenset(
     {None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort", "focus"}

@@ -21,6 +21,15 @@ MAX_REFLECTION_CHARS = 10_000  # a DM can be 40,000; longer than this, ask for i
 
 
 @dataclass(frozen=True)
+class EarlierWords:
+    """One of the person's own earlier reflections, shown to them again in a nudge."""
+
+    text: str
+    weeks_ago: int
+    edited: bool
+
+
+@dataclass(frozen=True)
 class Entry:
     id: int
     text: str
@@ -28,6 +37,7 @@ class Entry:
     edited: bool
     item_id: str | None
     question_id: str | None
+    looks_back_to: datetime | None = None  # when the earlier reflection it answers was written
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,25 @@ def describe_local(instant: datetime, zone: ZoneInfo) -> str:
 
 
 @dataclass(frozen=True)
+class PracticeSettled:
+    """`cohort practice on|off`: the weekly practice post now on (or off), and when it comes."""
+
+    on: bool
+    weekday: int
+    local_time: time
+    zone: str
+
+
+@dataclass(frozen=True)
+class PreviewSample:
+    """What a preview fills the messages with: the cohort the asker is in (or leads), else none
+    (`channel_id` None), its day and time, and when the asker's next nudge would come."""
+
+    channel_id: str | None
+    view: ScheduleView
+
+
+@dataclass(frozen=True)
 class HomeCohorts:
     """Cohorts on someone's Home: the one their nudge belongs to, and those they lead."""
 
@@ -210,6 +239,7 @@ class Home:
     today: date
     cohorts: HomeCohorts = HomeCohorts()
     focus: str | None = None  # the capability the person practises; None: the first
+    look_back: bool = True  # "Show me my earlier reflections"
 
 
 @dataclass(frozen=True)
@@ -227,6 +257,7 @@ class ReflectPrompt:
 
     item: Item | None = None
     question: Question | None = None
+    looking_back: bool = False  # the nudge showed an earlier reflection, and asked about it
 
 
 @dataclass(frozen=True)

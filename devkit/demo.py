@@ -12,7 +12,7 @@ import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +23,13 @@ from bot.blocks import local_date
 from bot.clock import ManualClock
 from bot.config import given_settings
 from bot.migrate import upgrade
+from bot.services.timing import next_send_after
 from bot.web import create_web_app
 from devkit.driver import SlackDriver
 from devkit.local_server import serve_locally
-from devkit.slack_sim import DEFAULT_TOKEN, SlackSimulator
+from devkit.slack_sim import DEFAULT_BOT_USER_ID, DEFAULT_TOKEN, SlackSimulator
 from devkit.transcript import blocks_to_text, view_to_text
+from scheduler.runner import post_cohort_practice
 
 # Every run plays the same conversation: the clock starts at 9:00 am on Tuesday 24 November 2026
 # in Auckland, and the items are drawn with a fixed seed, so Aroha's reply always fits her nudge.
@@ -36,7 +38,10 @@ SEED = 2
 SIGNING_SECRET = "demo-signing-secret"
 TEAM_ID = "T0001"
 USER_ID = "U0001"
+COHORT_CHANNEL = "C0WARD"
+COHORT = {"U0002": "Ben", "U0003": "Mere"}  # Aroha's colleagues in the ward's channel
 WIDTH = 88
+AUCKLAND = ZoneInfo("Pacific/Auckland")
 
 
 class Transcript:
@@ -46,8 +51,8 @@ class Transcript:
     def heading(self, text: str) -> None:
         self.write(f"\n── {text} " + "─" * max(0, WIDTH - len(text) - 4))
 
-    def person(self, text: str) -> None:
-        self.write(f"\nAroha › {text}")
+    def person(self, text: str, name: str = "Aroha") -> None:
+        self.write(f"\n{name} › {text}")
 
     def app(self, message: dict[str, Any], note: str) -> None:
         self.write(f"Leading Health ({note}):")
@@ -82,7 +87,7 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
                     scene = Scene(Transcript(write), slack, sim, ctx, clock)
-                    for act in (_ask, _weekly, _reflect, _home_and_figures):
+                    for act in (_ask, _weekly, _reflect, _home_and_figures, _cohort, _look_back):
                         await act(scene)
             finally:
                 await ctx.close()
@@ -214,3 +219,117 @@ async def _home_and_figures(scene: Scene) -> None:
     await scene.ctx.in_flight.wait_idle()
     for call in scene.sim.calls_to("response_url"):
         scene.transcript.app(call.body, "only visible to you")
+
+
+async def _cohort(scene: Scene) -> None:
+    """Aroha makes the ward's channel a cohort: her colleagues each get one DM, and a practice
+    idea is posted in the channel on the cohort's day for the group's thread."""
+    scene.transcript.heading("A cohort in a channel")
+    for user_id, name in COHORT.items():
+        scene.sim.add_user(TEAM_ID, user_id, tz="Pacific/Auckland", real_name=name)
+    members = [DEFAULT_BOT_USER_ID, USER_ID, *COHORT]
+    scene.sim.set_channel_members(TEAM_ID, COHORT_CHANNEL, members)
+    for words in ("cohort wed 9am", "cohort practice on", "preview"):
+        scene.sim.clear()
+        scene.transcript.person(f"(in #ward-leaders) /leading-tip {words}")
+        await scene.slack.slash(words, team_id=TEAM_ID, user_id=USER_ID, channel_id=COHORT_CHANNEL)
+        await scene.ctx.in_flight.wait_idle()
+        [reply] = scene.sim.calls_to("response_url")
+        scene.transcript.app(reply.body, "only visible to you")
+        if words.startswith("cohort wed"):
+            [intro] = [
+                c for c in scene.sim.calls_to("chat.postMessage") if c.body["channel"] == "U0002"
+            ]
+            scene.transcript.app(intro.body, "in Ben's DM; Mere gets the same")
+
+    wednesday_9am = next_send_after(scene.clock(), 2, time(9, 0), AUCKLAND)
+    scene.clock.set(wednesday_9am)
+    due = wednesday_9am.astimezone(AUCKLAND)
+    scene.transcript.write(f"\n[the clock moves on to {local_date(due, AUCKLAND)} in Auckland]")
+    scene.sim.clear()
+    await post_cohort_practice(scene.ctx)
+    [post] = [
+        c for c in scene.sim.calls_to("chat.postMessage") if c.body["channel"] == COHORT_CHANNEL
+    ]
+    scene.transcript.app(post.body, "in #ward-leaders, for everyone there")
+
+    words = "We tried a huddle with the practice nurses this week; it helped."
+    [posted] = scene.sim.messages(COHORT_CHANNEL)
+    scene.transcript.person(f"(replying in the post's thread) {words}", name="Ben")
+    scene.sim.clear()
+    ben = scene.sim.add_message(COHORT_CHANNEL, user="U0002", text=words, thread_ts=posted["ts"])
+    await scene.slack.post_event(
+        {
+            "type": "message",
+            "channel": COHORT_CHANNEL,
+            "channel_type": "channel",
+            "user": "U0002",
+            "text": words,
+            "ts": ben["ts"],
+            "thread_ts": posted["ts"],
+        }
+    )
+    await scene.ctx.in_flight.wait_idle()
+    entries, _ = await scene.ctx.reflections.page(TEAM_ID, "U0002")
+    answered = "answers" if scene.sim.calls else "stays out of the thread"
+    kept = "kept as a reflection" if entries else "not kept: the channel's talk is the group's"
+    scene.transcript.write(f"[Leading Health {answered}; Ben's reply is {kept}]")
+
+
+# Aroha's replies to the three nudges between the first and the one that looks back.
+BETWEEN = (
+    "Thursday went well. We found the same gap in follow-up appointments.",
+    "Shared our figures with the team. They had questions I couldn't answer yet.",
+    "Quiet week on this one: two people off sick.",
+)
+
+
+async def _reply_in_thread(scene: Scene, text: str) -> None:
+    """Aroha replies in the thread of her latest nudge, a little after it came."""
+    nudge = [m for m in scene.sim.messages(f"D{USER_ID}") if m.get("metadata")][-1]
+    reply = scene.sim.add_message(f"D{USER_ID}", user=USER_ID, text=text, thread_ts=nudge["ts"])
+    await scene.slack.post_event(
+        {
+            "type": "message",
+            "channel": f"D{USER_ID}",
+            "channel_type": "im",
+            "user": USER_ID,
+            "text": text,
+            "ts": reply["ts"],
+            "thread_ts": nudge["ts"],
+        }
+    )
+    await scene.ctx.in_flight.wait_idle()
+
+
+async def _next_nudge(scene: Scene) -> None:
+    view = await scene.ctx.subscriptions.view(TEAM_ID, USER_ID)
+    assert view.next_due_at is not None
+    scene.clock.set(view.next_due_at)
+    scene.sim.clear()
+    await scene.ctx.dispatcher.run_pass()
+
+
+async def _look_back(scene: Scene) -> None:
+    scene.transcript.heading("Four weeks on: looking back")
+    for text in BETWEEN:
+        await _next_nudge(scene)
+        scene.clock.advance(timedelta(hours=2))
+        await _reply_in_thread(scene, text)
+    scene.transcript.write("[three weekly nudges later; Aroha replied to each in its thread]")
+    await _next_nudge(scene)
+    for call in scene.sim.calls_to("chat.postMessage"):
+        if call.body["channel"] in (USER_ID, f"D{USER_ID}"):  # Aroha's, not her cohort's
+            scene.transcript.app(call.body, "in your DM")
+    scene.clock.advance(timedelta(hours=2))
+    answer = (
+        "We meet every month now, and our waitlists are shorter. "
+        "Next I'd like to bring in the practice nurses."
+    )
+    scene.transcript.person(f"(replying in the nudge's thread) {answer}")
+    await _reply_in_thread(scene, answer)
+    if scene.sim.calls_to("reactions.add"):
+        scene.transcript.write(
+            "[Leading Health reacts with :white_check_mark: — saved privately, "
+            "beside what she wrote four weeks ago]"
+        )

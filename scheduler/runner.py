@@ -1,4 +1,5 @@
-"""A dispatch pass every minute with APScheduler, in `serve` or alone (`leading-bot scheduler`).
+"""A dispatch pass every minute with APScheduler, in `serve` or alone (`leading-bot scheduler`),
+and each minute too the cohorts' weekly practice posts that are due.
 
 The in-memory job store is enough: what is due lives in the database, so a restart loses
 nothing, and any number of replicas may run passes against one PostgreSQL.
@@ -15,6 +16,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.app_context import AppContext
@@ -45,6 +47,24 @@ async def dispatch_once(ctx: AppContext) -> None:
         logger.info("dispatch pass: %s", summary.line())
 
 
+async def post_cohort_practice(ctx: AppContext) -> None:
+    """Every minute: each cohort's practice post that is due, posted once however many
+    schedulers run (the database's unique key decides; see bot.services.cohort_practice)."""
+
+    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
+        # No retry after a dropped connection: the post may have gone, and twice is worse.
+        token = await ctx.installations.token_for(team_id, enterprise_id)
+        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
+
+    try:
+        summary = await ctx.in_flight.track(ctx.cohort_practice.run_pass)(client_for)
+    except Exception:
+        logger.exception("cohort practice posts failed; the next minute posts what is still due")
+        return
+    if summary.posted or summary.failed:
+        logger.info("cohort practice posts: %d posted, %d failed", summary.posted, summary.failed)
+
+
 def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
     """A dispatch pass every minute and the daily jobs, each first run at start-up (nothing
     waits a minute or a day), one at a time, and a late run still runs (misfire_grace_time
@@ -64,6 +84,7 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
         )
 
     every(IntervalTrigger(minutes=1), dispatch_once, "dispatch")
+    every(IntervalTrigger(minutes=1), post_cohort_practice, "cohort_practice")
     every(IntervalTrigger(days=1), forget_handled_commands, "handled_commands")
     if ctx.installations.multi_workspace:
         every(IntervalTrigger(days=1), purge_uninstalled_workspaces, "uninstall_purge")

@@ -601,5 +601,6 @@ def dispatcher_with(ctx: AppContext, clock: ManualClock, **limits: Any) -> Dispa
         ctx.slack,
         ctx.installations,
         messages=ctx.dispatcher.messages,
+        keyring=ctx.keyring,
         **limits,
     )

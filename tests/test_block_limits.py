@@ -19,7 +19,16 @@ from bot.content import Attribution, Library, load_library
 from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
-from bot.values import CapabilityFigures, CohortFigures, CohortIntro, CohortSettled, HomeCohorts
+from bot.values import (
+    CapabilityFigures,
+    CohortFigures,
+    CohortIntro,
+    CohortSettled,
+    EarlierWords,
+    HomeCohorts,
+    PracticeSettled,
+    PreviewSample,
+)
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
 from tests.helpers import DUE, dm, say, ts_at
@@ -180,6 +189,13 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         blocks.nudge(library, delivery_id=BIG, item=item, question=question, follow_up=tip),
     )
     yield "nudge bare", blocks.nudge(library, delivery_id=BIG, item=item, question=None)
+    earlier = EarlierWords(text + "\n" + text, BIG, True)
+    yield (
+        "nudge looking back",
+        blocks.nudge(
+            library, delivery_id=BIG, item=item, question=question, follow_up=tip, earlier=earlier
+        ),
+    )
     yield "backoff_question", blocks.backoff_question(library, BIG)
     yield "schedule_reply", blocks.schedule_reply(active, text)
     yield "subscribed", blocks.subscribed(active)
@@ -190,6 +206,7 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "correction", blocks.correction(text)
     yield "reflection_modal", blocks.reflection_modal(library, BIG, item, question)
     yield "reflection_modal bare", blocks.reflection_modal(library, BIG, None, None)
+    yield "reflection_modal looking back", blocks.reflection_modal(library, BIG, item, None, True)
     yield "journal", journal
     yield "journal empty", blocks.journal(library, [], zone, 0, False)
     yield "export_sent", blocks.export_sent()
@@ -205,6 +222,10 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield (
         "home_view cohorts",
         blocks.home_view(library, active, progress, [], zone, now.date(), led),
+    )
+    yield (
+        "home_view not looking back",
+        blocks.home_view(library, active, progress, entries[:3], zone, now.date(), look_back=False),
     )
     yield "info_modal journal", blocks.info_modal("Your journal", journal)
     yield "info_modal tip", blocks.info_modal(text, blocks.content_item(library, "tip", tip))
@@ -251,6 +272,18 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     )
     yield "welcome several", blocks.welcome(several, False)
     yield "cohort_intro several", blocks.cohort_intro(several, CohortIntro(channel, active, False))
+    for kind in ("practice", "tip"):
+        yield "cohort_practice_post", blocks.cohort_practice_post(library, library.items(kind)[0])
+    for on in (True, False):
+        settled_practice = PracticeSettled(on, 6, time(23, 59), "America/Argentina/ComodRivadavia")
+        yield "practice_settled", blocks.practice_settled(settled_practice)
+    yield "practice_words", blocks.practice_words()
+    for sample in (PreviewSample(channel, active), PreviewSample(None, stopped)):
+        for message in blocks.previews(library, sample):
+            yield "previews", message
+    yield "preview_sent", blocks.preview_sent(BIG)
+    yield "preview_refused", blocks.preview_refused()
+    yield "preview_reply_not_kept", blocks.preview_reply_not_kept()
     yield "button_not_understood", blocks.button_not_understood()
     yield "reflection_too_long", blocks.reflection_too_long()
     yield "edit_too_long", blocks.edit_too_long()

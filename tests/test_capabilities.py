@@ -7,7 +7,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,7 +19,7 @@ from bot.app_context import build_context
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.content import default_content_dir, load_library, validate
-from bot.models import Member, SeenItem
+from bot.models import CohortPracticePost, Member, SeenItem
 from devkit.slack_sim import (
     DEFAULT_BOT_USER_ID,
     SlackSimulator,
@@ -27,6 +27,7 @@ from devkit.slack_sim import (
     signed_headers,
     slash_command_body,
 )
+from scheduler.runner import post_cohort_practice
 from tests.conftest import RunningApp, running
 from tests.helpers import (
     DUE,
@@ -375,6 +376,25 @@ async def test_a_reflected_nudge_is_followed_up_in_the_next_from_the_same_focus(
     )
 
 
+async def test_a_nudge_from_the_focus_also_looks_back_at_an_earlier_reflection(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    await command_message(two_app, "focus listening")
+    await subscribe(two_app)
+    for week in range(5):
+        await dispatch_at(two_app, clock, DUE + timedelta(weeks=week))
+        delivery = (await deliveries(two_app))[-1]
+        assert delivery.status == "sent" and delivery.message_ts
+        ts = ts_at(DUE + timedelta(weeks=week, hours=2))
+        words = f"Week {week}: I waited after asking."
+        await say(two_app, dm(words, ts, thread_ts=delivery.message_ts))
+    sent = await deliveries(two_app)
+    assert item_capabilities(two_app, [d.item_id for d in sent]) == [OWN] * 5
+    assert [d.resurfaced_reflection_id is not None for d in sent] == [False] * 4 + [True]
+    fifth = text_of(nudges(two_app.sim)[-1])
+    assert "Four weeks ago you wrote:\n> Week 0: I waited after asking." in fifth
+
+
 async def test_a_cohorts_focus_is_its_members_unless_they_chose_their_own(
     two_app: RunningApp, clock: ManualClock
 ) -> None:
@@ -408,6 +428,33 @@ async def test_a_cohorts_focus_is_its_members_unless_they_chose_their_own(
     assert sorted(by_person) == ["UAROHA", "UBEN", "ULEAD"]
     assert item_capabilities(two_app, [by_person["UAROHA"], by_person["ULEAD"]]) == [OWN, OWN]
     assert item_capabilities(two_app, [by_person["UBEN"]]) == [SHIPPED]
+
+
+async def test_a_cohorts_practice_posts_come_from_its_focus(
+    two_app: RunningApp, clock: ManualClock
+) -> None:
+    sim = two_app.sim
+    sim.add_user("T0001", "ULEAD", tz="Australia/Sydney", is_admin=True)
+    sim.set_channel_members("T0001", "C0TEAM", [DEFAULT_BOT_USER_ID, "ULEAD"])
+    for words in ("cohort wed 9am", "cohort practice on"):
+        await command_message(two_app, words, "ULEAD", channel_id="C0TEAM")
+        await two_app.settle()
+    sydney_9am = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)  # Wednesday 25 November, AEDT
+    clock.set(sydney_9am)
+    await post_cohort_practice(two_app.ctx)  # no focus chosen: the first capability's ideas
+    await command_message(two_app, "cohort focus listening", "ULEAD", channel_id="C0TEAM")
+    clock.set(sydney_9am + timedelta(days=7))
+    await post_cohort_practice(two_app.ctx)
+    async with two_app.ctx.sessions() as session:
+        rows = await session.scalars(select(CohortPracticePost).order_by(CohortPracticePost.id))
+        posted = [(row.status, row.item_id) for row in rows]
+    assert [status for status, _ in posted] == ["posted", "posted"]
+    assert item_capabilities(two_app, [item for _, item in posted]) == [SHIPPED, OWN]
+    assert posted[1][1] == "practice-play-it-back"
+    channel_posts = [
+        call for call in sim.calls_to("chat.postMessage") if call.body.get("channel") == "C0TEAM"
+    ]
+    assert "Play back what you heard" in blocks_text(channel_posts[-1].body["blocks"])
 
 
 async def test_cohort_focus_without_a_known_name_is_corrected(two_app: RunningApp) -> None:
@@ -457,6 +504,7 @@ async def test_home_shows_the_focus_its_progress_and_a_menu_to_change_it(
     [published] = two_app.sim.calls_to("views.publish")
     shown = blocks_text(published.body["view"]["blocks"])
     assert "Listening well" in shown and "Quick tips: 0 of 1 seen" in shown
+    assert "*Show me my earlier reflections:* on" in shown  # the look-back switch stays
     [menu] = [e for e in elements(published.body["view"]["blocks"]) if e["type"] == "static_select"]
     assert menu["initial_option"]["value"] == OWN
 

@@ -26,7 +26,23 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "Leading Health (Home tab):",
         "a one-time welcome in your DM",
         "workspace figures",
+        "Show me my earlier reflections:* on",
+        "Four weeks ago you wrote (edited since):\n  │ > I messaged the operations manager",
+        "*Reflect:* What has changed since then?",
         "From Koru Ārahi | Leadership Koru",
+        # A cohort: the lead's reply, one member's introduction, the channel's practice post,
+        # and a reply in its thread that is not kept.
+        "Aroha › (in #ward-leaders) /leading-tip cohort wed 9am",
+        "This channel is now a cohort.",
+        "Leading Health (in Ben's DM; Mere gets the same):",
+        "Kia ora. #C0WARD is practising",
+        "Practice posts are on. Each Wednesday at 9:00 am (Pacific/Auckland time)",
+        "I've sent you 8 previews in our DM",
+        "Leading Health (in #ward-leaders, for everyone there):",
+        "This week's practice for the group",
+        "aren't kept as reflections",
+        "Ben › (replying in the post's thread)",
+        "[Leading Health stays out of the thread; Ben's reply is not kept",
     ):
         assert expected in out
     seed = (default_content_dir() / "source" / "000_e9d23a5d492a67a1.txt").read_text("utf-8")

@@ -91,6 +91,7 @@ async def test_help_lists_every_command_word(app: RunningApp) -> None:
         "forget",
         "stats",
         "cohort",
+        "preview",
     ):
         assert word in text
 

@@ -9,7 +9,8 @@ consistent. It reads only plain values (bot.values, bot.content), never the data
 - export: the journal as a Markdown file
 - home: App Home, the schedule modal, read-only modals and the welcome DM
 - figures: workspace figures for admins, a cohort's for its leads
-- cohorts: a cohort's DMs to its members and the replies to `cohort`
+- cohorts: a cohort's DMs to its members, the replies to `cohort`, its channel's practice post
+- previews: one of every message, marked as a preview, and the replies to `preview`
 """
 
 from bot.blocks.cohorts import (
@@ -20,9 +21,12 @@ from bot.blocks.cohorts import (
     cohort_intro,
     cohort_lead_named,
     cohort_not_in_channel,
+    cohort_practice_post,
     cohort_refused,
     cohort_settled,
     not_a_cohort,
+    practice_settled,
+    practice_words,
 )
 from bot.blocks.common import (
     BUTTON_LIMIT,
@@ -85,6 +89,7 @@ from bot.blocks.ids import (
     HOME_CHANGE_ACTION,
     HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
+    HOME_LOOK_BACK_ACTION,
     HOME_PAUSE_ACTION,
     HOME_RESUME_ACTION,
     HOME_STOP_ACTION,
@@ -128,6 +133,12 @@ from bot.blocks.nudges import (
     stopped,
     subscribed,
 )
+from bot.blocks.previews import (
+    preview_refused,
+    preview_reply_not_kept,
+    preview_sent,
+    previews,
+)
 from bot.slack_text import escape
 
 __all__ = [
@@ -151,6 +162,7 @@ __all__ = [
     "HOME_EXCERPT",
     "HOME_FOCUS_ACTION",
     "HOME_JOURNAL_ACTION",
+    "HOME_LOOK_BACK_ACTION",
     "HOME_PAUSE_ACTION",
     "HOME_RESUME_ACTION",
     "HOME_STOP_ACTION",
@@ -191,6 +203,7 @@ __all__ = [
     "cohort_intro",
     "cohort_lead_named",
     "cohort_not_in_channel",
+    "cohort_practice_post",
     "cohort_refused",
     "cohort_settled",
     "content_item",
@@ -219,6 +232,12 @@ __all__ = [
     "nudge",
     "paused",
     "plain",
+    "practice_settled",
+    "practice_words",
+    "preview_refused",
+    "preview_reply_not_kept",
+    "preview_sent",
+    "previews",
     "reflection_modal",
     "reflection_not_saved",
     "reflection_too_long",

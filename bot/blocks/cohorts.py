@@ -1,18 +1,28 @@
-"""A cohort: the DMs its members get, and the replies to `/leading-tip cohort`. Nothing here is
-ever posted in the channel."""
+"""A cohort: the DMs its members get, the replies to `/leading-tip cohort`, and the weekly
+practice post, the one thing ever posted in the channel (when its leads turn it on)."""
 
 from __future__ import annotations
 
 from bot.blocks.common import Message, _context, _next_line, _rhythm, _section, plain
-from bot.content import Library
-from bot.values import CohortIntro, CohortSettled, format_time, weekday_name
+from bot.content import KIND_LABELS, Item, Library
+from bot.values import CohortIntro, CohortSettled, PracticeSettled, format_time, weekday_name
 
 COHORT_EXAMPLE = "`/leading-tip cohort tue 9am`"
+PRACTICE_EXAMPLE = "`/leading-tip cohort practice on` (or `off`)"
+CHANNEL_NOT_KEPT = (
+    "Replies here are seen by everyone in the channel and aren't kept as reflections. For a "
+    "private reflection, reply to your own weekly nudge in your DM with me."
+)
 CHANGE_LINE = (
     "Change the day or time with `/leading-tip weekly` (e.g. `weekly thu 8:30`) or on the Home "
     "tab, or type `/leading-tip pause` or `/leading-tip stop`. Nothing about you is posted in "
     "the channel."
 )
+
+
+def channel_link(channel_id: str) -> str:
+    """A link to the channel; a preview with no cohort yet shows where the name would go."""
+    return f"<#{channel_id}>" if channel_id else "#your-cohort"
 
 
 def cohort_intro(library: Library, intro: CohortIntro) -> Message:
@@ -24,8 +34,9 @@ def cohort_intro(library: Library, intro: CohortIntro) -> Message:
         if intro.own_schedule
         else "You'll get a weekly nudge from me at the cohort's time, in your own time zone."
     )
+    channel = channel_link(intro.channel_id)
     text = (
-        f"Kia ora. <#{intro.channel_id}> is practising{practising} together, from "
+        f"Kia ora. {channel} is practising{practising} together, from "
         f"{library.attribution.framework}. Each week I'll send you one small thing to try and a "
         f"question to reflect on.\n{when}"
     )
@@ -38,13 +49,15 @@ def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     if intro.view.subscribed:
         blocks.append(_section(f"{_rhythm(intro.view)}. {_next_line(intro.view)}"))
     blocks += [_section(privacy), _context(CHANGE_LINE)]
-    return Message(text=f"Kia ora. <#{intro.channel_id}> is practising together.", blocks=blocks)
+    return Message(
+        text=f"Kia ora. {channel_link(intro.channel_id)} is practising together.", blocks=blocks
+    )
 
 
 def cohort_ended_dm(channel_id: str) -> Message:
     return plain(
-        f"The cohort in <#{channel_id}> has ended, so the weekly nudge it set for you has "
-        "stopped. Your reflections stay yours. To keep going on your own, type "
+        f"The cohort in {channel_link(channel_id)} has ended, so the weekly nudge it set for "
+        "you has stopped. Your reflections stay yours. To keep going on your own, type "
         "`/leading-tip weekly`."
     )
 
@@ -69,9 +82,10 @@ def cohort_settled(settled: CohortSettled) -> Message:
             "people who leave stop getting it."
         )
     follow = (
-        "Nothing is posted in the channel. `/leading-tip stats` here shows the cohort's "
-        "figures, `/leading-tip cohort lead @someone` names another lead, and "
-        "`/leading-tip cohort off` ends it."
+        "Nothing about anyone is posted in the channel. `/leading-tip stats` here shows the "
+        "cohort's figures, `/leading-tip cohort lead @someone` names another lead, "
+        "`/leading-tip cohort practice on` posts one practice idea here each week for the group "
+        "to talk over, and `/leading-tip cohort off` ends it."
     )
     return Message(text=headline, blocks=[_section(headline), _context(follow)])
 
@@ -120,3 +134,41 @@ def not_a_cohort() -> Message:
     return plain(
         f"This channel isn't a cohort, so nothing was changed. {COHORT_EXAMPLE} makes it one."
     )
+
+
+def cohort_practice_post(library: Library, item: Item) -> Message:
+    """The weekly post in a cohort's channel: one practice idea for the group's thread."""
+    capability = library.capability(item.capability_id)
+    blocks = [
+        _section("*This week's practice for the group*"),
+        _context(f"{capability.group} · *{capability.title}*"),
+        _section(f"*{KIND_LABELS[item.kind]}*\n{item.text}"),
+    ]
+    if item.this_week:
+        blocks.append(_section(f"*This week:* {item.this_week}"))
+    blocks += [
+        _section(
+            "Talk it over in this thread: how might you try it in your own work, and what "
+            "would make it easier?"
+        ),
+        _context(CHANNEL_NOT_KEPT),
+        _context(library.attribution.context_line),
+    ]
+    return Message(text=f"This week's practice for the group: {item.text}", blocks=blocks)
+
+
+def practice_settled(settled: PracticeSettled) -> Message:
+    if not settled.on:
+        return plain(
+            "Practice posts are off for this channel. The weekly nudges carry on as they are."
+        )
+    when = f"{weekday_name(settled.weekday)} at {format_time(settled.local_time)}"
+    return plain(
+        f"Practice posts are on. Each {when} ({settled.zone} time) I'll post one practice "
+        "idea here for the group to talk over in its thread. Replies in the channel are seen "
+        "by everyone here and aren't kept as reflections."
+    )
+
+
+def practice_words() -> Message:
+    return plain(f"Type {PRACTICE_EXAMPLE} in the cohort's channel. Nothing was changed.")

@@ -58,7 +58,9 @@ HELP_LINES = (
     "`/leading-tip journal`, `export`, `forget` — your private reflections",
     "`/leading-tip stats` — workspace figures, for admins; in a cohort's channel, its figures",
     "`/leading-tip cohort [day] [time]` — in a channel, for admins and leads: everyone in it "
-    "gets the weekly nudge together; `cohort lead @someone` names a lead, `cohort off` ends it",
+    "gets the weekly nudge together; `cohort lead @someone` names a lead, `cohort practice on` "
+    "posts a weekly practice idea in the channel, `cohort off` ends it",
+    "`/leading-tip preview` — for admins and leads: one of every message I send, in your DM",
 )
 
 

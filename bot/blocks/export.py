@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.blocks.common import (
     _answered,
     local_date,
+    long_date,
 )
 from bot.content import Library
 from bot.values import (
@@ -30,6 +31,9 @@ def export_markdown(library: Library, entries: list[Entry], zone: ZoneInfo, now:
         )
         lines.append("")
         lines.append(f"*{_answered(library, entry.item_id)}*")
+        if entry.looks_back_to is not None:
+            written = long_date(entry.looks_back_to.astimezone(zone).date())
+            lines.append(f"*Looking back at what you wrote on {written}*")
         if entry.question_id:
             with contextlib.suppress(KeyError):  # a question retired from the content
                 lines.append(f"*Question: {library.question(entry.question_id).text}*")

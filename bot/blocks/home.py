@@ -29,6 +29,7 @@ from bot.blocks.ids import (
     HOME_CHANGE_ACTION,
     HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
+    HOME_LOOK_BACK_ACTION,
     HOME_PAUSE_ACTION,
     HOME_RESUME_ACTION,
     HOME_STOP_ACTION,
@@ -114,6 +115,8 @@ def home_view(
     today: date,
     cohorts: HomeCohorts | None = None,
     focus: str | None = None,
+    *,
+    look_back: bool = True,
 ) -> dict[str, Any]:
     """Everything a person can see and change, without remembering a command. With more than
     one capability, the person's focus and a menu to choose another."""
@@ -154,6 +157,7 @@ def home_view(
             _button("Give me a tip", HOME_TIP_ACTION, "tip"),
         )
     )
+    blocks.extend(_look_back_section(look_back))
     blocks.append(_divider())
     blocks.append(
         _section(
@@ -186,6 +190,23 @@ def _focus_menu(library: Library, current: Capability) -> Block:
             "initial_option": options[library.capabilities.index(current)],
         },
     }
+
+
+def _look_back_section(on: bool) -> list[Block]:
+    """The "Show me my earlier reflections" switch, saying what it does and where it is now."""
+    if on:
+        text = (
+            "*Show me my earlier reflections:* on\nNow and then, about four weeks after you "
+            "write, a nudge shows you your own words again and asks what has changed since."
+        )
+        button = _button("Turn off", HOME_LOOK_BACK_ACTION, "off")
+    else:
+        text = (
+            "*Show me my earlier reflections:* off\nYour nudges won't show you what you "
+            "wrote before. Your reflections are still in your journal."
+        )
+        button = _button("Turn on", HOME_LOOK_BACK_ACTION, "on")
+    return [_section(text), _actions(button)]
 
 
 def schedule_modal(view: ScheduleView) -> dict[str, Any]:

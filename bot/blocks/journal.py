@@ -14,6 +14,7 @@ from bot.blocks.common import (
     _section,
     cut,
     local_date,
+    long_date,
     plain,
 )
 from bot.blocks.ids import (
@@ -24,6 +25,7 @@ from bot.blocks.ids import (
     REFLECTION_INPUT,
     REFLECTION_MODAL,
 )
+from bot.blocks.nudges import LOOK_BACK_QUESTION
 from bot.content import KIND_LABELS, Item, Library, Question
 from bot.slack_text import escape
 from bot.values import (
@@ -57,12 +59,18 @@ def edit_too_long() -> Message:
 
 
 def reflection_modal(
-    library: Library, delivery_id: int, item: Item | None, question: Question | None
+    library: Library,
+    delivery_id: int,
+    item: Item | None,
+    question: Question | None,
+    looking_back: bool = False,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
     if item is not None:
         blocks.append(_context(f"{KIND_LABELS[item.kind]}: {item.text}"))
     prompt = question.text if question is not None else "What's on your mind from this week?"
+    if looking_back:
+        prompt = f"Looking back at what you wrote: {LOOK_BACK_QUESTION.lower()}"
     blocks.append(_section(f"*{prompt}*"))
     blocks.append(
         {
@@ -107,10 +115,14 @@ def journal(
         lines = escape(entry.text).splitlines() or [""]
         quoted = cut("\n".join(f"> {line}" for line in lines), JOURNAL_EXCERPT)
         edited = " (edited)" if entry.edited else ""
+        looking_back = ""
+        if entry.looks_back_to is not None:
+            written = long_date(entry.looks_back_to.astimezone(zone).date())
+            looking_back = f" · looking back at what you wrote on {written}"
         blocks.append(
             _context(
                 f"*{local_date(entry.created_at, zone)}*{edited} · "
-                f"{_answered(library, entry.item_id)}"
+                f"{_answered(library, entry.item_id)}{looking_back}"
             )
         )
         blocks.append(_section(quoted))

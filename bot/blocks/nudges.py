@@ -10,6 +10,7 @@ from bot.blocks.common import (
     _next_line,
     _rhythm,
     _section,
+    cut,
     long_date,
     plain,
 )
@@ -22,7 +23,9 @@ from bot.blocks.ids import (
     NUDGE_SNOOZE_ACTION,
 )
 from bot.content import KIND_LABELS, Item, Library, Question
+from bot.slack_text import escape
 from bot.values import (
+    EarlierWords,
     ScheduleView,
 )
 
@@ -34,6 +37,9 @@ NUDGE_OPENINGS = (
     "A new week, and one thing to try.",
     "Here's this week's practice.",
 )
+EARLIER_EXCERPT = 400  # characters of an earlier reflection shown again, quoted
+LOOK_BACK_QUESTION = "What has changed since then?"
+WEEKS_IN_WORDS = {4: "Four", 5: "Five", 6: "Six"}
 PRIVATE_NOTE = (
     "Reply in this thread to keep a private reflection. "
     "It's yours: admins only ever see counts, never your words."
@@ -47,8 +53,11 @@ def nudge(
     item: Item,
     question: Question | None,
     follow_up: Item | None = None,
+    earlier: EarlierWords | None = None,
 ) -> Message:
-    """The weekly DM: the item, why it matters, one thing to try, and a question."""
+    """The weekly DM: the item, why it matters, one thing to try, and a question; or, with
+    one of their own earlier reflections, that instead of the item's question, and one question
+    about it. Their words stay out of the fallback text, which notifications show."""
     capability = library.capability(item.capability_id)
     label = KIND_LABELS[item.kind]
     opening = NUDGE_OPENINGS[delivery_id % len(NUDGE_OPENINGS)]
@@ -66,7 +75,10 @@ def nudge(
     ]
     if item.this_week:
         blocks.append(_section(f"*This week:* {item.this_week}"))
-    if question is not None:
+    if earlier is not None:
+        blocks.append(_section(looking_back(earlier)))
+        blocks.append(_section(f"*Reflect:* {LOOK_BACK_QUESTION}"))
+    elif question is not None:
         blocks.append(_section(f"*Reflect:* {question.text}"))
     blocks.append(_context(PRIVATE_NOTE))
     blocks.append(
@@ -82,6 +94,16 @@ def nudge(
     )
     blocks.append(_context(library.attribution.context_line))
     return Message(text=f"Your weekly nudge: {item.text}", blocks=blocks)
+
+
+def looking_back(earlier: EarlierWords) -> str:
+    """“Four weeks ago you wrote:” and their words, quoted: escaped first, then cut, so the cut
+    counts what Slack gets."""
+    weeks = WEEKS_IN_WORDS.get(earlier.weeks_ago, str(earlier.weeks_ago))
+    edited = " (edited since)" if earlier.edited else ""
+    lines = escape(earlier.text).splitlines() or [""]
+    quoted = cut("\n".join(f"> {line}" for line in lines), EARLIER_EXCERPT)
+    return f"*Looking back*\n{weeks} weeks ago you wrote{edited}:\n{quoted}"
 
 
 def backoff_question(library: Library, delivery_id: int) -> Message:

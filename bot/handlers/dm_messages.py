@@ -1,7 +1,8 @@
 """Messages in a person's DM with the app: reflections, their edits and deletions, or commands.
 
 A reply in a nudge's thread answers that nudge; a top-level message within a week of the latest
-nudge (or "how often?" question) answers it; anything else is a free journal entry. `help`,
+nudge (or "how often?" question) answers it; anything else is a free journal entry, except a
+reply in a preview's thread, which is never kept (the person is told so). `help`,
 `pause`, `resume` and `stop` typed as the whole message act as the command instead.
 """
 
@@ -64,6 +65,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             if client is not None:
                 await client.chat_postMessage(channel=channel, **message.as_kwargs())
             await ctx.home.refresh(team_id, user_id, client)
+            return
+        thread_ts = event.get("thread_ts")
+        if (
+            thread_ts
+            and thread_ts != event["ts"]
+            and client is not None
+            and await ctx.previews.is_preview_thread(team_id, channel, thread_ts, client)
+        ):
+            await client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **blocks.preview_reply_not_kept().as_kwargs()
+            )
             return
         try:
             captured = await ctx.reflections.capture_dm(

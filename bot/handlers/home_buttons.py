@@ -101,6 +101,19 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             modal = blocks.info_modal("Your journal", message)
             await show_modal(client, body["trigger_id"], modal)
 
+    @app.action(blocks.HOME_LOOK_BACK_ACTION)
+    @guard
+    @ctx.in_flight.track
+    async def look_back(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = who(body)
+        value = body["actions"][0].get("value")
+        if value not in ("on", "off"):  # not a value we wrote: change nothing
+            logger.warning("look-back switch with an unknown value from %s/%s", team_id, user_id)
+            return
+        client = await ctx.client_for(team_id, org_of(body))
+        await ctx.home.switch_look_back(team_id, user_id, value == "on", client)
+
     @app.action(blocks.HOME_TIP_ACTION)
     @guard
     @ctx.in_flight.track

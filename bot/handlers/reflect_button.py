@@ -26,7 +26,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         team_id, user_id = who(body)
         delivery_id = whole_number(body["actions"][0].get("value")) or 0  # 0: no nudge
         prompt = await ctx.reflections.reflect_prompt(team_id, user_id, delivery_id, ctx.library)
-        view = blocks.reflection_modal(ctx.library, delivery_id, prompt.item, prompt.question)
+        view = blocks.reflection_modal(
+            ctx.library, delivery_id, prompt.item, prompt.question, prompt.looking_back
+        )
         client = await ctx.client_for(team_id, org_of(body))
         if client is not None:
             await show_modal(client, body["trigger_id"], view)

@@ -4,8 +4,9 @@ Being in the channel is the consent. When a lead makes a channel a cohort, each 
 full account (no bots, guests or deactivated accounts) gets one short DM and the weekly nudge
 at the cohort's day and time in their own zone; people who join later get the same, and people
 who leave stop getting the nudge the cohort set. Someone who had stopped their nudge is left as
-they are; someone already subscribed keeps their own day and time. Nothing is ever posted in the
-channel. How the DMs look is passed in where the app is wired (`CohortMessages`).
+they are; someone already subscribed keeps their own day and time. Nothing about anyone is ever
+posted in the channel (a weekly practice idea may be: bot.services.cohort_practice). How the DMs
+look is passed in where the app is wired (`CohortMessages`).
 """
 
 from __future__ import annotations
@@ -155,17 +156,13 @@ class Cohorts:
     ) -> None:
         """`cohort off`: the nudges the cohort set stop (with one DM each saying so); people who
         chose their own day and time keep it. Raises NotACohort or NotAllowed."""
-        cohort = await self._live(team_id, channel_id)
-        if cohort is None:
-            raise NotACohort
-        if not await self._may_lead(team_id, cohort, user_id, client):
-            raise NotAllowed
+        cohort = await self.led_by(team_id, channel_id, user_id, client)
         now = self._clock()
         async with self._sessions() as session, session.begin():
             row = await session.get(Cohort, cohort.id, with_for_update=True)
             if row is None or row.ended_at is not None:
                 raise NotACohort  # ended by another lead a moment ago
-            row.ended_at = now
+            row.ended_at, row.practice_since = now, None
             stopped = await self._unlink(session, [Schedule.cohort_id == row.id], COHORT_ENDED)
         if client is not None:
             for person in stopped:
@@ -180,11 +177,7 @@ class Cohorts:
         client: AsyncWebClient | None,
     ) -> None:
         """`cohort lead @someone`. Raises NotACohort or NotAllowed."""
-        cohort = await self._live(team_id, channel_id)
-        if cohort is None:
-            raise NotACohort
-        if not await self._may_lead(team_id, cohort, user_id, client):
-            raise NotAllowed
+        cohort = await self.led_by(team_id, channel_id, user_id, client)
         async with self._sessions() as session, session.begin():
             await self._add_lead(session, cohort, lead_id, self._clock())
 
@@ -225,6 +218,18 @@ class Cohorts:
             raise NotAllowed
         members, figures = await self._insights.cohort(team_id, cohort.id, cohort.created_at, zone)
         return CohortFigures(channel_id, members, figures if members >= MIN_GROUP else None)
+
+    async def led_by(
+        self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient | None
+    ) -> Cohort:
+        """The channel's live cohort, for one of its leads or an admin. Raises NotACohort or
+        NotAllowed."""
+        cohort = await self._live(team_id, channel_id)
+        if cohort is None:
+            raise NotACohort
+        if not await self._may_lead(team_id, cohort, user_id, client):
+            raise NotAllowed
+        return cohort
 
     async def for_home(self, team_id: str, user_id: str) -> HomeCohorts:
         """The cohort someone's nudge belongs to, and the live cohorts they lead (a few)."""

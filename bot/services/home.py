@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.services.cohorts import Cohorts
 from bot.services.focus import Focus
 from bot.services.insights import Insights
+from bot.services.look_back import LookBack
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Reflections
 from bot.services.subscriptions import Subscriptions
@@ -38,6 +39,8 @@ class HomeTab:
         draw: Draw,
         cohorts: Cohorts | None = None,
         focus: Focus | None = None,
+        *,
+        look_back: LookBack,
     ) -> None:
         self._focus = focus
         self._subscriptions = subscriptions
@@ -47,9 +50,11 @@ class HomeTab:
         self._clock = clock
         self._default_tz = default_tz
         self._draw = draw
+        self._look_back = look_back
 
     async def model(self, team_id: str, user_id: str) -> Home:
-        """The person's schedule, progress and latest reflections, as of today where they are."""
+        """The person's schedule, progress, latest reflections and look-back switch, as of today
+        where they are."""
         view = await self._subscriptions.view(team_id, user_id)
         zone = zone_or_default(view.zone, self._default_tz)
         focus = None
@@ -61,7 +66,15 @@ class HomeTab:
         cohorts = HomeCohorts()
         if self._cohorts is not None:
             cohorts = await self._cohorts.for_home(team_id, user_id)
-        return Home(view, progress, tuple(latest), zone, today, cohorts, focus)
+        look_back = await self._look_back.wanted(team_id, user_id)
+        return Home(view, progress, tuple(latest), zone, today, cohorts, focus, look_back)
+
+    async def switch_look_back(
+        self, team_id: str, user_id: str, on: bool, client: AsyncWebClient | None
+    ) -> None:
+        """The "Show me my earlier reflections" switch, then Home shows it as it is now."""
+        await self._look_back.switch(team_id, user_id, on)
+        await self.refresh(team_id, user_id, client, always=True)
 
     async def publish(
         self, team_id: str, user_id: str, client: AsyncWebClient | None

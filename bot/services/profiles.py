@@ -89,33 +89,12 @@ async def read_zone(client: AsyncWebClient, team_id: str, user_id: str) -> tuple
     return True, _valid_zone((response.get("user") or {}).get("tz"))
 
 
-async def refresh_zone(
-    session: AsyncSession,
-    client: AsyncWebClient,
-    team_id: str,
-    user_id: str,
-    now: datetime,
-    default_tz: str,
-) -> str | None:
-    """The member's IANA zone, asking Slack when we have none or it is a week old."""
-    member = (
-        await session.execute(
-            select(Member.tz, Member.tz_checked_at).where(
-                Member.team_id == team_id, Member.user_id == user_id
-            )
-        )
-    ).one_or_none()
-    if (
-        member is not None
-        and member.tz_checked_at is not None
-        and now - member.tz_checked_at < REFRESH_AFTER
-    ):
-        return member.tz
-    known, tz = await read_zone(client, team_id, user_id)
-    if not known:
-        return member.tz if member is not None else None
-    await save_zone(session, team_id, user_id, tz, now, default_tz)
-    return tz
+async def zone_is_fresh(session: AsyncSession, team_id: str, user_id: str, now: datetime) -> bool:
+    """Whether the stored zone was read from Slack within the week (no need to ask again)."""
+    checked = await session.scalar(
+        select(Member.tz_checked_at).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
+    return checked is not None and now - checked < REFRESH_AFTER
 
 
 async def save_zone(

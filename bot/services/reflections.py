@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Select, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -98,6 +98,7 @@ class Reflections:
             delivery, source = await self._answered_nudge(
                 session, team_id, user_id, channel_id, ts, thread_ts
             )
+            earlier = await _looked_back_at(session, delivery)
             values = {
                 "team_id": team_id,
                 "user_id": user_id,
@@ -106,7 +107,8 @@ class Reflections:
                 "message_ts": ts,
                 "delivery_id": delivery.id if delivery else None,
                 "item_id": delivery.item_id if delivery else None,
-                "question_id": delivery.question_id if delivery else None,
+                "question_id": delivery.question_id if delivery and earlier is None else None,
+                "looks_back_at": earlier,
                 "text": self._keyring.encrypt(text),
                 "created_at": message_time(ts),
             }
@@ -228,13 +230,15 @@ class Reflections:
                     Delivery.user_id == user_id,
                 )
             )
+            looking_back = await _looked_back_at(session, nudge) is not None
         if nudge is None:
             return ReflectPrompt()
         item = question = None
         with contextlib.suppress(KeyError):
             item = library.item(nudge.item_id or "")
-            question = library.question(nudge.question_id or "")
-        return ReflectPrompt(item, question)
+            if not looking_back:  # the nudge asked what has changed since, instead
+                question = library.question(nudge.question_id or "")
+        return ReflectPrompt(item, question, looking_back)
 
     async def capture_modal(
         self, team_id: str, user_id: str, delivery_id: int | None, text: str
@@ -255,13 +259,15 @@ class Reflections:
                         Delivery.user_id == user_id,
                     )
                 )
+            earlier = await _looked_back_at(session, delivery)
             reflection = Reflection(
                 team_id=team_id,
                 user_id=user_id,
                 source="modal",
                 delivery_id=delivery.id if delivery else None,
                 item_id=delivery.item_id if delivery else None,
-                question_id=delivery.question_id if delivery else None,
+                question_id=delivery.question_id if delivery and earlier is None else None,
+                looks_back_at=earlier,
                 text=self._keyring.encrypt(text),
                 created_at=now,
             )
@@ -277,25 +283,25 @@ class Reflections:
     ) -> tuple[list[Entry], bool]:
         """Newest first; the flag says whether there are older ones."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Reflection)
+            rows = await session.execute(
+                _with_earlier()
                 .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
                 .order_by(Reflection.created_at.desc(), Reflection.id.desc())
                 .offset(max(0, offset))
                 .limit(limit + 1)
             )
-            entries = [self._entry(row) for row in rows]
+            entries = [self._entry(row, earlier) for row, earlier in rows]
         return entries[:limit], len(entries) > limit
 
     async def everything(self, team_id: str, user_id: str) -> list[Entry]:
         """All of a person's reflections, oldest first, for their export."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Reflection)
+            rows = await session.execute(
+                _with_earlier()
                 .where(Reflection.team_id == team_id, Reflection.user_id == user_id)
                 .order_by(Reflection.created_at, Reflection.id)
             )
-            return [self._entry(row) for row in rows]
+            return [self._entry(row, earlier) for row, earlier in rows]
 
     async def zone_name(self, team_id: str, user_id: str) -> str | None:
         async with self._sessions() as session:
@@ -325,7 +331,7 @@ class Reflections:
         REFLECTIONS.labels("deleted").inc(deleted)
         return deleted
 
-    def _entry(self, row: Reflection) -> Entry:
+    def _entry(self, row: Reflection, earlier: datetime | None) -> Entry:
         return Entry(
             id=row.id,
             text=self._keyring.decrypt(row.text),
@@ -333,7 +339,17 @@ class Reflections:
             edited=row.edited_at is not None,
             item_id=row.item_id,
             question_id=row.question_id,
+            looks_back_to=earlier,
         )
+
+
+def _with_earlier() -> Select[Reflection, datetime]:
+    """Reflections, each with when the earlier reflection it looks back at was written (None
+    for most: an outer join)."""
+    earlier = aliased(Reflection)
+    return select(Reflection, earlier.created_at).outerjoin(
+        earlier, earlier.id == Reflection.looks_back_at
+    )
 
 
 async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
@@ -386,6 +402,21 @@ async def _delete_reflections(session: AsyncSession, where: list[Any]) -> int:
             .values(follow_up_item_id=None)
         )
     return len(rows)
+
+
+async def _looked_back_at(session: AsyncSession, nudge: Delivery | None) -> int | None:
+    """The earlier reflection a nudge showed again, if it is still there: a reply to that nudge
+    looks back at it."""
+    if nudge is None or nudge.resurfaced_reflection_id is None:
+        return None
+    return await session.scalar(
+        select(Reflection.id).where(
+            Reflection.id == nudge.resurfaced_reflection_id,
+            Reflection.team_id == nudge.team_id,  # their own, never anyone else's
+            Reflection.user_id == nudge.user_id,
+            Reflection.created_at < nudge.due_at,
+        )
+    )
 
 
 def _own_message(team_id: str, user_id: str, channel_id: str, ts: str) -> list[Any]:

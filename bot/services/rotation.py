@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content import ITEM_KINDS, Item, Library, Question
 from bot.db import Sessions
-from bot.models import SeenItem
+from bot.models import Member, SeenItem
 from bot.services.focus import load_focus
 from bot.services.store import ensure_member
 
@@ -104,6 +104,25 @@ async def load_seen(session: AsyncSession, team_id: str, user_id: str) -> list[S
     return [Seen(kind=row.kind, item_id=row.item_id, cycle=row.cycle) for row in rows]
 
 
+async def load_member_seen(
+    session: AsyncSession, team_id: str, user_id: str
+) -> tuple[bool, list[Seen]]:
+    """Whether the person is stored, and what they have seen: one query (no row: no member)."""
+    rows = (
+        await session.execute(
+            select(SeenItem.kind, SeenItem.item_id, SeenItem.cycle)
+            .select_from(Member)
+            .outerjoin(
+                SeenItem,
+                (SeenItem.team_id == Member.team_id) & (SeenItem.user_id == Member.user_id),
+            )
+            .where(Member.team_id == team_id, Member.user_id == user_id)
+        )
+    ).all()
+    seen = [Seen(row.kind, row.item_id, row.cycle) for row in rows if row.kind is not None]
+    return bool(rows), seen
+
+
 class Rotation:
     def __init__(
         self, sessions: Sessions, library: Library, clock: Clock, rng: random.Random | None = None
@@ -125,11 +144,20 @@ class Rotation:
         raise RuntimeError("could not record the next item after 5 attempts")
 
     async def _pick_once(self, team_id: str, user_id: str, kind: str | None) -> Pick:
+        """Read, then write in a transaction of its own: on SQLite writers take turns, and the
+        shorter each turn, the sooner the next person's answer. Two picks of the same item at
+        once meet the unique constraint (IntegrityError), and `next_item` looks again."""
         now = self._clock()
+        async with self._sessions() as session:
+            member, seen = await load_member_seen(session, team_id, user_id)
+            # With one capability it is everyone's focus: no second read.
+            chosen: tuple[str | None, str | None] = (None, None)
+            if member and len(self._library.capabilities) > 1:
+                chosen = await load_focus(session, team_id, user_id)
+        focus = self._library.focus_of(*chosen)
+        pick = choose(self._library, seen, kind, self._rng, focus.id)
         async with self._sessions() as session, session.begin():
-            await ensure_member(session, team_id, user_id, now)
-            seen = await load_seen(session, team_id, user_id)
-            focus = self._library.focus_of(*await load_focus(session, team_id, user_id))
-            pick = choose(self._library, seen, kind, self._rng, focus.id)
+            if not member:
+                await ensure_member(session, team_id, user_id, now)
             session.add(seen_row(team_id, user_id, pick, now))
         return pick

@@ -14,7 +14,14 @@ from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Delivery, Schedule, Workspace
 from bot.schedule_words import PauseChoice, WeeklyChoice, parse_pause
-from bot.services.profiles import earliest_next_nudge, refresh_zone, stored_zone, zone_or_default
+from bot.services.profiles import (
+    earliest_next_nudge,
+    read_zone,
+    save_zone,
+    stored_zone,
+    zone_is_fresh,
+    zone_or_default,
+)
 from bot.services.store import ensure_member
 from bot.services.timing import (
     end_of_day,
@@ -44,6 +51,10 @@ NUDGE_CHOICES: dict[NudgeChoice, tuple[int | None, int | None]] = {
 
 
 STOPPED_BY_THE_PERSON = "stopped by the person"
+
+# What Slack said of a member's zone: (True, the zone or None) when asked and answered.
+ZoneNews = tuple[bool, str | None]
+NO_NEWS: ZoneNews = (False, None)
 
 
 class NotSubscribed(Exception):
@@ -158,14 +169,26 @@ class Subscriptions:
         self._clock = clock
         self._default_tz = default_tz
 
+    async def _ask_slack(
+        self, client: AsyncWebClient | None, team_id: str, user_id: str
+    ) -> ZoneNews:
+        """The member's zone from Slack, when a client is given and ours is missing or a week
+        old. Asked before the transaction that stores it: a transaction (on SQLite, the one
+        writer's turn) is never held open across a call to Slack."""
+        if client is None:
+            return NO_NEWS
+        async with self._sessions() as session:
+            if await zone_is_fresh(session, team_id, user_id, self._clock()):
+                return NO_NEWS
+        return await read_zone(client, team_id, user_id)
+
     async def _zone(
-        self, session: AsyncSession, client: AsyncWebClient | None, team_id: str, user_id: str
+        self, session: AsyncSession, news: ZoneNews, team_id: str, user_id: str
     ) -> ZoneInfo:
-        """The member's zone: refreshed from Slack when a client is given, else as stored."""
-        if client is not None:
-            name = await refresh_zone(
-                session, client, team_id, user_id, self._clock(), self._default_tz
-            )
+        """The zone Slack just gave, stored (`save_zone` re-times the next nudge), or as stored."""
+        known, name = news
+        if known:
+            await save_zone(session, team_id, user_id, name, self._clock(), self._default_tz)
         else:
             name = await stored_zone(session, team_id, user_id)
         return zone_or_default(name, self._default_tz)
@@ -182,15 +205,24 @@ class Subscriptions:
     ) -> ScheduleView:
         """Never creates a member (the Home after `forget` must not bring one back); with a
         client it may store a new zone, which re-times the next nudge (`save_zone`)."""
-        async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
-            schedule = await self._schedule(session, team_id, user_id)
+        news = await self._ask_slack(client, team_id, user_id)
+        if news[0]:
+            async with self._sessions() as session, session.begin():
+                zone = await self._zone(session, news, team_id, user_id)
+                schedule = await self._schedule(session, team_id, user_id)
+                return view_of(schedule, zone, self._clock())
+        async with self._sessions() as session:  # only reading: no writer's turn to wait for
+            zone = await self._zone(session, news, team_id, user_id)
+            schedule = await session.scalar(
+                select(Schedule).where(Schedule.team_id == team_id, Schedule.user_id == user_id)
+            )
             return view_of(schedule, zone, self._clock())
 
     async def subscribe(
         self, team_id: str, user_id: str, choice: WeeklyChoice, client: AsyncWebClient | None
     ) -> ScheduleView:
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
             await ensure_member(session, team_id, user_id, now)
             await session.execute(
@@ -198,7 +230,7 @@ class Subscriptions:
                 .where(Workspace.team_id == team_id)
                 .values(active=True, deactivated_at=None, deactivated_reason=None)
             )
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)
             if schedule is None:
                 schedule = Schedule(team_id=team_id, user_id=user_id, created_at=now)
@@ -213,8 +245,9 @@ class Subscriptions:
     ) -> ScheduleView:
         """Skip nudges for N calendar weeks, or through a date (the first nudge comes after it)."""
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._active(session, team_id, user_id)
             heard_from(schedule)
             if choice.until is not None:
@@ -241,8 +274,9 @@ class Subscriptions:
         self, team_id: str, user_id: str, client: AsyncWebClient | None
     ) -> ScheduleView:
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             schedule = await self._schedule(session, team_id, user_id)
             if schedule is None or schedule.status == "none":
                 raise NotSubscribed
@@ -309,8 +343,9 @@ class Subscriptions:
     ) -> ScheduleView:
         """A button on a nudge was pressed: it counts as a response, and may change the rhythm."""
         now = self._clock()
+        news = await self._ask_slack(client, team_id, user_id)
         async with self._sessions() as session, session.begin():
-            zone = await self._zone(session, client, team_id, user_id)
+            zone = await self._zone(session, news, team_id, user_id)
             await session.execute(
                 update(Delivery)
                 .where(

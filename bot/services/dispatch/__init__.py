@@ -1,7 +1,8 @@
 """The weekly nudges go out here, in three parts and a pass that runs them:
 
-- claiming (with planning, a pure function from a claimed schedule to what it gets): due
-  schedules and abandoned deliveries become jobs;
+- claiming (with planning, a pure function from a claimed schedule to what it gets, and
+  looking_back, the earlier reflections a batch's people could be shown again): due schedules
+  and abandoned deliveries become jobs;
 - sending: one job to Slack, and Slack's answer sorted into an outcome;
 - recording: outcomes written in batches, and a gone workspace or member stopped;
 - dispatcher: one pass, with its limits per workspace and in all.

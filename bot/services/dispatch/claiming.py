@@ -23,6 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Library
 from bot.db import Sessions
 from bot.models import Cohort, Delivery, Member, Schedule, SeenItem, Workspace
+from bot.services.dispatch.looking_back import (
+    OLDEST,
+    Earlier,
+    candidates,
+    shown_lately,
+    still_there,
+)
 from bot.services.dispatch.planning import Due, History, Person, Plan, plan
 from bot.services.profiles import zone_or_default
 from bot.services.rotation import Seen
@@ -46,9 +53,18 @@ class Job:
     channel_id: str | None
     attempts: int
     recovering: bool
+    due_at: datetime | None = None
+    earlier: Earlier | None = None  # an earlier reflection to show again, its words encrypted
 
     @classmethod
-    def of(cls, delivery: Delivery, channel_id: str | None, *, recovering: bool) -> Job:
+    def of(
+        cls,
+        delivery: Delivery,
+        channel_id: str | None,
+        *,
+        recovering: bool,
+        earlier: Earlier | None = None,
+    ) -> Job:
         return cls(
             delivery_id=delivery.id,
             team_id=delivery.team_id,
@@ -60,6 +76,8 @@ class Job:
             channel_id=delivery.channel_id or channel_id,
             attempts=delivery.attempts or 0,
             recovering=recovering,
+            due_at=delivery.due_at,
+            earlier=earlier,
         )
 
 
@@ -118,6 +136,7 @@ def _apply(schedule: Schedule, due: Due, planned: Plan, now: datetime) -> Delive
         item_cycle=planned.item_cycle,
         question_id=planned.question_id,
         follow_up_item_id=planned.follow_up_item_id,
+        resurfaced_reflection_id=planned.resurfaced_reflection_id,
     )
 
 
@@ -133,12 +152,14 @@ async def claim_due(
     rng: random.Random,
     per_workspace: int | None = None,
     skip_teams: Collection[str] = (),
+    oldest: timedelta = OLDEST,
 ) -> Claimed:
     """Claim due schedules whose zone was read in this pass; the others are returned as
     (team, user, stored zone) to be read first, since a new zone may re-time them.
 
     At most `batch` rows, workspaces in turn; at most `per_workspace` of each workspace, and
-    none of `skip_teams` (workspaces that already have enough claimed and waiting).
+    none of `skip_teams` (workspaces that already have enough claimed and waiting). No earlier
+    reflection shown again is `oldest` or older (retention deletes them then).
     """
     async with sessions() as session, session.begin():
         rows = (
@@ -162,12 +183,16 @@ async def claim_due(
         rows = [row for row in rows if read(row[0], row[3])]
         if not rows:
             return Claimed([], unread, 0, found, teams)
+        people = [(row[0].team_id, row[0].user_id) for row in rows]
+        earlier = await candidates(session, people, now, oldest)
         history = History(
-            seen=await _seen_for(session, [(row[0].team_id, row[0].user_id) for row in rows]),
+            seen=await _seen_for(session, people),
             nudged=await _nudged_kinds(session, [row[0].id for row in rows]),
             reflected=await _reflected_items(
                 session, [row[0].last_delivery_id for row in rows if row[0].last_delivery_id]
             ),
+            earlier={person: found.reflection_id for person, found in earlier.items()},
+            shown_lately=await shown_lately(session, [row[0].id for row in rows]),
         )
         missed = 0
         planned: list[tuple[Delivery, Schedule, str | None]] = []
@@ -184,7 +209,10 @@ async def claim_due(
         jobs = []
         for delivery, schedule, channel_id in planned:
             schedule.last_delivery_id = delivery.id
-            jobs.append(Job.of(delivery, channel_id, recovering=False))
+            shown = earlier.get((delivery.team_id, delivery.user_id))
+            if delivery.resurfaced_reflection_id is None:
+                shown = None
+            jobs.append(Job.of(delivery, channel_id, recovering=False, earlier=shown))
         return Claimed(jobs, unread, missed, found, teams)
 
 
@@ -318,7 +346,9 @@ async def _reflected_items(session: AsyncSession, ids: list[int]) -> dict[int, s
     return {row.id: row.item_id for row in rows if row.item_id}
 
 
-async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[list[Job], int]:
+async def reclaim(
+    sessions: Sessions, *, now: datetime, batch: int, oldest: timedelta = OLDEST
+) -> tuple[list[Job], int]:
     """Deliveries left unconfirmed by a process that died, or waiting to retry; and how many of
     them were too late, recorded as missed."""
     async with sessions() as session, session.begin():
@@ -342,6 +372,7 @@ async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[lis
         ).all()
         jobs = []
         missed = 0
+        earlier = await still_there(session, [delivery for delivery, _ in rows], oldest)
         for delivery, channel_id in rows:
             if now - delivery.due_at > MAX_LATE:
                 delivery.status = "missed"
@@ -349,7 +380,10 @@ async def reclaim(sessions: Sessions, *, now: datetime, batch: int) -> tuple[lis
                 continue
             delivery.status = "pending"
             delivery.claimed_at = now
-            jobs.append(Job.of(delivery, channel_id, recovering=True))
+            shown = earlier.get(delivery.id)
+            if shown is None:  # gone, or no longer wanted, since the claim: shown without it
+                delivery.resurfaced_reflection_id = None
+            jobs.append(Job.of(delivery, channel_id, recovering=True, earlier=shown))
         return jobs, missed
 
 

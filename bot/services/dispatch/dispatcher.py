@@ -15,13 +15,14 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
+from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
@@ -34,6 +35,7 @@ from bot.services.dispatch.claiming import (
     reclaim,
     renew_claims,
 )
+from bot.services.dispatch.looking_back import OLDEST
 from bot.services.dispatch.pacing import Pace
 from bot.services.dispatch.recording import (
     Recorder,
@@ -241,6 +243,7 @@ class Dispatcher:
         installations: Installations,
         *,
         messages: NudgeMessages,
+        keyring: Keyring,
         rng: random.Random | None = None,
         batch_size: int = 500,
         concurrency: int = 64,
@@ -262,6 +265,7 @@ class Dispatcher:
         self._clients = clients
         self._installations = installations
         self.messages = messages
+        self.keyring = keyring
         self._rng = rng or random.Random()
         self._batch = batch_size
         self._concurrency = concurrency
@@ -417,14 +421,22 @@ class Dispatcher:
             rng=self._rng,
             per_workspace=self._claimed_per_workspace,
             skip_teams=busy,
+            oldest=self._oldest_shown(),
         )
         state.summary.skipped += claimed.missed
         NUDGES.labels("missed", "late").inc(claimed.missed)
         PASS_CLAIMED.inc(len(claimed.jobs) + claimed.missed)
         return claimed
 
+    def _oldest_shown(self) -> timedelta:
+        """Earlier reflections this old are never shown again: retention deletes them."""
+        days = self._settings.reflection_retention_days
+        return OLDEST if days is None else min(OLDEST, timedelta(days=days))
+
     async def _reclaim(self, now: datetime, state: _PassState) -> list[Job]:
-        jobs, missed = await reclaim(self._sessions, now=now, batch=self._batch)
+        jobs, missed = await reclaim(
+            self._sessions, now=now, batch=self._batch, oldest=self._oldest_shown()
+        )
         state.summary.skipped += missed
         NUDGES.labels("missed", "late").inc(missed)
         PASS_CLAIMED.inc(len(jobs) + missed)
@@ -507,7 +519,9 @@ class Dispatcher:
         elif client is None:
             # No token for this workspace now: keep the nudge for a later pass, not a failure.
             outcome = Outcome("retry", "skipped", "no_token", job.channel_id, count_attempt=False)
-        elif (message := message_for(job, self._library, self.messages)) is None:
+        elif (
+            message := message_for(job, self._library, self.messages, self.keyring.decrypt)
+        ) is None:
             outcome = Outcome("failed", "failed", "content_retired")
         else:
             outcome = await self._send_paced(job, client, message, state)

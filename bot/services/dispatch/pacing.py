@@ -6,7 +6,13 @@ comes back. So a workspace starts at full speed, up to `concurrency` calls at on
 429 pauses that workspace, and only it, for the Retry-After Slack gave; from then on its jobs
 start one after another, spaced by a gap learnt as it goes: a little shorter after each answer
 that was not a 429, half as long again after a wave of 429s (calls already on their way when
-the first came back count once). When the gap has shrunk to nothing, it is at full speed again.
+the first came back count once), never longer than MOST_GAP. When the gap has shrunk to nothing,
+it is at full speed again.
+
+Replicas sending to one workspace each keep their own pace, and each sees 429s the others
+caused; without a ceiling one replica's gap could grow until its last few jobs trickled out long
+after the others had finished. Slack lets every workspace post about once a second, so a gap
+longer than MOST_GAP never helps: Retry-After still pauses the workspace whenever Slack says so.
 
 Waiting happens here, before a job asks for one of the pass's global slots, so a workspace
 that is rate-limited never holds up another. When Slack asks for a longer wait than a pass
@@ -25,6 +31,7 @@ FIRST_GAP = 0.1  # seconds between starts after a workspace's first 429
 LONGER = 1.5  # after a wave of 429s
 SHORTER = 0.9  # after each answer that was not a 429
 NO_GAP = 0.005  # shorter than this: full speed again
+MOST_GAP = 1.5  # seconds: the longest gap between starts (Retry-After still pauses)
 
 
 class Pace:
@@ -69,12 +76,17 @@ class Pace:
                 return True
             await asyncio.sleep(wait)
 
+    @property
+    def gap(self) -> float:
+        """Seconds between this workspace's starts now."""
+        return self._gap
+
     def limited(self, retry_after: float, started: float) -> None:
         """Slack answered 429 to a call that started at `started`."""
         now = time.monotonic()
         self._resume_at = max(self._resume_at, now + retry_after)
         if started >= self._lengthened_at:  # the first 429 of its wave
-            self._gap = max(FIRST_GAP, self._gap * LONGER)
+            self._gap = min(MOST_GAP, max(FIRST_GAP, self._gap * LONGER))
             self._lengthened_at = now
 
     def answered(self) -> None:

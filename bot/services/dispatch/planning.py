@@ -7,8 +7,8 @@ content and the random draw; claiming reads those in and writes the result back.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,10 @@ class History:
     seen: Mapping[Person, Sequence[Seen]]  # items seen, by person
     nudged: Mapping[Person, Mapping[str, datetime]]  # when each kind was last their nudge
     reflected: Mapping[int, str]  # last delivery → its item, when it got a reflection
+    # An earlier reflection each person could be shown again, by its id, and the schedules
+    # whose recent nudges already showed one (bot.services.dispatch.looking_back).
+    earlier: Mapping[Person, int] = field(default_factory=dict)
+    shown_lately: Collection[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Plan:
     item_cycle: int | None = None
     question_id: str | None = None
     follow_up_item_id: str | None = None
+    resurfaced_reflection_id: int | None = None
 
 
 def _next(due: Due, after: datetime, every_weeks: int = 1) -> datetime:
@@ -77,7 +82,8 @@ def plan(due: Due, now: datetime, history: History, library: Library, rng: rando
     unanswered turns into fortnightly. After UNANSWERED_BEFORE_ASKING quiet nudges, the question
     goes instead of a nudge. Otherwise a nudge: the kind whose turn it is, an item of the
     person's focus (theirs, else their cohort's, else the first capability), a question
-    to go with it, and the item of last week's nudge if the person reflected on it."""
+    to go with it, the item of last week's nudge if the person reflected on it, and one of
+    their earlier reflections to look back on, unless one of their last two nudges had one."""
     if now - due.due_at > MAX_LATE:
         return Plan(
             status="missed",
@@ -114,4 +120,7 @@ def plan(due: Due, now: datetime, history: History, library: Library, rng: rando
         item_cycle=pick.cycle,  # seen, and counted, once Slack accepts it
         question_id=rng.choice(questions).id if questions else None,
         follow_up_item_id=history.reflected.get(due.last_delivery_id or -1),
+        resurfaced_reflection_id=(
+            None if due.schedule_id in history.shown_lately else history.earlier.get(person)
+        ),
     )

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
+from cryptography.fernet import InvalidToken
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.content import Item, Library, Question
 from bot.services.dispatch.claiming import Job
 from bot.slack_client import MEMBER_GONE_ERRORS, WORKSPACE_GONE_ERRORS
+from bot.values import EarlierWords
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class NudgeBuilder(Protocol):
         item: Item,
         question: Question | None,
         follow_up: Item | None = None,
+        earlier: EarlierWords | None = None,
     ) -> Sendable: ...
 
 
@@ -73,8 +76,11 @@ class Outcome:
     retry_after: float | None = None  # rate limited (429): Slack's Retry-After, in seconds
 
 
-def message_for(job: Job, library: Library, messages: NudgeMessages) -> Sendable | None:
-    """The DM for a job; None if its item was taken out of the content since it was claimed."""
+def message_for(
+    job: Job, library: Library, messages: NudgeMessages, reveal: Callable[[str], str]
+) -> Sendable | None:
+    """The DM for a job; None if its item was taken out of the content since it was claimed.
+    `reveal` decrypts an earlier reflection the nudge shows again, here and only here."""
     if job.kind == "backoff":
         return messages.backoff_question(library, job.delivery_id)
     try:
@@ -92,7 +98,21 @@ def message_for(job: Job, library: Library, messages: NudgeMessages) -> Sendable
         item=item,
         question=question,
         follow_up=follow_up,
+        earlier=_earlier_words(job, reveal),
     )
+
+
+def _earlier_words(job: Job, reveal: Callable[[str], str]) -> EarlierWords | None:
+    """The earlier reflection in words; None when there is none, or no key here can read it
+    (the nudge goes without it)."""
+    if job.earlier is None or job.due_at is None:
+        return None
+    try:
+        text = reveal(job.earlier.sealed)
+    except InvalidToken:
+        logger.warning("delivery %s: an earlier reflection could not be read", job.delivery_id)
+        return None
+    return EarlierWords(text, job.earlier.weeks_before(job.due_at), job.earlier.edited)
 
 
 async def send(

@@ -1,0 +1,35 @@
+"""The person's "Show me my earlier reflections" switch: on unless they turn it off in Home."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.clock import Clock
+from bot.db import Sessions
+from bot.models import Member
+from bot.services.store import ensure_member
+
+
+class LookBack:
+    def __init__(self, sessions: Sessions, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def wanted(self, team_id: str, user_id: str) -> bool:
+        """On by default, for someone we have never stored too."""
+        async with self._sessions() as session:
+            on = await session.scalar(
+                select(Member.look_back).where(Member.team_id == team_id, Member.user_id == user_id)
+            )
+        return on is None or on
+
+    async def switch(self, team_id: str, user_id: str, on: bool) -> None:
+        """Turned off, no nudge shows them an earlier reflection again, even one already
+        claimed (bot.services.dispatch.looking_back reads the switch again before a retry)."""
+        async with self._sessions() as session, session.begin():
+            await ensure_member(session, team_id, user_id, self._clock())
+            await session.execute(
+                update(Member)
+                .where(Member.team_id == team_id, Member.user_id == user_id)
+                .values(look_back=on)
+            )
