@@ -26,6 +26,7 @@ from bot.services.cohort_practice import CohortPractice
 from bot.services.cohorts import CohortMessages, Cohorts
 from bot.services.dispatch import Dispatcher, NudgeMessages
 from bot.services.export import Export
+from bot.services.focus import Focus
 from bot.services.home import HomeTab
 from bot.services.insights import Insights
 from bot.services.installations import Installations
@@ -56,6 +57,7 @@ class AppContext:
     reflections: Reflections
     insights: Insights
     cohorts: Cohorts
+    focus: Focus
     previews: Previews
     cohort_practice: CohortPractice
     home: HomeTab
@@ -104,12 +106,13 @@ def build_context(
     keyring: Keyring | None = None,
 ) -> AppContext:
     """`rng` draws every item people are shown; the demo passes a seeded one to repeat itself.
+    The content is CONTENT_DIR's, or the shipped pack (ContentError when it is not valid).
     Raises ConfigError when there is no encryption key to be had (see bot.crypto)."""
     hold_chatty_loggers()
     keyring = keyring or keyring_for(settings)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    library = library or load_library()
+    library = library or load_library(settings.content_dir)
     slack = SlackClients(settings)
     installations = Installations(sessions, engine, settings, keyring, clock, slack)
     subscriptions = Subscriptions(sessions, clock, settings.default_tz)
@@ -127,6 +130,7 @@ def build_context(
         ),
     )
     foreground = Foreground()
+    focus = Focus(sessions, library, clock)
 
     def draw_home(home: Home) -> dict[str, Any]:
         return blocks.home_view(
@@ -137,6 +141,7 @@ def build_context(
             home.zone,
             home.today,
             home.cohorts,
+            home.focus,
             look_back=home.look_back,
         )
 
@@ -160,6 +165,7 @@ def build_context(
         reflections=reflections,
         insights=insights,
         cohorts=cohorts,
+        focus=focus,
         cohort_practice=CohortPractice(
             sessions,
             library,
@@ -177,6 +183,7 @@ def build_context(
             settings.default_tz,
             draw_home,
             cohorts,
+            focus,
             look_back=LookBack(sessions, clock),
         ),
         export=Export(reflections, clock, settings.default_tz, write_export),

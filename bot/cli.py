@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings, require_slack_credentials
+from bot.content import ContentError
 from bot.crypto import Keyring, encryption_keys, new_key
 from bot.logs import configure_logging
 
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
+    except ContentError as error:
+        print(content_refused(error), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -86,7 +90,9 @@ def _run(args: argparse.Namespace) -> int:
         url = public_base_url(args.url) if args.url is not None else None
         # Only whether installs come through "Add to Slack": no other setting is needed here.
         distributed = bool(os.environ.get("SLACK_CLIENT_ID", "").strip())
-        manifest = build_manifest(load_library(), url, distributed=distributed)
+        content_dir = os.environ.get("CONTENT_DIR", "").strip()  # its words name the content
+        library = load_library(Path(content_dir) if content_dir else None)
+        manifest = build_manifest(library, url, distributed=distributed)
         print(json.dumps(manifest, indent=2, ensure_ascii=False))
         return 0
     if args.command == "demo":
@@ -106,6 +112,10 @@ def _run(args: argparse.Namespace) -> int:
     at = _parse_instant(args.at) if args.command == "dispatch" and args.at is not None else None
     settings = load_settings()
     configure_logging(settings.log_level_number, settings.log_format)
+    if args.command in ("serve", "scheduler", "dispatch"):
+        from bot.content import load_library
+
+        load_library(settings.content_dir)  # every problem at once, before anything starts
     if args.command == "serve":
         require_slack_credentials(settings)
         from bot.serve import SlackUnreachable, check_app_token
@@ -215,16 +225,43 @@ async def _scheduler(settings: Settings, keyring: Keyring) -> int:
     return 0
 
 
-def _validate_content(path: Path | None) -> int:
-    from bot.content import validate
+def content_refused(error: ContentError) -> str:
+    """One block: a first line saying what was refused, then every `file:line: message`."""
+    count = len(error.errors)
+    problems = f"{count} problem{'s' if count != 1 else ''}"
+    if error.content_dir is None:
+        first = f"Content error: the shipped content pack has {problems}:"
+    else:
+        where = error.content_dir
+        first = (
+            f"Content error: CONTENT_DIR {where} has {problems}; nothing was started. "
+            f"Fix them (check with `leading-bot content validate {where}`), then start again:"
+        )
+    return "\n".join([first, *(f"  {line}" for line in error.errors)])
 
+
+def _validate_content(path: Path | None) -> int:
+    """PATH, else CONTENT_DIR when it is set, else the shipped pack."""
+    from bot.content import load_library, validate
+
+    if path is None and os.environ.get("CONTENT_DIR", "").strip():
+        path = Path(os.environ["CONTENT_DIR"].strip())
+    if path is not None and not path.exists():
+        print(f"{path}: no such file or folder", file=sys.stderr)
+        return 1
     errors = validate(path)
     for line in errors:
         print(line)
     if errors:
         print(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found.", file=sys.stderr)
         return 1
-    print("Content is valid.")
+    if path is None or path.is_dir():
+        library = load_library(path)
+        titles = ", ".join(c.title for c in library.capabilities)
+        count = len(library.capabilities)
+        print(f"Content is valid. {count} capabilit{'ies' if count != 1 else 'y'}: {titles}.")
+    else:
+        print("Content is valid.")
     return 0
 
 

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 CONTENT_WORDS = ("tip", "practice", "blocker", "reflect")
 SCHEDULE_WORDS = ("weekly", "pause", "resume", "stop")
 REFLECTION_WORDS = ("journal", "export", "forget")
-WORDS = (*CONTENT_WORDS, "help", *SCHEDULE_WORDS, *REFLECTION_WORDS, "stats", "cohort", "preview")
+WORDS = (
+    *CONTENT_WORDS,
+    "help",
+    *SCHEDULE_WORDS,
+    *REFLECTION_WORDS,
+    "stats",
+    "cohort",
+    "focus",
+    "preview",
+)
 
 # Plurals and NZ spellings people will naturally type.
 ALIASES = {

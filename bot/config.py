@@ -6,6 +6,7 @@ Errors name the variable in one line.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -39,6 +40,8 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Comma-separated Fernet keys: the first encrypts, all decrypt. Kept out of repr().
     encryption_keys: str | None = Field(default=None, repr=False)
+    # An organisation's own content folder (the layout of bot/content/); unset: the shipped pack.
+    content_dir: Path | None = None
 
     @field_validator(
         "slack_signing_secret",
@@ -49,11 +52,22 @@ class Settings(BaseSettings):
         "reflection_retention_days",
         "encryption_keys",
         "metrics_port",
+        "content_dir",
         mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("content_dir")
+    @classmethod
+    def _content_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(
+                f"{str(value)[:200]!r} is not a folder; point it at a folder holding "
+                "framework.yaml and packs/ (see README, 'Write your own pack')"
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod

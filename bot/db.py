@@ -62,7 +62,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Reads wait for no writer's turn, so a burst has more connections in use at once than
         # the default 5; those beyond the pool are closed as they come back, and opening one
         # starts a thread and sets the pragmas again (once every sixth command, 8 at a time).
-        options.setdefault("pool_size", 20)
+        # An in-memory database has one connection (a static pool) and takes no pool size.
+        in_memory = (
+            parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+        )
+        if not in_memory:
+            options.setdefault("pool_size", 20)
     else:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)

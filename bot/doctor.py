@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import system_clock
 from bot.config import ConfigError, Settings
+from bot.content import ContentError, load_library
 from bot.crypto import Keyring, encryption_keys, key_file_path
 from bot.db import create_engine, redacted, session_factory
 from bot.manifest import BOT_SCOPES
@@ -48,7 +49,7 @@ def latest_revision() -> str | None:
 
 
 async def diagnose(settings: Settings) -> list[Check]:
-    checks = [_mode(settings)]
+    checks = [_mode(settings), _content(settings)]
     where = redacted(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
@@ -89,6 +90,30 @@ async def diagnose(settings: Settings) -> list[Check]:
     finally:
         await engine.dispose()
     return checks
+
+
+def _content(settings: Settings) -> Check:
+    """The content `serve` would start with: CONTENT_DIR, else the shipped pack."""
+    where = settings.content_dir
+    try:
+        library = load_library(where)
+    except ContentError as error:
+        count = len(error.errors)
+        return Check(
+            False,
+            "Content",
+            f"CONTENT_DIR {where} has {count} problem{'s' if count != 1 else ''}, so nothing "
+            f"will start; `leading-bot content validate {where}` lists them",
+        )
+    count = len(library.capabilities)
+    found = (
+        f"{count} capabilities" if count > 1 else f"1 capability ({library.capabilities[0].title})"
+    )
+    return Check(
+        True,
+        "Content",
+        f"{found} from CONTENT_DIR {where}" if where else f"the shipped pack, {found}",
+    )
 
 
 def _mode(settings: Settings) -> Check:

@@ -96,11 +96,17 @@ def build_manifest(
         slash["url"] = events_url
         settings["event_subscriptions"]["request_url"] = events_url
         settings["interactivity"]["request_url"] = events_url
+    count = len(library.capabilities)
+    turns = (
+        f"{count} leadership capabilities, each person choosing one to focus on,"
+        if count > 1
+        else f"one leadership capability, “{capability.title}”,"
+    )
     long_description = (
-        f"Leading Health nudges turns one leadership capability, “{capability.title}”, "
-        "into weekly practice. Ask /leading-tip for a quick tip, a way to practise, or "
-        "something that can hold you back; subscribe to a weekly nudge in your DMs at a day "
-        "and time you choose; and reply to keep private reflections only you can see.\n\n"
+        f"Leading Health nudges turns {turns} into weekly practice. Ask /leading-tip for a "
+        "quick tip, a way to practise, or something that can hold you back; subscribe to a "
+        "weekly nudge in your DMs at a day and time you choose; and reply to keep private "
+        "reflections only you can see.\n\n"
         f"The content is quoted from {attribution.framework}, the leadership framework of "
         f"{attribution.owner}, published by {attribution.publisher} ({attribution.publisher_url})."
     )

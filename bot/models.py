@@ -160,6 +160,7 @@ class Member(Base):
     tz_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dm_channel_id: Mapped[str | None] = mapped_column(String(32))
     home_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first open: welcome
+    focus: Mapped[str | None] = mapped_column(String(100))  # a capability id they chose
     # "Show me my earlier reflections": a nudge may carry one of their own reflections again.
     # On by the database's default only, so rows written as at older revisions leave it out.
     look_back: Mapped[bool] = mapped_column(Boolean, server_default=true())
@@ -204,6 +205,7 @@ class Cohort(Base):
     local_minutes: Mapped[int] = mapped_column(Integer)  # minutes after each member's midnight
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    focus: Mapped[str | None] = mapped_column(String(100))  # a capability id its leads chose
     # The weekly practice post in the channel: on since this instant (NULL: off), at the cohort's
     # day and time in this zone, that of whoever turned it on (a channel has no zone of its own).
     practice_since: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -15,6 +15,7 @@ from bot import blocks
 from bot.commands import COHORT_OFF, CONTENT_WORDS, ParsedCommand, closest_word, mentioned_user
 from bot.schedule_words import WEEKLY_EXAMPLE, WordsError, parse_weekly
 from bot.services.cohorts import CannotSeeChannel, NotACohort, NotAllowed, NotInAChannel
+from bot.services.focus import UnknownCapability
 from bot.services.previews import PreviewNotAllowed
 from bot.services.subscriptions import NotSubscribed
 from bot.values import ExportOutcome
@@ -40,6 +41,19 @@ Route = Callable[["AppContext", SlashRequest], Awaitable[blocks.Message]]
 async def content_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     pick = await ctx.rotation.next_item(request.team_id, request.user_id, request.parsed.word)
     return blocks.content_item(ctx.library, pick.kind, pick.item)
+
+
+async def focus_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
+    """`focus`: the capabilities and the person's focus; `focus <name>` chooses theirs."""
+    words = " ".join(request.parsed.args)
+    if not words or len(ctx.library.capabilities) == 1:
+        current = await ctx.focus.current(request.team_id, request.user_id)
+        return blocks.focus_list(ctx.library, current)
+    try:
+        chosen = await ctx.focus.choose(request.team_id, request.user_id, words)
+    except UnknownCapability:
+        return blocks.focus_unknown(words)
+    return blocks.focus_chosen(chosen)
 
 
 async def help_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -143,8 +157,8 @@ async def stats_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
 
 
 async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
-    """`cohort [day] [time]`, `cohort off`, `cohort lead @someone` or `cohort practice on|off`,
-    typed in a channel."""
+    """`cohort [day] [time]`, `cohort off`, `cohort lead @someone`, `cohort practice on|off` or
+    `cohort focus <name>`, typed in a channel."""
     args = request.parsed.args
     first = args[0].lower() if args else ""
     client = await ctx.client_for(request.team_id, request.enterprise_id)
@@ -169,6 +183,13 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
                 )
             await ctx.cohorts.name_lead(*where, lead_id, client)
             return blocks.cohort_lead_named(lead_id)
+        if first == "focus":
+            words = " ".join(args[1:])
+            capability = ctx.library.find_capability(words)
+            if capability is None:
+                return blocks.focus_unknown(words) if words else blocks.correction(COHORT_FOCUS)
+            await ctx.cohorts.set_focus(*where, capability.id, client)
+            return blocks.cohort_focus_set(capability)
         choice = parse_weekly(args) if args else None  # a live cohort keeps its day and time
         settled = await ctx.cohorts.start(*where, choice, client)
     except WordsError as error:
@@ -184,6 +205,12 @@ async def cohort_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message
     except CannotSeeChannel as error:
         return blocks.cohort_cannot_see_channel(error.missing_scope)
     return blocks.cohort_settled(settled)
+
+
+COHORT_FOCUS = (
+    "Name a capability after `focus`, e.g. `/leading-tip cohort focus listening`. "
+    "Type `/leading-tip focus` to see them."
+)
 
 
 async def preview_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
@@ -214,12 +241,15 @@ ROUTES: dict[str | None, Route] = {
     "forget": forget_reply,
     "stats": stats_reply,
     "cohort": cohort_reply,
+    "focus": focus_reply,
     "preview": preview_reply,
 }
 # These call the Slack Web API, so the slash command answers them after the ack.
 ANSWER_AFTER_ACK = frozenset({"weekly", "pause", "resume", "export", "stats", "cohort", "preview"})
 # These change what the person's Home tab shows.
-CHANGES_HOME = frozenset({None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort"})
+CHANGES_HOME = frozenset(
+    {None, *CONTENT_WORDS, "weekly", "pause", "resume", "stop", "cohort", "focus"}
+)
 
 
 async def answer(ctx: AppContext, request: SlashRequest) -> blocks.Message:

@@ -93,6 +93,15 @@ class WeekFigures:
 
 
 @dataclass(frozen=True)
+class CapabilityFigures:
+    """One capability's share of the figures, when the content has more than one."""
+
+    capability_id: str
+    nudges_sent: int
+    reflections: int | None  # None when fewer than MIN_GROUP people were nudged with it
+
+
+@dataclass(frozen=True)
 class WorkspaceFigures:
     subscribers: int
     paused: int
@@ -101,6 +110,7 @@ class WorkspaceFigures:
     nudges_sent: int
     nudges_reflected: int
     top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
+    by_capability: tuple[CapabilityFigures, ...] = ()  # empty with one capability
 
     @property
     def reflection_rate(self) -> float | None:
@@ -228,6 +238,7 @@ class Home:
     zone: ZoneInfo
     today: date
     cohorts: HomeCohorts = HomeCohorts()
+    focus: str | None = None  # the capability the person practises; None: the first
     look_back: bool = True  # "Show me my earlier reflections"
 
 

@@ -20,6 +20,7 @@ from bot.services.insights import Progress, WeekFigures, WorkspaceFigures
 from bot.services.reflections import Entry, ForgetReport
 from bot.services.subscriptions import ScheduleView
 from bot.values import (
+    CapabilityFigures,
     CohortFigures,
     CohortIntro,
     CohortSettled,
@@ -74,6 +75,22 @@ def worst_library(text: str) -> Library:
     )
     attribution = Attribution(text, text, text, "https://example.org", text)
     return Library(capabilities, attribution, dict(library.glossary), library.groups)
+
+
+def with_a_second_capability(library: Library) -> Library:
+    """`library` and a copy of its capability under other ids: what several capabilities show."""
+    first = library.capabilities[0]
+    other = "other-capability"
+    second = replace(
+        first,
+        id=other,
+        items=tuple(replace(i, id=f"{i.id}-2", capability_id=other) for i in first.items),
+        questions=tuple(
+            replace(q, id=f"{q.id}-2", item_id=f"{q.item_id}-2", capability_id=other)
+            for q in first.questions
+        ),
+    )
+    return Library((first, second), library.attribution, library.glossary, library.groups)
 
 
 def text_objects(value: Any) -> Iterator[dict[str, Any]]:
@@ -234,6 +251,27 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     for missing_scope in (True, False):
         yield "cohort_cannot_see_channel", blocks.cohort_cannot_see_channel(missing_scope)
     yield "not_a_cohort", blocks.not_a_cohort()
+    several = with_a_second_capability(library)
+    for choices in (library, several):
+        yield "focus_list", blocks.focus_list(choices, choices.capabilities[-1])
+    yield "focus_chosen", blocks.focus_chosen(several.capabilities[1])
+    yield "focus_unknown", blocks.focus_unknown(text)
+    yield "cohort_focus_set", blocks.cohort_focus_set(several.capabilities[1])
+    yield "help_message several", blocks.help_message(several, typed=text, suggestion="focus")
+    yield (
+        "home_view several",
+        blocks.home_view(
+            several, active, progress, entries[:3], zone, now.date(), led, "other-capability"
+        ),
+    )
+    shares = (CapabilityFigures(several.capabilities[0].id, BIG, BIG),)
+    shares += (CapabilityFigures(several.capabilities[1].id, BIG, None),)
+    yield (
+        "workspace_figures several",
+        blocks.workspace_figures(several, replace(figures, by_capability=shares)),
+    )
+    yield "welcome several", blocks.welcome(several, False)
+    yield "cohort_intro several", blocks.cohort_intro(several, CohortIntro(channel, active, False))
     for kind in ("practice", "tip"):
         yield "cohort_practice_post", blocks.cohort_practice_post(library, library.items(kind)[0])
     for on in (True, False):

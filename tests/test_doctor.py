@@ -39,6 +39,8 @@ async def test_a_healthy_single_workspace_deployment_is_all_ticks(
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         "✔ Configuration: single workspace (SLACK_BOT_TOKEN), HTTP on port 3000",
+        "✔ Content: the shipped pack, 1 capability (Enhancing social system and sector "
+        "performance)",
         f"✔ Database: {settings.database_url} answers",
         f"✔ Migrations: at the latest revision, {latest_revision()}",
         "✔ Encryption keys: a stored value reads with them",
@@ -95,7 +97,7 @@ def test_a_database_that_does_not_answer_is_named_without_its_password() -> None
     url = "postgresql://nurse:hunter2@127.0.0.1:9/nowhere"
     result = run_cli("doctor", DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
     assert result.returncode == 1
-    assert result.stdout.splitlines()[1].startswith(
+    assert result.stdout.splitlines()[2].startswith(
         "✘ Database: postgresql://nurse:***@127.0.0.1:9/nowhere does not answer (OperationalError)"
     )
     assert "hunter2" not in result.stdout + result.stderr

@@ -27,7 +27,8 @@ def channel_link(channel_id: str) -> str:
 
 def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     """The one DM a member gets on joining a cohort."""
-    capability = library.capabilities[0]
+    several = len(library.capabilities) > 1
+    practising = "" if several else f" *{library.capabilities[0].title}*"
     when = (
         "You already get a weekly nudge from me, so it stays on the day and time you chose."
         if intro.own_schedule
@@ -35,7 +36,7 @@ def cohort_intro(library: Library, intro: CohortIntro) -> Message:
     )
     channel = channel_link(intro.channel_id)
     text = (
-        f"Kia ora. {channel} is practising *{capability.title}* together, from "
+        f"Kia ora. {channel} is practising{practising} together, from "
         f"{library.attribution.framework}. Each week I'll send you one small thing to try and a "
         f"question to reflect on.\n{when}"
     )

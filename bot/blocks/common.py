@@ -26,6 +26,7 @@ Block = dict[str, Any]
 TEXT_LIMIT = 3000  # any text object: a section, a context element, an input label
 HEADER_LIMIT = 150
 BUTTON_LIMIT = 75
+OPTION_TEXT_LIMIT = 75  # a menu option's text
 MODAL_TITLE_LIMIT = 24
 FALLBACK_LIMIT = 3000  # a message's plain `text`, for notifications and screen readers
 MESSAGE_BLOCK_LIMIT = 50

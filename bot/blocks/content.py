@@ -14,7 +14,7 @@ from bot.blocks.ids import (
     ANOTHER_ACTION,
 )
 from bot.commands import MAX_WORD_SHOWN
-from bot.content import KIND_LABELS, Item, Library, Question
+from bot.content import KIND_LABELS, Capability, Item, Library, Question
 from bot.slack_text import escape
 
 # What a person asked for, in words, for buttons and fallbacks.
@@ -64,11 +64,18 @@ HELP_LINES = (
 )
 
 
+FOCUS_LINE = (
+    "`/leading-tip focus` — the capabilities you can practise; `focus <name>` chooses yours"
+)
+
+
 def help_message(
     library: Library, typed: str | None = None, suggestion: str | None = None
 ) -> Message:
-    """Usage, opening with a correction when the person typed a word we don't know."""
+    """Usage, opening with a correction when the person typed a word we don't know. The focus
+    word is shown only when there is more than one capability to choose from."""
     capability = library.capabilities[0]
+    several = len(library.capabilities) > 1
     blocks: list[Block] = []
     lead = ""
     if typed is not None:
@@ -77,13 +84,60 @@ def help_message(
         if suggestion:
             lead += f" Did you mean `/leading-tip {suggestion}`?"
         blocks.append(_section(lead))
+    practise = "one leadership capability" if several else f"*{capability.title}*"
     blocks.append(
         _section(
-            f"*Leading Health nudges* helps you practise *{capability.title}*, "
-            "one small step at a time."
+            f"*Leading Health nudges* helps you practise {practise}, one small step at a time."
         )
     )
-    blocks.append(_section("\n".join(f"• {line}" for line in HELP_LINES)))
+    lines = (*HELP_LINES, FOCUS_LINE) if several else HELP_LINES
+    blocks.append(_section("\n".join(f"• {line}" for line in lines)))
     blocks.append(_context(library.attribution.context_line))
     text = (lead + " " if lead else "") + "Leading Health nudges: type /leading-tip help for usage."
     return Message(text=text, blocks=blocks)
+
+
+def focus_list(library: Library, current: Capability) -> Message:
+    """`focus`: the capabilities to choose from, the person's own marked."""
+    if len(library.capabilities) == 1:
+        text = f"There is one capability to practise here: *{current.title}*."
+        return Message(text=text, blocks=[_section(text)])
+    lines = [
+        f"• *{c.title}* ({c.group}) — `/leading-tip focus {c.id}`"
+        + ("  ← your focus" if c.id == current.id else "")
+        for c in library.capabilities
+    ]
+    intro = f"Your focus is *{current.title}*. You can choose any of these:"
+    return Message(
+        text=f"Your focus is {current.title}.",
+        blocks=[
+            _section(intro),
+            _section("\n".join(lines)),
+            _context(library.attribution.context_line),
+        ],
+    )
+
+
+def focus_chosen(capability: Capability) -> Message:
+    text = (
+        f"Your focus is now *{capability.title}*. Your tips and weekly nudges come from it "
+        "from here on."
+    )
+    return Message(text=f"Your focus is now {capability.title}.", blocks=[_section(text)])
+
+
+def focus_unknown(typed: str) -> Message:
+    shown = cut(escape(typed), MAX_WORD_SHOWN)
+    text = (
+        f"I couldn't find one capability called “{shown}”. Type `/leading-tip focus` to see "
+        "the list, then copy its name."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def cohort_focus_set(capability: Capability) -> Message:
+    text = (
+        f"This cohort now practises *{capability.title}*. Its weekly nudges come from it, "
+        "except for anyone who has chosen their own focus."
+    )
+    return Message(text=f"This cohort now practises {capability.title}.", blocks=[_section(text)])

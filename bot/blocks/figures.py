@@ -72,6 +72,28 @@ def _figure_blocks(
         ),
         _section(f"*{weeks_title}*\n```{chr(10).join(rows)}```{week_note}"),
         _section(f"*Items most often reflected on*\n{top_text}"),
+        *_capability_blocks(library, figures),
+    ]
+
+
+def _capability_blocks(library: Library, figures: WorkspaceFigures) -> list[Block]:
+    """Nudges and reflections by capability, only when there is more than one."""
+    if not figures.by_capability:
+        return []
+    lines = []
+    for share in figures.by_capability:
+        title = library.capability(share.capability_id).title
+        nudges = f"{share.nudges_sent} nudge{'s' if share.nudges_sent != 1 else ''} sent"
+        if share.reflections is None:
+            notes = "reflections: too few to show"
+        else:
+            notes = f"{share.reflections} reflection{'s' if share.reflections != 1 else ''}"
+        lines.append(f"• {title}: {nudges}, {notes}")
+    return [
+        _section("*By capability*\n" + "\n".join(lines)),
+        _context(
+            f"A capability's reflections show once {MIN_GROUP} or more people got its nudges."
+        ),
     ]
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.common import (
     MODAL_TITLE_LIMIT,
+    OPTION_TEXT_LIMIT,
     Block,
     Message,
     _actions,
@@ -26,6 +27,7 @@ from bot.blocks.ids import (
     DAY_BLOCK,
     DAY_INPUT,
     HOME_CHANGE_ACTION,
+    HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
     HOME_LOOK_BACK_ACTION,
     HOME_PAUSE_ACTION,
@@ -37,7 +39,7 @@ from bot.blocks.ids import (
     TIME_BLOCK,
     TIME_INPUT,
 )
-from bot.content import Library
+from bot.content import Capability, Library
 from bot.slack_text import escape
 from bot.values import (
     WEEKDAY_NAMES,
@@ -112,11 +114,14 @@ def home_view(
     zone: ZoneInfo,
     today: date,
     cohorts: HomeCohorts | None = None,
+    focus: str | None = None,
     *,
     look_back: bool = True,
 ) -> dict[str, Any]:
-    """Everything a person can see and change, without remembering a command."""
-    capability = library.capabilities[0]
+    """Everything a person can see and change, without remembering a command. With more than
+    one capability, the person's focus and a menu to choose another."""
+    capability = library.focus_of(focus)
+    several = len(library.capabilities) > 1
     behaviours = "\n".join(f"• {b.text}" for b in capability.behaviours)
     seen = "\n".join(
         f"{PLURAL_LABELS[kind]}: {progress.seen[kind]} of {progress.totals[kind]} seen"
@@ -128,6 +133,7 @@ def home_view(
         _context(f"{capability.group} · {library.attribution.context_line}"),
         _section(f"*{capability.title}*\n{capability.purpose}"),
         _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
+        *([_focus_menu(library, capability)] if several else []),
         _divider(),
         *_schedule_section(view, today),
         *_cohort_blocks(cohorts or HomeCohorts()),
@@ -158,10 +164,32 @@ def home_view(
             "*How it works*\nOnce a week I send one small thing to try and a question. Reply "
             "in our DM to keep a private reflection.\n"
             "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
-            "`resume` `stop` `journal` `export` `forget` `help`"
+            "`resume` `stop` `journal` `export` `forget`"
+            + (" `focus`" if several else "")
+            + " `help`"
         )
     )
     return {"type": "home", "blocks": blocks}
+
+
+def _focus_menu(library: Library, current: Capability) -> Block:
+    options = [
+        {"text": {"type": "plain_text", "text": cut(c.title, OPTION_TEXT_LIMIT)}, "value": c.id}
+        for c in library.capabilities
+    ]
+    return {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Your focus*\nYour tips and weekly nudges come from this capability.",
+        },
+        "accessory": {
+            "type": "static_select",
+            "action_id": HOME_FOCUS_ACTION,
+            "options": options,
+            "initial_option": options[library.capabilities.index(current)],
+        },
+    }
 
 
 def _look_back_section(on: bool) -> list[Block]:
@@ -232,10 +260,15 @@ def info_modal(title: str, message: Message) -> dict[str, Any]:
 
 
 def welcome(library: Library, subscribed: bool) -> Message:
-    capability = library.capabilities[0]
+    """The one DM someone gets the first time they open Home. With several capabilities it
+    names none: the Home tab shows their focus and how to change it."""
+    practise = (
+        "leadership capabilities, one at a time"
+        if len(library.capabilities) > 1
+        else f"*{library.capabilities[0].title}*"
+    )
     text = (
-        f"Kia ora. I help you practise *{capability.title}*, from "
-        f"{library.attribution.framework}.\n"
+        f"Kia ora. I help you practise {practise}, from {library.attribution.framework}.\n"
         "Once a week I can send you one small thing to try and a question to reflect on, at a "
         "day and time you choose.\n"
         "Reply to me any time. Your reflections are private: admins only ever see counts.\n"

@@ -27,6 +27,7 @@ HOME_RESUME_ACTION = "home_resume"
 HOME_STOP_ACTION = "home_stop"
 HOME_JOURNAL_ACTION = "home_journal"
 HOME_TIP_ACTION = "home_tip"
+HOME_FOCUS_ACTION = "home_focus"
 HOME_LOOK_BACK_ACTION = "home_look_back"  # value "on" or "off": what to turn it to
 SCHEDULE_MODAL = "schedule_modal"
 DAY_BLOCK, DAY_INPUT = "day", "day_select"

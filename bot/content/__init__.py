@@ -54,10 +54,12 @@ KIND_LABELS = {
 
 
 class ContentError(Exception):
-    """The content pack is not valid; `errors` holds one "file:line: message" each."""
+    """The content pack is not valid; `errors` holds one "file:line: message" each, with
+    files relative to `content_dir`."""
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], content_dir: Path | None = None) -> None:
         self.errors = list(errors)
+        self.content_dir = content_dir
         super().__init__("content pack is not valid:\n" + "\n".join(self.errors))
 
 
@@ -134,17 +136,26 @@ class Library:
         object.__setattr__(self, "_questions", questions)
         object.__setattr__(self, "_by_capability", {c.id: c for c in self.capabilities})
 
-    def items(self, kind: str | None = None) -> tuple[Item, ...]:
-        """Items in file order across capabilities, optionally of one kind."""
+    def items(self, kind: str | None = None, capability: str | None = None) -> tuple[Item, ...]:
+        """Items in file order across capabilities (or of one), optionally of one kind."""
         if kind is not None and kind not in ITEM_KINDS:
             raise ValueError(f"unknown item kind {kind!r}; expected one of {ITEM_KINDS}")
-        return tuple(i for i in self._items.values() if kind is None or i.kind == kind)
+        return tuple(
+            i
+            for i in self._items.values()
+            if (kind is None or i.kind == kind)
+            and (capability is None or i.capability_id == capability)
+        )
 
     def item(self, item_id: str) -> Item:
         return self._items[item_id]
 
-    def questions(self) -> tuple[Question, ...]:
-        return tuple(self._questions.values())
+    def questions(self, capability: str | None = None) -> tuple[Question, ...]:
+        return tuple(
+            q
+            for q in self._questions.values()
+            if capability is None or q.capability_id == capability
+        )
 
     def question(self, question_id: str) -> Question:
         return self._questions[question_id]
@@ -155,6 +166,40 @@ class Library:
 
     def capability(self, capability_id: str) -> Capability:
         return self._by_capability[capability_id]
+
+    def capability_of(self, entry_id: str) -> str | None:
+        """The capability of an item or question id; None when it is not in the content."""
+        entry = self._items.get(entry_id) or self._questions.get(entry_id)
+        return entry.capability_id if entry is not None else None
+
+    def focus_of(self, *choices: str | None) -> Capability:
+        """The first choice that is a capability of the content, else the first capability."""
+        for choice in choices:
+            if choice is not None and choice in self._by_capability:
+                return self._by_capability[choice]
+        return self.capabilities[0]
+
+    def find_capability(self, words: str) -> Capability | None:
+        """The one capability whose id or title is, starts with or contains `words` (any case);
+        None when none does, or more than one."""
+        wanted = " ".join(words.lower().replace("-", " ").split())
+        if not wanted:
+            return None
+
+        def names(c: Capability) -> tuple[str, str]:
+            return (c.id.replace("-", " "), " ".join(c.title.lower().split()))
+
+        for fits in (
+            lambda name: name == wanted,
+            lambda name: name.startswith(wanted),
+            lambda name: wanted in name,
+        ):
+            found = [c for c in self.capabilities if any(fits(n) for n in names(c))]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+        return None
 
 
 def default_content_dir() -> Path:
@@ -190,7 +235,7 @@ def _load_default() -> Library:
 def _load(content_dir: Path) -> Library:
     problems, framework, capabilities = _check_dir(content_dir)
     if problems:
-        raise ContentError([str(p) for p in problems])
+        raise ContentError([str(p) for p in problems], content_dir)
     assert isinstance(framework.model, FrameworkFile)
     return Library(
         capabilities=tuple(_capability(c) for c in capabilities),

@@ -1,4 +1,5 @@
-"""Buttons on the Home tab (and the welcome DM's Subscribe), and the day-and-time modal."""
+"""Buttons on the Home tab (and the welcome DM's Subscribe), its focus menu, and the day-and-time
+modal."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.handlers.payload import (
 )
 from bot.replies import journal_page
 from bot.schedule_words import WeeklyChoice
+from bot.services.focus import UnknownCapability
 from bot.values import HomeChange
 
 logger = logging.getLogger(__name__)
@@ -125,3 +127,19 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         message = blocks.content_item(ctx.library, pick.kind, pick.item)
         await show_modal(client, body["trigger_id"], blocks.info_modal("A quick tip", message))
         await ctx.home.refresh(team_id, user_id, client)
+
+    @app.action(blocks.HOME_FOCUS_ACTION)
+    @guard
+    @ctx.in_flight.track
+    async def focus_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = who(body)
+        option = body["actions"][0].get("selected_option")
+        chosen = option.get("value") if isinstance(option, dict) else None
+        client = await ctx.client_for(team_id, org_of(body))
+        try:
+            await ctx.focus.choose(team_id, user_id, chosen if isinstance(chosen, str) else "")
+        except UnknownCapability:
+            # Only a forged or stale menu gets here: nothing changes, Home shows the real focus.
+            logger.info("Home focus menu named no capability for %s/%s", team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, client, always=True)

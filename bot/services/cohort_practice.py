@@ -130,7 +130,8 @@ class CohortPractice:
     async def _claim(self, cohort: Cohort, now: datetime) -> tuple[int, Item] | None:
         """Insert this week's row, or None when it is not due or another pass has it."""
         slot = self._slot(cohort, now)
-        items = self._library.items("practice")
+        # The cohort's focus (else the first capability), as its members' own nudges.
+        items = self._library.items("practice", self._library.focus_of(cohort.focus).id)
         if slot is None or not items:
             return None
         zone = zone_or_default(cohort.practice_tz, self._default_tz)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -180,6 +180,26 @@ class Cohorts:
         cohort = await self.led_by(team_id, channel_id, user_id, client)
         async with self._sessions() as session, session.begin():
             await self._add_lead(session, cohort, lead_id, self._clock())
+
+    async def set_focus(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        capability_id: str,
+        client: AsyncWebClient | None,
+    ) -> None:
+        """`cohort focus <capability>`: its members practise it unless they chose their own.
+        Raises NotACohort or NotAllowed."""
+        cohort = await self._live(team_id, channel_id)
+        if cohort is None:
+            raise NotACohort
+        if not await self._may_lead(team_id, cohort, user_id, client):
+            raise NotAllowed
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Cohort).where(Cohort.id == cohort.id).values(focus=capability_id)
+            )
 
     async def figures_for(
         self,

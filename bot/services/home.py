@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
 from bot.services.cohorts import Cohorts
+from bot.services.focus import Focus
 from bot.services.insights import Insights
 from bot.services.look_back import LookBack
 from bot.services.profiles import zone_or_default
@@ -37,9 +38,11 @@ class HomeTab:
         default_tz: str,
         draw: Draw,
         cohorts: Cohorts | None = None,
+        focus: Focus | None = None,
         *,
         look_back: LookBack,
     ) -> None:
+        self._focus = focus
         self._subscriptions = subscriptions
         self._cohorts = cohorts
         self._insights = insights
@@ -54,14 +57,17 @@ class HomeTab:
         where they are."""
         view = await self._subscriptions.view(team_id, user_id)
         zone = zone_or_default(view.zone, self._default_tz)
-        progress = await self._insights.progress(team_id, user_id, zone)
+        focus = None
+        if self._focus is not None:
+            focus = (await self._focus.current(team_id, user_id)).id
+        progress = await self._insights.progress(team_id, user_id, zone, focus)
         latest, _ = await self._reflections.page(team_id, user_id, limit=LATEST_ON_HOME)
         today = self._clock().astimezone(zone).date()
         cohorts = HomeCohorts()
         if self._cohorts is not None:
             cohorts = await self._cohorts.for_home(team_id, user_id)
         look_back = await self._look_back.wanted(team_id, user_id)
-        return Home(view, progress, tuple(latest), zone, today, cohorts, look_back)
+        return Home(view, progress, tuple(latest), zone, today, cohorts, focus, look_back)
 
     async def switch_look_back(
         self, team_id: str, user_id: str, on: bool, client: AsyncWebClient | None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,6 +19,7 @@ from bot.services.profiles import may_see_figures
 from bot.services.store import ensure_member
 from bot.values import MIN_GROUP as MIN_GROUP
 from bot.values import STATS_WEEKS as STATS_WEEKS
+from bot.values import CapabilityFigures
 from bot.values import Progress as Progress
 from bot.values import WeekFigures as WeekFigures
 from bot.values import WorkspaceFigures as WorkspaceFigures
@@ -46,7 +48,11 @@ class Insights:
         self._library = library
         self._clock = clock
 
-    async def progress(self, team_id: str, user_id: str, zone: ZoneInfo) -> Progress:
+    async def progress(
+        self, team_id: str, user_id: str, zone: ZoneInfo, capability: str | None = None
+    ) -> Progress:
+        """Items seen of each kind (of one capability, when given), reflections written and
+        weeks in a row."""
         async with self._sessions() as session:
             seen_rows = await session.execute(
                 select(SeenItem.kind, SeenItem.item_id)
@@ -61,7 +67,9 @@ class Insights:
                     )
                 )
             )
-        known = {kind: {item.id for item in self._library.items(kind)} for kind in ITEM_KINDS}
+        known = {
+            kind: {item.id for item in self._library.items(kind, capability)} for kind in ITEM_KINDS
+        }
         return Progress(
             # Only items in the content now: one seen and since retired is not one of these.
             seen={
@@ -161,9 +169,9 @@ class Insights:
                 written_where.append(Reflection.user_id.in_(in_cohort))
             sent = list(
                 await session.execute(
-                    select(Delivery.user_id, Delivery.sent_at, Delivery.reflected_at).where(
-                        *sent_where
-                    )
+                    select(
+                        Delivery.user_id, Delivery.sent_at, Delivery.reflected_at, Delivery.item_id
+                    ).where(*sent_where)
                 )
             )
             written = list(
@@ -197,6 +205,26 @@ class Insights:
             nudges_sent=len(sent),
             nudges_reflected=sum(1 for row in sent if row.reflected_at is not None),
             top_items=items.most_common(3) if people_nudged >= MIN_GROUP else None,
+            by_capability=self._by_capability(sent, written),
+        )
+
+    def _by_capability(self, sent: list[Any], written: list[Any]) -> tuple[CapabilityFigures, ...]:
+        """Nudges sent and reflections written on each capability's items; the reflections
+        only where MIN_GROUP or more people were nudged with that capability."""
+        if len(self._library.capabilities) < 2:
+            return ()
+        of = self._library.capability_of
+        nudges = Counter(of(row.item_id) for row in sent if row.item_id)
+        people: dict[str | None, set[str]] = defaultdict(set)
+        for row in sent:
+            if row.item_id:
+                people[of(row.item_id)].add(row.user_id)
+        notes = Counter(of(row.item_id) for row in written if row.item_id)
+        return tuple(
+            CapabilityFigures(
+                c.id, nudges[c.id], notes[c.id] if len(people[c.id]) >= MIN_GROUP else None
+            )
+            for c in self._library.capabilities
         )
 
     async def _subscriptions(

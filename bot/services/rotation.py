@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.content import ITEM_KINDS, Item, Library, Question
 from bot.db import Sessions
 from bot.models import Member, SeenItem
+from bot.services.focus import load_focus
 from bot.services.store import ensure_member
 
 REFLECT = "reflect"
@@ -36,14 +37,26 @@ class Pick:
     cycle: int
 
 
-def choose(library: Library, seen: Iterable[Seen], kind: str | None, rng: random.Random) -> Pick:
+def choose(
+    library: Library,
+    seen: Iterable[Seen],
+    kind: str | None,
+    rng: random.Random,
+    capability: str | None = None,
+) -> Pick:
     """The next item from what a person has seen. `kind=None` (asked for on demand) takes the
-    kind they have seen least; weekly nudges take their kind from `nudge_kind`."""
-    seen = list(seen)
+    kind they have seen least; weekly nudges take their kind from `nudge_kind`.
+
+    With `capability`, only its items, and each capability keeps its own cycles: what was seen
+    of another capability neither counts nor ends a round."""
+    if capability is None:
+        seen = list(seen)
+    else:
+        seen = [row for row in seen if library.capability_of(row.item_id) in (None, capability)]
     if kind is None:
         shown = Counter(row.kind for row in seen)
         kind = min(ITEM_KINDS, key=lambda k: (shown[k], ITEM_KINDS.index(k)))
-    entries = library.questions() if kind == REFLECT else library.items(kind)
+    entries = library.questions(capability) if kind == REFLECT else library.items(kind, capability)
     pool: dict[str, Item | Question] = {entry.id: entry for entry in entries}
     cycle = max((row.cycle for row in seen if row.kind == kind), default=1)
     this_round = {row.item_id for row in seen if row.kind == kind and row.cycle == cycle}
@@ -137,7 +150,12 @@ class Rotation:
         now = self._clock()
         async with self._sessions() as session:
             member, seen = await load_member_seen(session, team_id, user_id)
-        pick = choose(self._library, seen, kind, self._rng)
+            # With one capability it is everyone's focus: no second read.
+            chosen: tuple[str | None, str | None] = (None, None)
+            if member and len(self._library.capabilities) > 1:
+                chosen = await load_focus(session, team_id, user_id)
+        focus = self._library.focus_of(*chosen)
+        pick = choose(self._library, seen, kind, self._rng, focus.id)
         async with self._sessions() as session, session.begin():
             if not member:
                 await ensure_member(session, team_id, user_id, now)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Library
 from bot.db import Sessions
-from bot.models import Delivery, Member, Schedule, SeenItem, Workspace
+from bot.models import Cohort, Delivery, Member, Schedule, SeenItem, Workspace
 from bot.services.dispatch.looking_back import (
     OLDEST,
     Earlier,
@@ -90,7 +90,13 @@ class Claimed:
     teams: frozenset[str]  # the workspaces of those rows
 
 
-def due_of(schedule: Schedule, tz: str | None, default_tz: str) -> Due:
+def due_of(
+    schedule: Schedule,
+    tz: str | None,
+    default_tz: str,
+    focus: str | None = None,
+    cohort_focus: str | None = None,
+) -> Due:
     assert schedule.next_due_at is not None
     return Due(
         schedule_id=schedule.id,
@@ -104,6 +110,8 @@ def due_of(schedule: Schedule, tz: str | None, default_tz: str) -> Due:
         unanswered=schedule.unanswered,
         backoff_pending=schedule.backoff_pending,
         last_delivery_id=schedule.last_delivery_id,
+        focus=focus,
+        cohort_focus=cohort_focus,
     )
 
 
@@ -169,7 +177,7 @@ async def claim_due(
 
         unread = [
             (schedule.team_id, schedule.user_id, tz)
-            for schedule, tz, _, checked in rows
+            for schedule, tz, _, checked, *_focus in rows
             if not read(schedule, checked)
         ]
         rows = [row for row in rows if read(row[0], row[3])]
@@ -188,8 +196,8 @@ async def claim_due(
         )
         missed = 0
         planned: list[tuple[Delivery, Schedule, str | None]] = []
-        for schedule, tz, channel_id, _ in rows:
-            claimed = due_of(schedule, tz, default_tz)
+        for schedule, tz, channel_id, _, focus, cohort_focus in rows:
+            claimed = due_of(schedule, tz, default_tz, focus, cohort_focus)
             delivery = _apply(schedule, claimed, plan(claimed, now, history, library, rng), now)
             if delivery.status == "missed":
                 missed += 1
@@ -219,7 +227,7 @@ def _due_in_turn(
     only_installed: bool,
     per_workspace: int | None,
     skip_teams: Collection[str],
-) -> Select[Schedule, str | None, str | None, datetime | None]:
+) -> Select[Schedule, str | None, str | None, datetime | None, str | None, str | None]:
     """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
 
     PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
@@ -244,12 +252,21 @@ def _due_in_turn(
         )
     turns = ranked.subquery("turns")
     query = (
-        select(Schedule, Member.tz, Member.dm_channel_id, Member.tz_checked_at)
+        select(
+            Schedule,
+            Member.tz,
+            Member.dm_channel_id,
+            Member.tz_checked_at,
+            Member.focus,
+            Cohort.focus,
+        )
         .join(turns, turns.c.id == Schedule.id)
         .join(
             Member,
             and_(Member.team_id == Schedule.team_id, Member.user_id == Schedule.user_id),
         )
+        # The focus comes with the row: no query per nudge.
+        .outerjoin(Cohort, and_(Cohort.id == Schedule.cohort_id, Cohort.ended_at.is_(None)))
         .where(is_due)
     )
     if per_workspace is not None:

@@ -36,6 +36,8 @@ class Due:
     unanswered: int
     backoff_pending: bool
     last_delivery_id: int | None
+    focus: str | None = None  # the capability the person chose
+    cohort_focus: str | None = None  # the capability their cohort chose
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def plan(due: Due, now: datetime, history: History, library: Library, rng: rando
 
     More than MAX_LATE late: missed, and the next slot after now. A "how often?" question left
     unanswered turns into fortnightly. After UNANSWERED_BEFORE_ASKING quiet nudges, the question
-    goes instead of a nudge. Otherwise a nudge: the kind whose turn it is, an item, a question
+    goes instead of a nudge. Otherwise a nudge: the kind whose turn it is, an item of the
+    person's focus (theirs, else their cohort's, else the first capability), a question
     to go with it, the item of last week's nudge if the person reflected on it, and one of
     their earlier reflections to look back on, unless one of their last two nudges had one."""
     if now - due.due_at > MAX_LATE:
@@ -107,7 +110,8 @@ def plan(due: Due, now: datetime, history: History, library: Library, rng: rando
     person = (due.team_id, due.user_id)
     seen = history.seen.get(person, [])
     kind = nudge_kind(history.nudged.get(person, {}), seen)
-    pick = choose(library, seen, kind, rng)
+    capability = library.focus_of(due.focus, due.cohort_focus).id
+    pick = choose(library, seen, kind, rng, capability)
     questions = library.questions_for(pick.item.id)
     return replace(
         after,
