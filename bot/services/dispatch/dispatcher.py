@@ -36,7 +36,7 @@ from bot.services.dispatch.claiming import (
     renew_claims,
 )
 from bot.services.dispatch.looking_back import OLDEST
-from bot.services.dispatch.pacing import Pace
+from bot.services.dispatch.pacing import Pace, Throttle
 from bot.services.dispatch.recording import (
     Recorder,
     delivery_values,
@@ -66,6 +66,10 @@ INSTALLED_FRESH = 1.0
 # The one-process deployment: Slack calls in flight at once, and results per write.
 BESIDE_REQUESTS_CONCURRENCY = 16
 BESIDE_REQUESTS_RECORD_EVERY = 25
+# ... and steps (a zone read or a send, each one Slack call as a rule) started a second, all
+# workspaces together: a small share of one core, so requests find the loop nearly free.
+# (Slack lets a workspace post a few times a second: this binds only across many workspaces.)
+BESIDE_REQUESTS_CALLS_PER_SECOND = 100
 ZONE_WAIT = 1.0  # seconds the claims wait for a round of zone reads before going on without it
 
 
@@ -279,6 +283,7 @@ class Dispatcher:
         self._record_every = record_every
         self._record_within = record_within
         self._foreground = foreground or Foreground()
+        self._throttle: Throttle | None = None  # see beside_requests
         self._stopping = False
         self._passes: set[_InFlight] = set()  # what each pass under way has started
 
@@ -288,6 +293,7 @@ class Dispatcher:
         workspace's rate limit, not this, paces a workspace's nudges.)"""
         self._concurrency = min(self._concurrency, BESIDE_REQUESTS_CONCURRENCY)
         self._record_every = min(self._record_every, BESIDE_REQUESTS_RECORD_EVERY)
+        self._throttle = Throttle(BESIDE_REQUESTS_CALLS_PER_SECOND)
 
     def stop(self) -> None:
         """The process is stopping: a pass under way claims nothing more and finishes the sends
@@ -408,6 +414,13 @@ class Dispatcher:
 
     # --- claiming ------------------------------------------------------------------------
 
+    async def _my_turn(self) -> None:
+        """Before a step of the pass: requests being answered go first, and the pass keeps to
+        its share of the process (see beside_requests)."""
+        await self._foreground.give_way()
+        if self._throttle is not None:
+            await self._throttle.take()
+
     async def _claim(self, now: datetime, state: _PassState, limit: int, busy: set[str]) -> Claimed:
         await self._foreground.give_way()
         claimed = await claim_due(
@@ -461,7 +474,7 @@ class Dispatcher:
             if client is None:
                 return False, None
             async with lock, state.gate:
-                await self._foreground.give_way()
+                await self._my_turn()
                 return await read_zone(client, team_id, user_id)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
@@ -544,7 +557,7 @@ class Dispatcher:
                     outcome = Outcome("retry", "skipped", "ratelimited", count_attempt=False)
                 else:
                     async with state.gate:
-                        await self._foreground.give_way()
+                        await self._my_turn()
                         outcome = await send(
                             job, client, message, self._still_installed(job.team_id, state)
                         )

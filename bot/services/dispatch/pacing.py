@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 FIRST_GAP = 0.1  # seconds between starts after a workspace's first 429
@@ -94,3 +94,26 @@ class Pace:
         self._gap *= SHORTER
         if self._gap < NO_GAP:
             self._gap = 0.0
+
+
+class Throttle:
+    """At most `per_second` starts a second, evenly spaced, across everything that takes one
+    (the whole pass, all workspaces): bounds the pass's share of a process it shares."""
+
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._spacing = 1 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = -math.inf
+
+    async def take(self) -> None:
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + self._spacing
+        if start > now:
+            await self._sleep(start - now)
