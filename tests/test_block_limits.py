@@ -218,7 +218,10 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         yield "home_view", blocks.home_view(library, view, progress, entries[:3], zone, now.date())
         yield "schedule_modal", blocks.schedule_modal(view)
     yield "home_view empty", blocks.home_view(library, stopped, progress, [], zone, now.date())
-    led = HomeCohorts("C" + "X" * 31, tuple(f"C{n:031d}" for n in range(20)))
+    leads = tuple(f"C{n:031d}" for n in range(20))
+    shown = (CohortFigures(leads[0], BIG, figures), CohortFigures(leads[1], BIG, None))
+    shown += (CohortFigures(leads[2], BIG, figures),)
+    led = HomeCohorts("C" + "X" * 31, leads, shown)
     yield (
         "home_view cohorts",
         blocks.home_view(library, active, progress, [], zone, now.date(), led),
@@ -266,6 +269,21 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     )
     shares = (CapabilityFigures(several.capabilities[0].id, BIG, BIG),)
     shares += (CapabilityFigures(several.capabilities[1].id, BIG, None),)
+    several_figures = replace(figures, by_capability=shares)
+    led_several = replace(led, figures=tuple(replace(c, figures=several_figures) for c in shown))
+    yield (
+        "home_view several leading",
+        blocks.home_view(
+            several,
+            active,
+            progress,
+            entries[:3],
+            zone,
+            now.date(),
+            led_several,
+            "other-capability",
+        ),
+    )
     yield (
         "workspace_figures several",
         blocks.workspace_figures(several, replace(figures, by_capability=shares)),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.models import Cohort, CohortLead, Schedule
-from bot.services.cohorts import COHORT_ENDED, LEFT_THE_COHORT
+from bot.services.cohorts import COHORT_ENDED, HOME_FIGURES, LEFT_THE_COHORT
 from bot.values import MIN_GROUP
 from devkit.slack_sim import DEFAULT_BOT_USER_ID, RecordedCall, SlackSimulator
 from scheduler.runner import purge_uninstalled_workspaces
@@ -383,6 +383,57 @@ async def test_a_week_with_fewer_than_five_people_nudged_hides_its_reflections(
     assert "too few to show" in figures and "%" not in figures
 
 
+async def test_a_leads_home_shows_each_cohorts_figures_as_stats_does_and_hides_small_ones(
+    app: RunningApp, clock
+) -> None:
+    app.sim.add_user("T0001", "ULEAD", is_admin=True)
+    people = [f"UP{i}" for i in range(1, 6)]
+    for user in people:
+        app.sim.add_user("T0001", user)
+    app.sim.set_channel_members("T0001", TEAM, [DEFAULT_BOT_USER_ID, "ULEAD", *people])
+    app.sim.set_channel_members("T0001", "C0SMALL", [DEFAULT_BOT_USER_ID, "ULEAD", "UP1"])
+    await start_cohort(app, "cohort monday 9am")
+    await start_cohort(app, "cohort", channel_id="C0SMALL")
+    await dispatch_at(app, clock, DUE)
+    for minutes, user in enumerate(["ULEAD", "UP1", "UP2"], start=1):
+        await reply_in_thread(app, user, f"A private thought {minutes}.", minutes)
+    stats = await command_message(app, "stats", "ULEAD", channel_id=TEAM)
+
+    home = blocks_text(await open_home(app, "ULEAD"))
+    looked_up = [c for c in app.sim.calls if c.method.startswith(("conversations.", "users."))]
+    assert not looked_up  # the figures come from the database alone
+    # Cohorts come in channel order: C0SMALL, then C0TEAM.
+    small_part, team_part = home.split("*How it works*")[0].split(f"The cohort in <#{TEAM}>")
+    assert "The cohort in <#C0SMALL>" in small_part
+    assert "Members: *6*" in team_part and "50% of nudges got a reflection" in team_part
+    for line in blocks_text(stats["blocks"][2:]).splitlines():  # the same figures as `stats`
+        assert line in team_part
+    assert f"fewer than {MIN_GROUP} members" in small_part
+    assert "Subscribers" not in small_part and "%" not in small_part
+    assert "thought 2" not in home and "thought 3" not in home  # members' words: never
+    for user in people:
+        assert user not in home
+
+    member_home = blocks_text(await open_home(app, "UP1"))
+    assert "Cohorts you lead" not in member_home and "Subscribers" not in member_home
+
+
+async def test_a_lead_of_many_cohorts_sees_the_first_few_in_full_and_the_rest_by_name(
+    app: RunningApp,
+) -> None:
+    app.sim.add_user("T0001", "ULEAD", is_admin=True)
+    channels = ["C0A", "C0B", "C0C", "C0D", "C0E"]
+    for channel in channels:
+        app.sim.set_channel_members("T0001", channel, [DEFAULT_BOT_USER_ID, "ULEAD"])
+        await start_cohort(app, "cohort", channel_id=channel)
+    blocks = await open_home(app, "ULEAD")
+    home = blocks_text(blocks)
+    assert home.count("The cohort in <#") == HOME_FIGURES == 3
+    assert home.count(f"fewer than {MIN_GROUP} members") == HOME_FIGURES
+    assert "Also <#C0D>, <#C0E>: type `/leading-tip stats` in one" in home
+    assert len(blocks) <= 100
+
+
 # --- many workspaces -------------------------------------------------------------------------
 
 
@@ -453,7 +504,7 @@ async def test_home_names_the_cohort_of_a_members_nudge_and_the_cohorts_a_lead_l
     await start_cohort(app)
     lead_home = blocks_text(await open_home(app, "ULEAD"))
     assert f"Your weekly nudge is part of the cohort in <#{TEAM}>" in lead_home
-    assert f"Cohorts you lead:* <#{TEAM}>" in lead_home
+    assert "Cohorts you lead" in lead_home and f"The cohort in <#{TEAM}>" in lead_home
     member_home = blocks_text(await open_home(app, "UBEN"))
     assert f"part of the cohort in <#{TEAM}>" in member_home
     assert "Cohorts you lead" not in member_home

@@ -23,6 +23,7 @@ from bot.blocks.common import (
     local_date,
     long_date,
 )
+from bot.blocks.figures import cohort_figure_blocks
 from bot.blocks.ids import (
     DAY_BLOCK,
     DAY_INPUT,
@@ -88,20 +89,34 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
 
 
-def _cohort_blocks(cohorts: HomeCohorts) -> list[Block]:
-    """Which cohort someone's nudge is part of, and, for a lead, the cohorts they lead."""
+def _cohort_blocks(library: Library, cohorts: HomeCohorts) -> list[Block]:
+    """Which cohort someone's nudge is part of, and, for a lead, the cohorts they lead: the
+    first few with their figures (counts only), the rest by name."""
     found: list[Block] = []
     if cohorts.member_of:
         found.append(
             _context(f"Your weekly nudge is part of the cohort in <#{cohorts.member_of}>.")
         )
-    if cohorts.leads:
-        channels = ", ".join(f"<#{channel}>" for channel in cohorts.leads)
+    if not cohorts.leads:
+        return found
+    found.append(_divider())
+    found.append(
+        _section(
+            "*Cohorts you lead*\nCounts only: nobody's reflections or names are ever shown. "
+            "`/leading-tip stats` in a cohort's channel shows the same, and "
+            "`/leading-tip cohort off` there ends it."
+        )
+    )
+    for cohort in cohorts.figures:
+        found.append(_section(f"*The cohort in <#{cohort.channel_id}>*"))
+        found.extend(cohort_figure_blocks(library, cohort))
+    shown = {cohort.channel_id for cohort in cohorts.figures}
+    rest = [channel for channel in cohorts.leads if channel not in shown]
+    if rest:
+        channels = ", ".join(f"<#{channel}>" for channel in rest)
+        also = "Also" if shown else "You lead"
         found.append(
-            _section(
-                f"*Cohorts you lead:* {channels}\nType `/leading-tip stats` in one for its "
-                "figures (counts only), or `/leading-tip cohort off` to end it."
-            )
+            _context(f"{also} {channels}: type `/leading-tip stats` in one for its figures.")
         )
     return found
 
@@ -136,7 +151,7 @@ def home_view(
         *([_focus_menu(library, capability)] if several else []),
         _divider(),
         *_schedule_section(view, today),
-        *_cohort_blocks(cohorts or HomeCohorts()),
+        *_cohort_blocks(library, cohorts or HomeCohorts()),
         _divider(),
         _section(
             f"*Your progress*\n{seen}\nReflections written: {progress.reflections}\n"
