@@ -181,7 +181,9 @@ def home_view(
             "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
             "`resume` `stop` `journal` `export` `forget`"
             + (" `focus`" if several else "")
-            + " `help`"
+            + " `help`\n"
+            "For admins and cohort leads: `cohort` makes a channel a cohort, `stats` shows "
+            "figures (counts only) and `preview` sends you one of every message I send."
         )
     )
     return {"type": "home", "blocks": blocks}
