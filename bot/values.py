@@ -228,6 +228,7 @@ class HomeCohorts:
     member_of: str | None = None  # a channel id
     leads: tuple[str, ...] = ()  # channel ids
     figures: tuple[CohortFigures, ...] = ()  # for the first of `leads`, in the same order
+    may_start: bool = False  # a lead or in ADMIN_USER_IDS: Home offers "Start a cohort"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from bot.config import Settings
 from bot.models import Cohort, CohortLead, Schedule
 from bot.services.cohorts import COHORT_ENDED, HOME_FIGURES, LEFT_THE_COHORT
 from bot.values import MIN_GROUP
-from devkit.slack_sim import DEFAULT_BOT_USER_ID, RecordedCall, SlackSimulator
+from devkit.slack_sim import (
+    DEFAULT_BOT_USER_ID,
+    RecordedCall,
+    SlackSimulator,
+    view_submission_body,
+)
 from scheduler.runner import purge_uninstalled_workspaces
 from tests.conftest import RunningApp
 from tests.helpers import (
@@ -25,11 +30,14 @@ from tests.helpers import (
     deliveries,
     dispatch_at,
     dm,
+    latest_home,
     message_text,
     open_home,
+    press,
     say,
     schedule_of,
     subscribe,
+    text_of,
     ts_at,
 )
 
@@ -432,6 +440,79 @@ async def test_a_lead_of_many_cohorts_sees_the_first_few_in_full_and_the_rest_by
     assert home.count(f"fewer than {MIN_GROUP} members") == HOME_FIGURES
     assert "Also <#C0D>, <#C0E>: type `/leading-tip stats` in one" in home
     assert len(blocks) <= 100
+
+
+# --- from the Home tab ----------------------------------------------------------------------
+
+
+async def submit_cohort_modal(
+    app: RunningApp, user_id: str, channel: str | None, day: str = "1", at: str | None = "09:00"
+) -> dict:
+    """The "Start a cohort" modal, submitted with a channel, a day and a time (None: left empty)."""
+    values = {
+        "channel": {
+            "channel_select": {"type": "conversations_select", "selected_conversation": channel}
+        },
+        "day": {"day_select": {"type": "static_select", "selected_option": {"value": day}}},
+        "time": {"time_picker": {"type": "timepicker", "selected_time": at}},
+    }
+    reply = await app.slack.post(view_submission_body("cohort_modal", values, user_id=user_id))
+    assert reply.status == 200
+    await app.settle()
+    return reply.json() if reply.body else {}
+
+
+async def test_an_admin_starts_a_cohort_from_home_as_cohort_in_the_channel_would(
+    app: RunningApp,
+) -> None:
+    await arrange_channel(app)
+    app.sim.add_user("T0001", "UHEAD")  # in ADMIN_USER_IDS
+    assert "home_cohort" not in str(await open_home(app, "UBEN"))  # a member: no button
+    assert "home_cohort" in str(await open_home(app, "UHEAD"))
+    app.sim.clear()
+    await press(app, "home_cohort", "start", user_id="UHEAD")
+    await app.settle()
+    [opened] = app.sim.calls_to("views.open")
+    modal = opened.body["view"]
+    assert modal["callback_id"] == "cohort_modal"
+    assert "conversations_select" in str(modal["blocks"])
+
+    app.sim.clear()
+    assert await submit_cohort_modal(app, "UHEAD", TEAM, day="1", at="09:00") == {}
+    cohort = await cohort_row(app)
+    assert (cohort.weekday, cohort.local_minutes) == (1, 9 * 60)
+    aroha = await schedule_of(app, "UAROHA")
+    assert aroha.cohort_id == cohort.id and aroha.status == "active"
+    assert "This channel is now a cohort" in text_of(dms_to(app.sim, "UHEAD")[0].body)
+    assert posted_in(app.sim, TEAM) == []
+    home = latest_home(app)
+    assert f"The cohort in <#{TEAM}>" in home and "Start a cohort" in home  # now a lead
+
+
+@pytest.mark.parametrize(
+    ("user", "channel", "at", "block", "says"),
+    [
+        ("UBEN", TEAM, "09:00", "channel", "started by workspace admins and cohort leads"),
+        ("UHEAD", None, "09:00", "channel", "Choose a channel"),
+        ("UHEAD", "DUHEAD", "09:00", "channel", "not a direct message"),
+        ("UHEAD", "C0NOBOT", "09:00", "channel", "/invite @Leading Health"),
+        ("UHEAD", TEAM, None, "time", "Choose a day and a time"),
+        ("UHEAD", TEAM, "09:00", "channel", "reinstall Leading Health"),  # missing_scope
+    ],
+)
+async def test_a_cohort_home_cannot_start_says_why_in_the_modal_and_changes_nothing(
+    app: RunningApp, user: str, channel: str | None, at: str | None, block: str, says: str
+) -> None:
+    await arrange_channel(app)
+    app.sim.set_channel_members("T0001", "C0NOBOT", ["UHEAD", "UAROHA"])
+    if says.startswith("reinstall"):
+        app.sim.fail("conversations.members", error="missing_scope")
+    app.sim.clear()
+    reply = await submit_cohort_modal(app, user, channel, at=at)
+    assert reply["response_action"] == "errors" and says in reply["errors"][block]
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(Cohort)) is None
+    assert app.sim.calls_to("chat.postMessage") == []
 
 
 # --- many workspaces -------------------------------------------------------------------------

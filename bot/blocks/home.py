@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,9 +25,13 @@ from bot.blocks.common import (
 )
 from bot.blocks.figures import cohort_figure_blocks
 from bot.blocks.ids import (
+    CHANNEL_BLOCK,
+    CHANNEL_INPUT,
+    COHORT_MODAL,
     DAY_BLOCK,
     DAY_INPUT,
     HOME_CHANGE_ACTION,
+    HOME_COHORT_ACTION,
     HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
     HOME_LOOK_BACK_ACTION,
@@ -97,7 +101,17 @@ def _cohort_blocks(library: Library, cohorts: HomeCohorts) -> list[Block]:
         found.append(
             _context(f"Your weekly nudge is part of the cohort in <#{cohorts.member_of}>.")
         )
+    start = _actions(_button("Start a cohort", HOME_COHORT_ACTION, "start"))
     if not cohorts.leads:
+        if cohorts.may_start:
+            found.append(_divider())
+            found.append(
+                _section(
+                    "*Cohorts*\nMake a channel a cohort: everyone in it practises together, "
+                    "with the weekly nudge at the same day and time."
+                )
+            )
+            found.append(start)
         return found
     found.append(_divider())
     found.append(
@@ -118,6 +132,8 @@ def _cohort_blocks(library: Library, cohorts: HomeCohorts) -> list[Block]:
         found.append(
             _context(f"{also} {channels}: type `/leading-tip stats` in one for its figures.")
         )
+    if cohorts.may_start:
+        found.append(start)
     return found
 
 
@@ -226,12 +242,39 @@ def _look_back_section(on: bool) -> list[Block]:
     return [_section(text), _actions(button)]
 
 
-def schedule_modal(view: ScheduleView) -> dict[str, Any]:
-    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
+def _day_time_inputs(weekday: int, local_time: time) -> list[Block]:
+    """The day and time inputs of the schedule modal and the cohort modal."""
     options = [
         {"text": {"type": "plain_text", "text": name}, "value": str(number)}
         for number, name in enumerate(WEEKDAY_NAMES)
     ]
+    return [
+        {
+            "type": "input",
+            "block_id": DAY_BLOCK,
+            "label": {"type": "plain_text", "text": "Day"},
+            "element": {
+                "type": "static_select",
+                "action_id": DAY_INPUT,
+                "options": options,
+                "initial_option": options[weekday],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": TIME_BLOCK,
+            "label": {"type": "plain_text", "text": "Time"},
+            "element": {
+                "type": "timepicker",
+                "action_id": TIME_INPUT,
+                "initial_time": f"{local_time:%H:%M}",
+            },
+        },
+    ]
+
+
+def schedule_modal(view: ScheduleView) -> dict[str, Any]:
+    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
     return {
         "type": "modal",
         "callback_id": SCHEDULE_MODAL,
@@ -239,28 +282,41 @@ def schedule_modal(view: ScheduleView) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {
-                "type": "input",
-                "block_id": DAY_BLOCK,
-                "label": {"type": "plain_text", "text": "Day"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": DAY_INPUT,
-                    "options": options,
-                    "initial_option": options[view.weekday],
-                },
-            },
-            {
-                "type": "input",
-                "block_id": TIME_BLOCK,
-                "label": {"type": "plain_text", "text": "Time"},
-                "element": {
-                    "type": "timepicker",
-                    "action_id": TIME_INPUT,
-                    "initial_time": f"{view.local_time:%H:%M}",
-                },
-            },
+            *_day_time_inputs(view.weekday, view.local_time),
             _context(f"In your Slack time zone, {view.zone}."),
+        ],
+    }
+
+
+def cohort_modal() -> dict[str, Any]:
+    """Start a cohort from Home: the same as `/leading-tip cohort` typed in the channel."""
+    return {
+        "type": "modal",
+        "callback_id": COHORT_MODAL,
+        "title": {"type": "plain_text", "text": "Start a cohort"},
+        "submit": {"type": "plain_text", "text": "Start"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": CHANNEL_BLOCK,
+                "label": {"type": "plain_text", "text": "Channel"},
+                "element": {
+                    "type": "conversations_select",
+                    "action_id": CHANNEL_INPUT,
+                    "filter": {
+                        "include": ["public", "private"],
+                        "exclude_bot_users": True,
+                        "exclude_external_shared_channels": True,
+                    },
+                },
+            },
+            *_day_time_inputs(0, time(9, 0)),
+            _context(
+                "Everyone in the channel gets one short private message from me and a weekly "
+                "nudge at this day and time in their own time zone, unless they chose their "
+                "own or had stopped. Nothing about anyone is posted in the channel."
+            ),
         ],
     }
 

@@ -152,6 +152,18 @@ class Cohorts:
         already = before is not None
         return CohortSettled(channel_id, choice.weekday, choice.local_time, changed, already)
 
+    async def check_start(
+        self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient
+    ) -> None:
+        """What `start` would refuse, asked before a modal may close (Slack waits three seconds,
+        too few to enrol a channel). Raises NotInAChannel, NotAllowed or CannotSeeChannel."""
+        if channel_id.startswith("D"):
+            raise NotInAChannel
+        cohort = await self._live(team_id, channel_id)
+        if not await self._may_lead(team_id, cohort, user_id, client):
+            raise NotAllowed
+        await self._members(client, channel_id)
+
     async def end(
         self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient | None
     ) -> None:
@@ -264,7 +276,9 @@ class Cohorts:
                 )
             )
         figures = [await self._figures(team_id, c, zone) for c in leads[:HOME_FIGURES]]
-        return HomeCohorts(member_of, tuple(c.channel_id for c in leads), tuple(figures))
+        # Slack's own admins are asked for only when they press the button, not on every open.
+        may_start = bool(leads) or user_id in self._admin_ids
+        return HomeCohorts(member_of, tuple(c.channel_id for c in leads), tuple(figures), may_start)
 
     # --- Slack's events -------------------------------------------------------------------
 
