@@ -222,10 +222,13 @@ class PreviewSample:
 
 @dataclass(frozen=True)
 class HomeCohorts:
-    """Cohorts on someone's Home: the one their nudge belongs to, and those they lead."""
+    """Cohorts on someone's Home: the one their nudge belongs to, and those they lead, with the
+    figures of the first few of those (the rest are only named)."""
 
     member_of: str | None = None  # a channel id
     leads: tuple[str, ...] = ()  # channel ids
+    figures: tuple[CohortFigures, ...] = ()  # for the first of `leads`, in the same order
+    may_start: bool = False  # a lead or in ADMIN_USER_IDS: Home offers "Start a cohort"
 
 
 @dataclass(frozen=True)

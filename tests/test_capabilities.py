@@ -497,6 +497,7 @@ async def test_home_shows_the_focus_its_progress_and_a_menu_to_change_it(
     assert menu["initial_option"]["value"] == SHIPPED
     assert [o["value"] for o in menu["options"]] == [SHIPPED, OWN]
     assert "Quick tips: 1 of 5 seen" in blocks_text(home)
+    assert "`forget` `focus` `help`" in blocks_text(home)  # the Commands line names it
     two_app.sim.clear()
     await choose_on_home(two_app, OWN)
     await two_app.settle()

@@ -12,9 +12,14 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.models import Cohort, CohortLead, Schedule
-from bot.services.cohorts import COHORT_ENDED, LEFT_THE_COHORT
+from bot.services.cohorts import COHORT_ENDED, HOME_FIGURES, LEFT_THE_COHORT
 from bot.values import MIN_GROUP
-from devkit.slack_sim import DEFAULT_BOT_USER_ID, RecordedCall, SlackSimulator
+from devkit.slack_sim import (
+    DEFAULT_BOT_USER_ID,
+    RecordedCall,
+    SlackSimulator,
+    view_submission_body,
+)
 from scheduler.runner import purge_uninstalled_workspaces
 from tests.conftest import RunningApp
 from tests.helpers import (
@@ -25,11 +30,14 @@ from tests.helpers import (
     deliveries,
     dispatch_at,
     dm,
+    latest_home,
     message_text,
     open_home,
+    press,
     say,
     schedule_of,
     subscribe,
+    text_of,
     ts_at,
 )
 
@@ -383,6 +391,130 @@ async def test_a_week_with_fewer_than_five_people_nudged_hides_its_reflections(
     assert "too few to show" in figures and "%" not in figures
 
 
+async def test_a_leads_home_shows_each_cohorts_figures_as_stats_does_and_hides_small_ones(
+    app: RunningApp, clock
+) -> None:
+    app.sim.add_user("T0001", "ULEAD", is_admin=True)
+    people = [f"UP{i}" for i in range(1, 6)]
+    for user in people:
+        app.sim.add_user("T0001", user)
+    app.sim.set_channel_members("T0001", TEAM, [DEFAULT_BOT_USER_ID, "ULEAD", *people])
+    app.sim.set_channel_members("T0001", "C0SMALL", [DEFAULT_BOT_USER_ID, "ULEAD", "UP1"])
+    await start_cohort(app, "cohort monday 9am")
+    await start_cohort(app, "cohort", channel_id="C0SMALL")
+    await dispatch_at(app, clock, DUE)
+    for minutes, user in enumerate(["ULEAD", "UP1", "UP2"], start=1):
+        await reply_in_thread(app, user, f"A private thought {minutes}.", minutes)
+    stats = await command_message(app, "stats", "ULEAD", channel_id=TEAM)
+
+    home = blocks_text(await open_home(app, "ULEAD"))
+    looked_up = [c for c in app.sim.calls if c.method.startswith(("conversations.", "users."))]
+    assert not looked_up  # the figures come from the database alone
+    # Cohorts come in channel order: C0SMALL, then C0TEAM.
+    small_part, team_part = home.split("*How it works*")[0].split(f"The cohort in <#{TEAM}>")
+    assert "The cohort in <#C0SMALL>" in small_part
+    assert "Members: *6*" in team_part and "50% of nudges got a reflection" in team_part
+    for line in blocks_text(stats["blocks"][2:]).splitlines():  # the same figures as `stats`
+        assert line in team_part
+    assert f"fewer than {MIN_GROUP} members" in small_part
+    assert "Subscribers" not in small_part and "%" not in small_part
+    assert "thought 2" not in home and "thought 3" not in home  # members' words: never
+    for user in people:
+        assert user not in home
+
+    member_home = blocks_text(await open_home(app, "UP1"))
+    assert "Cohorts you lead" not in member_home and "Subscribers" not in member_home
+
+
+async def test_a_lead_of_many_cohorts_sees_the_first_few_in_full_and_the_rest_by_name(
+    app: RunningApp,
+) -> None:
+    app.sim.add_user("T0001", "ULEAD", is_admin=True)
+    channels = ["C0A", "C0B", "C0C", "C0D", "C0E"]
+    for channel in channels:
+        app.sim.set_channel_members("T0001", channel, [DEFAULT_BOT_USER_ID, "ULEAD"])
+        await start_cohort(app, "cohort", channel_id=channel)
+    blocks = await open_home(app, "ULEAD")
+    home = blocks_text(blocks)
+    assert home.count("The cohort in <#") == HOME_FIGURES == 3
+    assert home.count(f"fewer than {MIN_GROUP} members") == HOME_FIGURES
+    assert "Also <#C0D>, <#C0E>: type `/leading-tip stats` in one" in home
+    assert len(blocks) <= 100
+
+
+# --- from the Home tab ----------------------------------------------------------------------
+
+
+async def submit_cohort_modal(
+    app: RunningApp, user_id: str, channel: str | None, day: str = "1", at: str | None = "09:00"
+) -> dict:
+    """The "Start a cohort" modal, submitted with a channel, a day and a time (None: left empty)."""
+    values = {
+        "channel": {
+            "channel_select": {"type": "conversations_select", "selected_conversation": channel}
+        },
+        "day": {"day_select": {"type": "static_select", "selected_option": {"value": day}}},
+        "time": {"time_picker": {"type": "timepicker", "selected_time": at}},
+    }
+    reply = await app.slack.post(view_submission_body("cohort_modal", values, user_id=user_id))
+    assert reply.status == 200
+    await app.settle()
+    return reply.json() if reply.body else {}
+
+
+async def test_an_admin_starts_a_cohort_from_home_as_cohort_in_the_channel_would(
+    app: RunningApp,
+) -> None:
+    await arrange_channel(app)
+    app.sim.add_user("T0001", "UHEAD")  # in ADMIN_USER_IDS
+    assert "home_cohort" not in str(await open_home(app, "UBEN"))  # a member: no button
+    assert "home_cohort" in str(await open_home(app, "UHEAD"))
+    app.sim.clear()
+    await press(app, "home_cohort", "start", user_id="UHEAD")
+    await app.settle()
+    [opened] = app.sim.calls_to("views.open")
+    modal = opened.body["view"]
+    assert modal["callback_id"] == "cohort_modal"
+    assert "conversations_select" in str(modal["blocks"])
+
+    app.sim.clear()
+    assert await submit_cohort_modal(app, "UHEAD", TEAM, day="1", at="09:00") == {}
+    cohort = await cohort_row(app)
+    assert (cohort.weekday, cohort.local_minutes) == (1, 9 * 60)
+    aroha = await schedule_of(app, "UAROHA")
+    assert aroha.cohort_id == cohort.id and aroha.status == "active"
+    assert "This channel is now a cohort" in text_of(dms_to(app.sim, "UHEAD")[0].body)
+    assert posted_in(app.sim, TEAM) == []
+    home = latest_home(app)
+    assert f"The cohort in <#{TEAM}>" in home and "Start a cohort" in home  # now a lead
+
+
+@pytest.mark.parametrize(
+    ("user", "channel", "at", "block", "says"),
+    [
+        ("UBEN", TEAM, "09:00", "channel", "started by workspace admins and cohort leads"),
+        ("UHEAD", None, "09:00", "channel", "Choose a channel"),
+        ("UHEAD", "DUHEAD", "09:00", "channel", "not a direct message"),
+        ("UHEAD", "C0NOBOT", "09:00", "channel", "/invite @Leading Health"),
+        ("UHEAD", TEAM, None, "time", "Choose a day and a time"),
+        ("UHEAD", TEAM, "09:00", "channel", "reinstall Leading Health"),  # missing_scope
+    ],
+)
+async def test_a_cohort_home_cannot_start_says_why_in_the_modal_and_changes_nothing(
+    app: RunningApp, user: str, channel: str | None, at: str | None, block: str, says: str
+) -> None:
+    await arrange_channel(app)
+    app.sim.set_channel_members("T0001", "C0NOBOT", ["UHEAD", "UAROHA"])
+    if says.startswith("reinstall"):
+        app.sim.fail("conversations.members", error="missing_scope")
+    app.sim.clear()
+    reply = await submit_cohort_modal(app, user, channel, at=at)
+    assert reply["response_action"] == "errors" and says in reply["errors"][block]
+    async with app.ctx.sessions() as session:
+        assert await session.scalar(select(Cohort)) is None
+    assert app.sim.calls_to("chat.postMessage") == []
+
+
 # --- many workspaces -------------------------------------------------------------------------
 
 
@@ -453,7 +585,7 @@ async def test_home_names_the_cohort_of_a_members_nudge_and_the_cohorts_a_lead_l
     await start_cohort(app)
     lead_home = blocks_text(await open_home(app, "ULEAD"))
     assert f"Your weekly nudge is part of the cohort in <#{TEAM}>" in lead_home
-    assert f"Cohorts you lead:* <#{TEAM}>" in lead_home
+    assert "Cohorts you lead" in lead_home and f"The cohort in <#{TEAM}>" in lead_home
     member_home = blocks_text(await open_home(app, "UBEN"))
     assert f"part of the cohort in <#{TEAM}>" in member_home
     assert "Cohorts you lead" not in member_home

@@ -51,6 +51,16 @@ async def test_home_for_someone_not_subscribed_offers_subscribe_and_shows_the_ca
         assert expected in home, expected
 
 
+async def test_home_lists_the_commands_and_says_who_may_run_cohort_stats_and_preview(
+    app: RunningApp,
+) -> None:
+    home = blocks_text(await open_home(app)).split("*How it works*")[1]
+    assert "Commands: `/leading-tip` `tip`" in home and "`forget` `help`" in home
+    assert "For admins and cohort leads: `cohort`" in home
+    assert "`stats` shows figures (counts only)" in home and "`preview` sends you" in home
+    assert "`focus`" not in home  # one capability: nothing to choose
+
+
 async def test_home_for_a_subscriber_shows_day_time_zone_next_nudge_and_controls(
     app: RunningApp,
 ) -> None:

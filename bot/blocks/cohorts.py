@@ -130,6 +130,19 @@ def cohort_cannot_see_channel(missing_scope: bool) -> Message:
     )
 
 
+def cohort_modal_error(refusal: str) -> str:
+    """Why the "Start a cohort" modal could not start one, under its channel picker."""
+    return {
+        "not_allowed": "Cohorts are started by workspace admins and cohort leads, so nothing "
+        "was changed.",
+        "not_a_channel": "Choose a channel, not a direct message.",
+        "not_in_channel": "Please add me to that channel first (type /invite @Leading Health "
+        "in it), then try again.",
+        "missing_scope": "I need permission to see who is in channels. Ask an admin to "
+        "reinstall Leading Health, then try again.",
+    }.get(refusal, "Choose a channel to make a cohort.")
+
+
 def not_a_cohort() -> Message:
     return plain(
         f"This channel isn't a cohort, so nothing was changed. {COHORT_EXAMPLE} makes it one."

@@ -114,20 +114,26 @@ def cohort_figures(library: Library, cohort: CohortFigures) -> Message:
     blocks = [
         _section(f"*Leading Health nudges: the cohort in <#{cohort.channel_id}>*"),
         _context("Counts only. Nobody's reflections or names are ever shown."),
+        *cohort_figure_blocks(library, cohort),
     ]
+    return Message(text="Cohort figures for Leading Health nudges", blocks=blocks)
+
+
+def cohort_figure_blocks(library: Library, cohort: CohortFigures) -> list[Block]:
+    """The figures themselves, as `stats` in the channel and the lead's Home tab show them."""
     if cohort.figures is None:
-        blocks.append(
+        return [
             _section(
                 f"This cohort has fewer than {MIN_GROUP} members. Its figures show once it has "
                 f"{MIN_GROUP} or more, so that nobody can be picked out."
             )
-        )
-    else:
-        weeks = len(cohort.figures.weeks)
-        span = "since the cohort started" if weeks < STATS_WEEKS else f"last {weeks} weeks"
-        blocks.append(_section(f"Members: *{cohort.members}*"))
-        blocks += _figure_blocks(library, cohort.figures, span[0].upper() + span[1:], span)
-    return Message(text="Cohort figures for Leading Health nudges", blocks=blocks)
+        ]
+    weeks = len(cohort.figures.weeks)
+    span = "since the cohort started" if weeks < STATS_WEEKS else f"last {weeks} weeks"
+    return [
+        _section(f"Members: *{cohort.members}*"),
+        *_figure_blocks(library, cohort.figures, span[0].upper() + span[1:], span),
+    ]
 
 
 def figures_refused() -> Message:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,10 +23,15 @@ from bot.blocks.common import (
     local_date,
     long_date,
 )
+from bot.blocks.figures import cohort_figure_blocks
 from bot.blocks.ids import (
+    CHANNEL_BLOCK,
+    CHANNEL_INPUT,
+    COHORT_MODAL,
     DAY_BLOCK,
     DAY_INPUT,
     HOME_CHANGE_ACTION,
+    HOME_COHORT_ACTION,
     HOME_FOCUS_ACTION,
     HOME_JOURNAL_ACTION,
     HOME_LOOK_BACK_ACTION,
@@ -88,21 +93,47 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
 
 
-def _cohort_blocks(cohorts: HomeCohorts) -> list[Block]:
-    """Which cohort someone's nudge is part of, and, for a lead, the cohorts they lead."""
+def _cohort_blocks(library: Library, cohorts: HomeCohorts) -> list[Block]:
+    """Which cohort someone's nudge is part of, and, for a lead, the cohorts they lead: the
+    first few with their figures (counts only), the rest by name."""
     found: list[Block] = []
     if cohorts.member_of:
         found.append(
             _context(f"Your weekly nudge is part of the cohort in <#{cohorts.member_of}>.")
         )
-    if cohorts.leads:
-        channels = ", ".join(f"<#{channel}>" for channel in cohorts.leads)
-        found.append(
-            _section(
-                f"*Cohorts you lead:* {channels}\nType `/leading-tip stats` in one for its "
-                "figures (counts only), or `/leading-tip cohort off` to end it."
+    start = _actions(_button("Start a cohort", HOME_COHORT_ACTION, "start"))
+    if not cohorts.leads:
+        if cohorts.may_start:
+            found.append(_divider())
+            found.append(
+                _section(
+                    "*Cohorts*\nMake a channel a cohort: everyone in it practises together, "
+                    "with the weekly nudge at the same day and time."
+                )
             )
+            found.append(start)
+        return found
+    found.append(_divider())
+    found.append(
+        _section(
+            "*Cohorts you lead*\nCounts only: nobody's reflections or names are ever shown. "
+            "`/leading-tip stats` in a cohort's channel shows the same, and "
+            "`/leading-tip cohort off` there ends it."
         )
+    )
+    for cohort in cohorts.figures:
+        found.append(_section(f"*The cohort in <#{cohort.channel_id}>*"))
+        found.extend(cohort_figure_blocks(library, cohort))
+    shown = {cohort.channel_id for cohort in cohorts.figures}
+    rest = [channel for channel in cohorts.leads if channel not in shown]
+    if rest:
+        channels = ", ".join(f"<#{channel}>" for channel in rest)
+        also = "Also" if shown else "You lead"
+        found.append(
+            _context(f"{also} {channels}: type `/leading-tip stats` in one for its figures.")
+        )
+    if cohorts.may_start:
+        found.append(start)
     return found
 
 
@@ -136,7 +167,7 @@ def home_view(
         *([_focus_menu(library, capability)] if several else []),
         _divider(),
         *_schedule_section(view, today),
-        *_cohort_blocks(cohorts or HomeCohorts()),
+        *_cohort_blocks(library, cohorts or HomeCohorts()),
         _divider(),
         _section(
             f"*Your progress*\n{seen}\nReflections written: {progress.reflections}\n"
@@ -166,7 +197,9 @@ def home_view(
             "Commands: `/leading-tip` `tip` `practice` `blocker` `reflect` `weekly` `pause` "
             "`resume` `stop` `journal` `export` `forget`"
             + (" `focus`" if several else "")
-            + " `help`"
+            + " `help`\n"
+            "For admins and cohort leads: `cohort` makes a channel a cohort, `stats` shows "
+            "figures (counts only) and `preview` sends you one of every message I send."
         )
     )
     return {"type": "home", "blocks": blocks}
@@ -209,12 +242,39 @@ def _look_back_section(on: bool) -> list[Block]:
     return [_section(text), _actions(button)]
 
 
-def schedule_modal(view: ScheduleView) -> dict[str, Any]:
-    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
+def _day_time_inputs(weekday: int, local_time: time) -> list[Block]:
+    """The day and time inputs of the schedule modal and the cohort modal."""
     options = [
         {"text": {"type": "plain_text", "text": name}, "value": str(number)}
         for number, name in enumerate(WEEKDAY_NAMES)
     ]
+    return [
+        {
+            "type": "input",
+            "block_id": DAY_BLOCK,
+            "label": {"type": "plain_text", "text": "Day"},
+            "element": {
+                "type": "static_select",
+                "action_id": DAY_INPUT,
+                "options": options,
+                "initial_option": options[weekday],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": TIME_BLOCK,
+            "label": {"type": "plain_text", "text": "Time"},
+            "element": {
+                "type": "timepicker",
+                "action_id": TIME_INPUT,
+                "initial_time": f"{local_time:%H:%M}",
+            },
+        },
+    ]
+
+
+def schedule_modal(view: ScheduleView) -> dict[str, Any]:
+    """Choose a day and time; the same subscription as `/leading-tip weekly`."""
     return {
         "type": "modal",
         "callback_id": SCHEDULE_MODAL,
@@ -222,28 +282,41 @@ def schedule_modal(view: ScheduleView) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {
-                "type": "input",
-                "block_id": DAY_BLOCK,
-                "label": {"type": "plain_text", "text": "Day"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": DAY_INPUT,
-                    "options": options,
-                    "initial_option": options[view.weekday],
-                },
-            },
-            {
-                "type": "input",
-                "block_id": TIME_BLOCK,
-                "label": {"type": "plain_text", "text": "Time"},
-                "element": {
-                    "type": "timepicker",
-                    "action_id": TIME_INPUT,
-                    "initial_time": f"{view.local_time:%H:%M}",
-                },
-            },
+            *_day_time_inputs(view.weekday, view.local_time),
             _context(f"In your Slack time zone, {view.zone}."),
+        ],
+    }
+
+
+def cohort_modal() -> dict[str, Any]:
+    """Start a cohort from Home: the same as `/leading-tip cohort` typed in the channel."""
+    return {
+        "type": "modal",
+        "callback_id": COHORT_MODAL,
+        "title": {"type": "plain_text", "text": "Start a cohort"},
+        "submit": {"type": "plain_text", "text": "Start"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": CHANNEL_BLOCK,
+                "label": {"type": "plain_text", "text": "Channel"},
+                "element": {
+                    "type": "conversations_select",
+                    "action_id": CHANNEL_INPUT,
+                    "filter": {
+                        "include": ["public", "private"],
+                        "exclude_bot_users": True,
+                        "exclude_external_shared_channels": True,
+                    },
+                },
+            },
+            *_day_time_inputs(0, time(9, 0)),
+            _context(
+                "Everyone in the channel gets one short private message from me and a weekly "
+                "nudge at this day and time in their own time zone, unless they chose their "
+                "own or had stopped. Nothing about anyone is posted in the channel."
+            ),
         ],
     }
 

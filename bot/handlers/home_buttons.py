@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.app_context import AppContext
@@ -21,6 +22,7 @@ from bot.handlers.payload import (
 )
 from bot.replies import journal_page
 from bot.schedule_words import WeeklyChoice
+from bot.services.cohorts import CannotSeeChannel, NotAllowed, NotInAChannel
 from bot.services.focus import UnknownCapability
 from bot.values import HomeChange
 
@@ -41,6 +43,21 @@ def read_schedule(view: dict[str, Any]) -> WeeklyChoice | None:
     if weekday is None or at is None:
         return None
     return WeeklyChoice(weekday=weekday, local_time=at)
+
+
+async def start_refusal(
+    ctx: AppContext, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient
+) -> str | None:
+    """Why the channel can't be made a cohort by this person (None: it can)."""
+    try:
+        await ctx.cohorts.check_start(team_id, channel_id, user_id, client)
+    except NotInAChannel:
+        return "not_a_channel"
+    except NotAllowed:
+        return "not_allowed"
+    except CannotSeeChannel as error:
+        return "missing_scope" if error.missing_scope else "not_in_channel"
+    return None
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -76,6 +93,49 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
             await ack(response_action="errors", errors={blocks.TIME_BLOCK: blocks.NOT_SAVED})
             return
         await ack()  # saved: the modal may close
+        await ctx.home.refresh(team_id, user_id, client, always=True)
+
+    @app.action(blocks.HOME_COHORT_ACTION)
+    @guard
+    @ctx.in_flight.track
+    async def open_cohort_modal(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, _ = who(body)
+        client = await ctx.client_for(team_id, org_of(body))
+        if client is not None:
+            await show_modal(client, body["trigger_id"], blocks.cohort_modal())
+
+    @app.view(blocks.COHORT_MODAL)
+    @guard
+    @ctx.in_flight.track
+    async def cohort_chosen(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Refusals show under the channel picker and change nothing; once Slack may close the
+        modal, the channel is enrolled and the lead gets the same answer `cohort` gives."""
+        channel_id = state_input(view, blocks.CHANNEL_BLOCK, blocks.CHANNEL_INPUT).get(
+            "selected_conversation"
+        )
+        choice = read_schedule(view)
+        if not isinstance(channel_id, str) or not channel_id:
+            error = blocks.cohort_modal_error("no_channel")
+            await ack(response_action="errors", errors={blocks.CHANNEL_BLOCK: error})
+            return
+        if choice is None:
+            error = "Choose a day and a time, e.g. Monday at 9:00 am."
+            await ack(response_action="errors", errors={blocks.TIME_BLOCK: error})
+            return
+        team_id, user_id = who(body)
+        client = await ctx.client_for(team_id, org_of(body))
+        if client is None:
+            await ack(response_action="errors", errors={blocks.CHANNEL_BLOCK: blocks.NOT_SAVED})
+            return
+        refusal = await start_refusal(ctx, team_id, channel_id, user_id, client)
+        if refusal is not None:
+            error = blocks.cohort_modal_error(refusal)
+            await ack(response_action="errors", errors={blocks.CHANNEL_BLOCK: error})
+            return
+        await ack()
+        settled = await ctx.cohorts.start(team_id, channel_id, user_id, choice, client)
+        await client.chat_postMessage(channel=user_id, **blocks.cohort_settled(settled).as_kwargs())
         await ctx.home.refresh(team_id, user_id, client, always=True)
 
     async def change_schedule(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ COHORT_ENDED = "the cohort ended"
 COHORT_REASONS = frozenset({LEFT_THE_COHORT, COHORT_ENDED})
 MEMBERS_PAGE = 200
 HOME_COHORTS = 20  # the Home tab names at most this many cohorts someone leads
+HOME_FIGURES = 3  # and shows the figures of this many of them; `stats` in a channel shows any
 
 
 class NotInAChannel(Exception):
@@ -151,6 +152,18 @@ class Cohorts:
         already = before is not None
         return CohortSettled(channel_id, choice.weekday, choice.local_time, changed, already)
 
+    async def check_start(
+        self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient
+    ) -> None:
+        """What `start` would refuse, asked before a modal may close (Slack waits three seconds,
+        too few to enrol a channel). Raises NotInAChannel, NotAllowed or CannotSeeChannel."""
+        if channel_id.startswith("D"):
+            raise NotInAChannel
+        cohort = await self._live(team_id, channel_id)
+        if not await self._may_lead(team_id, cohort, user_id, client):
+            raise NotAllowed
+        await self._members(client, channel_id)
+
     async def end(
         self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient | None
     ) -> None:
@@ -216,8 +229,12 @@ class Cohorts:
             return None
         if not await self._may_lead(team_id, cohort, user_id, client):
             raise NotAllowed
+        return await self._figures(team_id, cohort, zone)
+
+    async def _figures(self, team_id: str, cohort: Cohort, zone: ZoneInfo) -> CohortFigures:
+        """Counts only; nothing but the head count while fewer than MIN_GROUP are in it."""
         members, figures = await self._insights.cohort(team_id, cohort.id, cohort.created_at, zone)
-        return CohortFigures(channel_id, members, figures if members >= MIN_GROUP else None)
+        return CohortFigures(cohort.channel_id, members, figures if members >= MIN_GROUP else None)
 
     async def led_by(
         self, team_id: str, channel_id: str, user_id: str, client: AsyncWebClient | None
@@ -231,8 +248,10 @@ class Cohorts:
             raise NotAllowed
         return cohort
 
-    async def for_home(self, team_id: str, user_id: str) -> HomeCohorts:
-        """The cohort someone's nudge belongs to, and the live cohorts they lead (a few)."""
+    async def for_home(self, team_id: str, user_id: str, zone: ZoneInfo) -> HomeCohorts:
+        """The cohort someone's nudge belongs to, and the live cohorts they lead (a few), with
+        the figures of the first HOME_FIGURES of those: the same as `stats` in their channels,
+        from the database alone (a lead named in the cohort needs no check with Slack)."""
         async with self._sessions() as session:
             member_of = await session.scalar(
                 select(Cohort.channel_id)
@@ -243,18 +262,23 @@ class Cohorts:
                     Schedule.status == "active",
                 )
             )
-            leads = await session.scalars(
-                select(Cohort.channel_id)
-                .join(CohortLead, CohortLead.cohort_id == Cohort.id)
-                .where(
-                    CohortLead.team_id == team_id,
-                    CohortLead.user_id == user_id,
-                    Cohort.ended_at.is_(None),
+            leads = list(
+                await session.scalars(
+                    select(Cohort)
+                    .join(CohortLead, CohortLead.cohort_id == Cohort.id)
+                    .where(
+                        CohortLead.team_id == team_id,
+                        CohortLead.user_id == user_id,
+                        Cohort.ended_at.is_(None),
+                    )
+                    .order_by(Cohort.channel_id)
+                    .limit(HOME_COHORTS)
                 )
-                .order_by(Cohort.channel_id)
-                .limit(HOME_COHORTS)
             )
-            return HomeCohorts(member_of, tuple(leads))
+        figures = [await self._figures(team_id, c, zone) for c in leads[:HOME_FIGURES]]
+        # Slack's own admins are asked for only when they press the button, not on every open.
+        may_start = bool(leads) or user_id in self._admin_ids
+        return HomeCohorts(member_of, tuple(c.channel_id for c in leads), tuple(figures), may_start)
 
     # --- Slack's events -------------------------------------------------------------------
 

@@ -65,7 +65,9 @@ class HomeTab:
         today = self._clock().astimezone(zone).date()
         cohorts = HomeCohorts()
         if self._cohorts is not None:
-            cohorts = await self._cohorts.for_home(team_id, user_id)
+            # The same zone as `stats` in the channel, so both show the same weeks.
+            figures_zone = zone_or_default(None, self._default_tz)
+            cohorts = await self._cohorts.for_home(team_id, user_id, figures_zone)
         look_back = await self._look_back.wanted(team_id, user_id)
         return Home(view, progress, tuple(latest), zone, today, cohorts, focus, look_back)
 
