@@ -35,6 +35,7 @@ from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
 from bot.services.rotation import Rotation
+from bot.services.season_summary import SeasonSummaries
 from bot.services.subscriptions import Subscriptions
 from bot.slack_client import SlackClients
 from bot.values import Home, PreviewSample
@@ -60,6 +61,7 @@ class AppContext:
     focus: Focus
     previews: Previews
     cohort_practice: CohortPractice
+    season_summaries: SeasonSummaries
     home: HomeTab
     export: Export
     dispatcher: Dispatcher
@@ -173,6 +175,12 @@ def build_context(
             settings.default_tz,
             cohorts,
             lambda item: blocks.cohort_practice_post(library, item).as_kwargs(),
+        ),
+        season_summaries=SeasonSummaries(
+            sessions,
+            clock,
+            keyring,
+            lambda words: blocks.season_summary(library, words).as_kwargs(),
         ),
         previews=Previews(sessions, clock, settings.default_tz, settings.admin_ids, draw_previews),
         home=HomeTab(

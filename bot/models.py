@@ -350,6 +350,23 @@ class Reflection(Base):
     )
 
 
+class SeasonSummary(Base):
+    """One person's season summary (12 weeks from their first reflection, in steps). Inserted
+    before the DM is sent: the unique (team, user, season) key lets one scheduler claim it.
+    Holds no words, only that it was sent: the figures count these rows."""
+
+    __tablename__ = "season_summaries"
+    __table_args__ = (member_key(), UniqueConstraint("team_id", "user_id", "season"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    season: Mapped[int] = mapped_column(Integer)  # 0 for the first 12 weeks, then 1, 2, …
+    status: Mapped[str] = mapped_column(String(16))  # claimed | sent | failed
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class HandledCommand(Base):
     """A command word typed in a DM, once answered: Slack's retries of it get no second answer.
 

@@ -122,8 +122,15 @@ async def journal_reply(ctx: AppContext, request: SlashRequest) -> blocks.Messag
 
 async def export_reply(ctx: AppContext, request: SlashRequest) -> blocks.Message:
     """`export`: every reflection, as a Markdown file in the person's DM."""
-    client = await ctx.client_for(request.team_id, request.enterprise_id)
-    outcome = await ctx.export.send(request.team_id, request.user_id, client)
+    return await export_for(ctx, request.team_id, request.user_id, request.enterprise_id)
+
+
+async def export_for(
+    ctx: AppContext, team_id: str, user_id: str, enterprise_id: str | None
+) -> blocks.Message:
+    """The export, by command or by a season summary's button; the answer to show."""
+    client = await ctx.client_for(team_id, enterprise_id)
+    outcome = await ctx.export.send(team_id, user_id, client)
     if outcome is ExportOutcome.EMPTY:
         return blocks.export_empty()
     if outcome is ExportOutcome.NO_CLIENT:

@@ -293,3 +293,13 @@ class ExportOutcome(enum.Enum):
     EMPTY = "empty"  # nothing to export
     NO_CLIENT = "no_client"  # no token for the workspace: nowhere to send it
     SENT = "sent"
+
+
+@dataclass(frozen=True)
+class SeasonWords:
+    """What a season summary shows its person: weeks with a reflection out of the season's 12,
+    the items they reflected on most (ids), and a few of their own lines from different weeks."""
+
+    weeks: int
+    item_ids: tuple[str, ...]
+    lines: tuple[str, ...]

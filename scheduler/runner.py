@@ -65,6 +65,24 @@ async def post_cohort_practice(ctx: AppContext) -> None:
         logger.info("cohort practice posts: %d posted, %d failed", summary.posted, summary.failed)
 
 
+async def send_season_summaries(ctx: AppContext) -> None:
+    """Hourly: each person's season summary that is due, sent once however many schedulers
+    run (the database's unique key decides; see bot.services.season_summary)."""
+
+    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
+        # No retry after a dropped connection: the summary may have gone, and twice is worse.
+        token = await ctx.installations.token_for(team_id, enterprise_id)
+        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
+
+    try:
+        summary = await ctx.in_flight.track(ctx.season_summaries.run_pass)(client_for)
+    except Exception:
+        logger.exception("season summaries failed; the next hour sends what is still due")
+        return
+    if summary.sent or summary.failed:
+        logger.info("season summaries: %d sent, %d failed", summary.sent, summary.failed)
+
+
 def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
     """A dispatch pass every minute and the daily jobs, each first run at start-up (nothing
     waits a minute or a day), one at a time, and a late run still runs (misfire_grace_time
@@ -85,6 +103,7 @@ def build_scheduler(ctx: AppContext) -> AsyncIOScheduler:
 
     every(IntervalTrigger(minutes=1), dispatch_once, "dispatch")
     every(IntervalTrigger(minutes=1), post_cohort_practice, "cohort_practice")
+    every(IntervalTrigger(hours=1), send_season_summaries, "season_summaries")
     every(IntervalTrigger(days=1), forget_handled_commands, "handled_commands")
     if ctx.installations.multi_workspace:
         every(IntervalTrigger(days=1), purge_uninstalled_workspaces, "uninstall_purge")

@@ -28,6 +28,7 @@ from bot.values import (
     HomeCohorts,
     PracticeSettled,
     PreviewSample,
+    SeasonWords,
 )
 from devkit.slack_sim import block_action_body
 from tests.conftest import RunningApp
@@ -211,6 +212,10 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
     yield "journal empty", blocks.journal(library, [], zone, 0, False)
     yield "export_sent", blocks.export_sent()
     yield "export_empty", blocks.export_empty()
+    every_item = tuple(item.id for item in library.items())
+    for lines in ((), (text,), (text, text, text)):
+        words = SeasonWords(BIG, every_item[:3], lines)
+        yield "season_summary", blocks.season_summary(library, words)
     yield "forget_confirm", blocks.forget_confirm()
     yield "forget_done", blocks.forget_done(ForgetReport(BIG, BIG, BIG, BIG))
     yield "forget_cancelled", blocks.forget_cancelled()

@@ -110,6 +110,7 @@ from bot.blocks.ids import (
     REFLECTION_MODAL,
     SAVED_REACTION,
     SCHEDULE_MODAL,
+    SEASON_EXPORT_ACTION,
     TIME_BLOCK,
     TIME_INPUT,
 )
@@ -126,6 +127,7 @@ from bot.blocks.journal import (
     journal,
     reflection_modal,
     reflection_too_long,
+    season_summary,
 )
 from bot.blocks.nudges import (
     NUDGE_OPENINGS,
@@ -196,6 +198,7 @@ __all__ = [
     "REFLECTION_MODAL",
     "SAVED_REACTION",
     "SCHEDULE_MODAL",
+    "SEASON_EXPORT_ACTION",
     "TEXT_LIMIT",
     "TIME_BLOCK",
     "TIME_INPUT",
@@ -256,6 +259,7 @@ __all__ = [
     "resumed",
     "schedule_modal",
     "schedule_reply",
+    "season_summary",
     "something_went_wrong",
     "stopped",
     "subscribed",

@@ -17,6 +17,7 @@ REFLECTION_INPUT = "reflection_text"
 JOURNAL_OLDER_ACTION = "journal_older"
 FORGET_CONFIRM_ACTION = "forget_confirm"
 FORGET_CANCEL_ACTION = "forget_cancel"
+SEASON_EXPORT_ACTION = "season_export"  # a season summary's "Export my journal"
 SAVED_REACTION = "white_check_mark"
 
 # App Home and the schedule modal

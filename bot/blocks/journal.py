@@ -24,6 +24,7 @@ from bot.blocks.ids import (
     REFLECTION_BLOCK,
     REFLECTION_INPUT,
     REFLECTION_MODAL,
+    SEASON_EXPORT_ACTION,
 )
 from bot.blocks.nudges import LOOK_BACK_QUESTION
 from bot.content import KIND_LABELS, Item, Library, Question
@@ -33,8 +34,10 @@ from bot.values import (
     MAX_REFLECTION_CHARS,
     Entry,
     ForgetReport,
+    SeasonWords,
 )
 
+SEASON_EXCERPT = 500  # characters of each of their own lines in a season summary
 JOURNAL_EXCERPT = 700  # characters of each reflection shown in the journal; export has all
 
 EMPTY_REFLECTION = "Write a sentence or two first. A few words is plenty."
@@ -186,3 +189,29 @@ def forget_done(report: ForgetReport) -> Message:
 def forget_cancelled() -> Message:
     text = "Cancelled. Nothing was deleted."
     return plain(text)
+
+
+def season_summary(library: Library, words: SeasonWords) -> Message:
+    """Every 12 weeks, to the person only: their weeks of practice, the items they came back
+    to, and a few of their own lines (escaped, then cut)."""
+    weeks = "week" if words.weeks == 1 else "weeks"
+    blocks: list[Block] = [
+        _section(
+            f"*Your last 12 weeks*\nYou reflected in {words.weeks} {weeks} of the 12. "
+            "Here's a look back at your own words."
+        )
+    ]
+    if words.item_ids:
+        most = "\n".join(f"• {_answered(library, i)}" for i in words.item_ids)
+        blocks.append(_section(f"*What you came back to most*\n{most}"))
+    for line in words.lines:
+        quoted = cut(escape(line), SEASON_EXCERPT).replace("\n", "\n>")
+        blocks.append(_section(f"You wrote:\n>{quoted}"))
+    blocks.append(_context("Only you can see this. Keep the whole journal as a file:"))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button("Export my journal", SEASON_EXPORT_ACTION, "export")],
+        }
+    )
+    return Message(text="A look back at your last 12 weeks", blocks=blocks)

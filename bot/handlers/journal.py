@@ -1,4 +1,5 @@
-"""The journal's "Older" button: a person's own reflections, ten at a time (`bot.replies`)."""
+"""The journal's "Older" button: a person's own reflections, ten at a time (`bot.replies`);
+and a season summary's "Export my journal" button: the same export as the command."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.app_context import AppContext
 from bot.handlers.guard import guard
-from bot.handlers.payload import answer_button, who, whole_number
-from bot.replies import journal_page
+from bot.handlers.payload import answer_button, org_of, who, whole_number
+from bot.replies import export_for, journal_page
 
 
 def register(app: AsyncApp, ctx: AppContext) -> None:
@@ -25,3 +26,11 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         else:
             message = await journal_page(ctx, *who(body), offset)
         await answer_button(respond, replace_original=True, **message.as_kwargs())
+
+    @app.action(blocks.SEASON_EXPORT_ACTION)
+    @guard
+    @ctx.in_flight.track
+    async def export(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        message = await export_for(ctx, *who(body), org_of(body))
+        await answer_button(respond, replace_original=False, **message.as_kwargs())
