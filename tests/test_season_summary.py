@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.models import SeasonSummary
 from bot.slack_text import escape
 from devkit.slack_sim import block_action_body
-from scheduler.runner import build_scheduler, send_season_summaries
+from scheduler.runner import apply_retention, build_scheduler, send_season_summaries
 from tests.conftest import RunningApp
 from tests.helpers import (
     DUE,
@@ -152,6 +152,22 @@ async def test_the_home_switch_stops_the_summary(app: RunningApp, clock: ManualC
     await free_dms(app, "U0001", [0, 1, 2], MINE)
     await press(app, "home_look_back", "off")
     assert await summaries_at(app, clock, DUE + SEASON + timedelta(days=1)) == []
+    assert await stored(app) == []
+
+
+async def test_forget_and_retention_leave_it_nothing_to_draw_on(
+    app: RunningApp, clock: ManualClock
+) -> None:
+    app.sim.add_user("T0001", "U0002")
+    await free_dms(app, "U0001", [0, 1, 2], MINE)
+    await free_dms(app, "U0002", [8, 9, 10], THEIRS)
+    clock.set(DUE + SEASON + timedelta(days=1))
+    await app.ctx.reflections.forget("T0001", "U0001")
+    await apply_retention(app.ctx, 30)  # U0002's, written 2 to 4 weeks before: these stay
+    assert await summaries_at(app, clock, DUE + SEASON + timedelta(days=1)) == []
+    clock.set(DUE + SEASON + 8 * WEEK)
+    await apply_retention(app.ctx, 30)  # now U0002's are past it too
+    assert await summaries_at(app, clock, DUE + 8 * WEEK + SEASON + timedelta(days=1)) == []
     assert await stored(app) == []
 
 
