@@ -111,6 +111,7 @@ class WorkspaceFigures:
     nudges_reflected: int
     top_items: list[tuple[str, int]] | None  # item id, reflections; None when too few people
     by_capability: tuple[CapabilityFigures, ...] = ()  # empty with one capability
+    season_summaries: int = 0  # summaries ever sent (the workspace's only): a count, nothing more
 
     @property
     def reflection_rate(self) -> float | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from bot import blocks
 from bot.app_context import build_context
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -95,7 +97,12 @@ async def test_the_summary_comes_once_per_12_weeks_with_the_persons_weeks_items_
     # The next season had no reflections: nothing at 24 weeks.
     assert await summaries_at(app, clock, first + 2 * SEASON + timedelta(hours=1)) == []
     assert [(s.season, s.status) for s in await stored(app)] == [(0, "sent")]
-    assert await app.ctx.season_summaries.sent_count("T0001") == 1  # all admins could count
+    assert await app.ctx.season_summaries.sent_count("T0001") == 1
+    # All an admin sees of it: that one was sent.
+    figures = await app.ctx.insights.workspace("T0001", ZoneInfo("Pacific/Auckland"))
+    assert figures.season_summaries == 1
+    shown = text_of(blocks.workspace_figures(app.ctx.library, figures).as_kwargs())
+    assert "Season summaries sent: 1." in shown and "Week 0" not in shown
 
 
 async def test_fewer_than_three_reflections_in_a_season_send_nothing(

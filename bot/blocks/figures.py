@@ -105,6 +105,10 @@ def workspace_figures(library: Library, figures: WorkspaceFigures) -> Message:
         *_figure_blocks(
             library, figures, f"The last {STATS_WEEKS} weeks", f"last {STATS_WEEKS} weeks"
         ),
+        _context(
+            f"Season summaries sent: {figures.season_summaries}. "
+            "They are private: only that one was sent is counted."
+        ),
     ]
     return Message(text="Workspace figures for Leading Health nudges", blocks=blocks)
 

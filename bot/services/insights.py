@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content import ITEM_KINDS, Library
 from bot.db import Sessions
-from bot.models import Delivery, Member, Reflection, Schedule, SeenItem
+from bot.models import Delivery, Member, Reflection, Schedule, SeasonSummary, SeenItem
 from bot.services.profiles import may_see_figures
 from bot.services.store import ensure_member
 from bot.values import MIN_GROUP as MIN_GROUP
@@ -157,6 +157,13 @@ class Insights:
         )
         async with self._sessions() as session:
             subscribers, paused = await self._subscriptions(session, team_id, today, cohort_id)
+            summaries: int | None = 0
+            if cohort_id is None:
+                summaries = await session.scalar(
+                    select(func.count())
+                    .select_from(SeasonSummary)
+                    .where(SeasonSummary.team_id == team_id, SeasonSummary.status == "sent")
+                )
             sent_where = [
                 Delivery.team_id == team_id,
                 Delivery.status == "sent",
@@ -206,6 +213,7 @@ class Insights:
             nudges_reflected=sum(1 for row in sent if row.reflected_at is not None),
             top_items=items.most_common(3) if people_nudged >= MIN_GROUP else None,
             by_capability=self._by_capability(sent, written),
+            season_summaries=int(summaries or 0),
         )
 
     def _by_capability(self, sent: list[Any], written: list[Any]) -> tuple[CapabilityFigures, ...]:
