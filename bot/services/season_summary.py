@@ -135,6 +135,15 @@ class SeasonSummaries:
         """The season's reflections and its claimed row, or None when there are too few or
         another pass has it."""
         async with self._sessions() as session, session.begin():
+            claimed = await session.scalar(
+                select(SeasonSummary.id).where(  # the unique key's index: cheap every hour
+                    SeasonSummary.team_id == team_id,
+                    SeasonSummary.user_id == user_id,
+                    SeasonSummary.season == season,
+                )
+            )
+            if claimed is not None:
+                return None
             rows = list(
                 await session.scalars(
                     select(Reflection)
