@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,17 +48,25 @@ async def dispatch_once(ctx: AppContext) -> None:
         logger.info("dispatch pass: %s", summary.line())
 
 
+def _sending_once(
+    ctx: AppContext,
+) -> Callable[[str, str | None], Awaitable[AsyncWebClient | None]]:
+    """A workspace's client with no retry after a dropped connection: the message may have
+    gone, and twice is worse than not at all."""
+
+    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
+        token = await ctx.installations.token_for(team_id, enterprise_id)
+        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
+
+    return client_for
+
+
 async def post_cohort_practice(ctx: AppContext) -> None:
     """Every minute: each cohort's practice post that is due, posted once however many
     schedulers run (the database's unique key decides; see bot.services.cohort_practice)."""
 
-    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
-        # No retry after a dropped connection: the post may have gone, and twice is worse.
-        token = await ctx.installations.token_for(team_id, enterprise_id)
-        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
-
     try:
-        summary = await ctx.in_flight.track(ctx.cohort_practice.run_pass)(client_for)
+        summary = await ctx.in_flight.track(ctx.cohort_practice.run_pass)(_sending_once(ctx))
     except Exception:
         logger.exception("cohort practice posts failed; the next minute posts what is still due")
         return
@@ -69,13 +78,8 @@ async def send_season_summaries(ctx: AppContext) -> None:
     """Hourly: each person's season summary that is due, sent once however many schedulers
     run (the database's unique key decides; see bot.services.season_summary)."""
 
-    async def client_for(team_id: str, enterprise_id: str | None) -> AsyncWebClient | None:
-        # No retry after a dropped connection: the summary may have gone, and twice is worse.
-        token = await ctx.installations.token_for(team_id, enterprise_id)
-        return ctx.slack.for_token(token, retry_connection_errors=False) if token else None
-
     try:
-        summary = await ctx.in_flight.track(ctx.season_summaries.run_pass)(client_for)
+        summary = await ctx.in_flight.track(ctx.season_summaries.run_pass)(_sending_once(ctx))
     except Exception:
         logger.exception("season summaries failed; the next hour sends what is still due")
         return
