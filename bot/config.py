@@ -13,6 +13,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.calendar import LEAVE_EMOJI, LEAVE_WORDS, names, region_problem
+
 DEFAULT_DATABASE_URL = "sqlite:///leading-bot.db"
 
 
@@ -42,6 +44,11 @@ class Settings(BaseSettings):
     encryption_keys: str | None = Field(default=None, repr=False)
     # An organisation's own content folder (the layout of bot/content/); unset: the shipped pack.
     content_dir: Path | None = None
+    # Public holidays for members who chose no region (bot.calendar), e.g. NZ-CAN.
+    default_holiday_region: str = "NZ"
+    # A Slack status that means leave: comma-separated emoji codes and words; unset: our lists.
+    leave_status_emoji: str | None = None
+    leave_status_words: str | None = None
 
     @field_validator(
         "slack_signing_secret",
@@ -53,6 +60,8 @@ class Settings(BaseSettings):
         "encryption_keys",
         "metrics_port",
         "content_dir",
+        "leave_status_emoji",
+        "leave_status_words",
         mode="before",
     )
     @classmethod
@@ -93,6 +102,23 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone, e.g. Pacific/Auckland") from None
         return value
+
+    @field_validator("default_holiday_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        value = value.strip() or "NZ"
+        problem = region_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def leave_emoji(self) -> tuple[str, ...]:
+        return names(self.leave_status_emoji, LEAVE_EMOJI)
+
+    @property
+    def leave_words(self) -> tuple[str, ...]:
+        return names(self.leave_status_words, LEAVE_WORDS)
 
     @field_validator("database_url")
     @classmethod

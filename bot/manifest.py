@@ -20,6 +20,7 @@ BOT_SCOPES = (
     "files:write",
     "channels:read",  # a cohort's members (conversations.members) and who joins or leaves
     "groups:read",  # the same in a private channel
+    "dnd:read",  # Do Not Disturb: a nudge waits until it ends (dnd.teamInfo)
 )
 BOT_EVENTS = (
     "message.im",

@@ -164,6 +164,15 @@ class Member(Base):
     # "Show me my earlier reflections": a nudge may carry one of their own reflections again.
     # On by the database's default only, so rows written as at older revisions leave it out.
     look_back: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    # The public-holiday region they chose (e.g. "NZ-CAN"); empty: DEFAULT_HOLIDAY_REGION.
+    holiday_region: Mapped[str | None] = mapped_column(String(64))
+    # What Slack said at the last read before a nudge (bot.services.calendar): whether their
+    # status showed leave and when it clears (None: no expiry), and when Do Not Disturb ends.
+    # Never the status text itself.
+    status_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # that read
+    on_leave: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    leave_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    dnd_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -275,6 +284,14 @@ class Schedule(Base):
     # the channel, or the cohort ending, stops only a nudge the cohort set.
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
     from_cohort: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # A nudge that waits (a public holiday, leave, Do Not Disturb): the slot it was due at, why
+    # ("holiday:<name>", "leave", "dnd") and where it moved to. Only while next_due_at equals
+    # moved_to: anything else that sets next_due_at leaves them stale, and they are ignored.
+    moved_from: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    moved_why: Mapped[str | None] = mapped_column(String(120))
+    moved_to: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    late_from: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the missed rule's start
+    welcome_back: Mapped[bool] = mapped_column(Boolean, server_default=false())  # after leave
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -316,6 +333,7 @@ class Delivery(Base):
     # The earlier reflection this nudge shows again (bot.services.dispatch.looking_back): its id
     # only, never its words. No foreign key: a nudge that showed one still counts once it is gone.
     resurfaced_reflection_id: Mapped[int | None] = mapped_column(Integer)
+    welcome_back: Mapped[bool] = mapped_column(Boolean, server_default=false())  # after leave
 
 
 class Reflection(Base):

@@ -114,6 +114,8 @@ def settings(database_url: str, sim: SlackSimulator) -> Settings:
         slack_bot_token=BOT_TOKEN,
         slack_api_url=sim.base_url,
         encryption_keys=ENCRYPTION_KEY,
+        # The rules of other tests keep to their own days; tests/test_calendar.py sets a region.
+        default_holiday_region="none",
     )
 
 

@@ -77,9 +77,9 @@ async def test_a_token_granted_fewer_scopes_than_the_manifest_asks_is_named(
     result = await run_cli_beside("doctor", **env_for(settings))
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == (
-        "✘ Slack: the token works but lacks channels:read, files:write, groups:read, im:write, "
-        "reactions:write. Update the app from `leading-bot manifest` and reinstall it to grant "
-        "them."
+        "✘ Slack: the token works but lacks channels:read, dnd:read, files:write, groups:read, "
+        "im:write, reactions:write. Update the app from `leading-bot manifest` and reinstall it "
+        "to grant them."
     )
 
 

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.db import sync_url
 from bot.models import Delivery, Member
 from bot.services.dispatch.claiming import claim_due
+from bot.services.dispatch.planning import Away
 from bot.services.dispatch.sending import retry_after
 from devkit.slack_sim import SlackSimulator
 from devkit.slack_sim import oauth as sim_oauth
@@ -88,9 +89,10 @@ async def test_a_claim_smaller_than_the_due_set_reaches_every_workspace_in_turn(
             app.ctx.sessions,
             now=DUE,
             batch=batch,
-            zones_read=everyone,
+            zones_read=dict.fromkeys(everyone, Away()),
             only_installed=False,
             default_tz="Pacific/Auckland",
+            default_region="NZ",
             library=app.ctx.library,
             rng=random.Random(1),
             **options,  # type: ignore[arg-type]
@@ -117,9 +119,10 @@ async def test_a_claim_skips_nudges_another_replica_has_locked_on_postgresql(
             app.ctx.sessions,
             now=DUE,
             batch=10,
-            zones_read=set(),
+            zones_read={},
             only_installed=True,
             default_tz="Pacific/Auckland",
+            default_region="NZ",
             library=app.ctx.library,
             rng=random.Random(1),
         )
@@ -251,7 +254,7 @@ async def test_a_zone_another_replica_read_in_the_last_minute_is_not_read_again(
             connection.execute(
                 update(Member)
                 .where(Member.team_id == "TA", Member.user_id == user)
-                .values(tz_checked_at=DUE - timedelta(seconds=ago))
+                .values(status_checked_at=DUE - timedelta(seconds=ago))
             )
     engine.dispose()
     clock.set(DUE)

@@ -38,6 +38,7 @@ def test_manifest_asks_for_exactly_the_scopes_and_events_the_app_uses() -> None:
             "files:write",
             "channels:read",
             "groups:read",
+            "dnd:read",
         ]
     )
     assert sorted(data["settings"]["event_subscriptions"]["bot_events"]) == sorted(

@@ -216,6 +216,8 @@ async def play(story: dict, template: Path) -> Life:
                 slack_bot_token=BOT_TOKEN,
                 slack_api_url=sim.base_url,
                 encryption_keys=ENCRYPTION_KEY,
+                # Public holidays move nudges by days: their own property is in test_calendar.
+                default_holiday_region="none",
             )
             clock = ManualClock(story["start"])
             ctx = build_context(settings_, clock=clock)

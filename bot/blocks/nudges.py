@@ -39,6 +39,7 @@ NUDGE_OPENINGS = (
 )
 EARLIER_EXCERPT = 400  # characters of an earlier reflection shown again, quoted
 LOOK_BACK_QUESTION = "What has changed since then?"
+WELCOME_BACK = "Welcome back. Your nudges took a break while you were away."
 WEEKS_IN_WORDS = {4: "Four", 5: "Five", 6: "Six"}
 PRIVATE_NOTE = (
     "Reply in this thread to keep a private reflection. "
@@ -54,6 +55,7 @@ def nudge(
     question: Question | None,
     follow_up: Item | None = None,
     earlier: EarlierWords | None = None,
+    welcome_back: bool = False,
 ) -> Message:
     """The weekly DM: the item, why it matters, one thing to try, and a question; or, with
     one of their own earlier reflections, that instead of the item's question, and one question
@@ -66,6 +68,8 @@ def nudge(
             f"Last time you reflected on “{follow_up.text}” Thank you for taking the time.\n"
             + opening
         )
+    if welcome_back:  # the week before was skipped: their Slack status said they were away
+        opening = f"{WELCOME_BACK}\n{opening}"
     value = str(delivery_id)
     blocks: list[Block] = [
         _section(opening),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -73,20 +73,57 @@ async def read_person(client: AsyncWebClient, team_id: str, user_id: str) -> Sla
     )
 
 
+@dataclass(frozen=True)
+class ProfileRead:
+    """One users.info answer, as the read before a nudge uses it: the zone, and the status
+    (held only in memory, to tell whether it means leave; never stored or logged)."""
+
+    known: bool  # Slack answered
+    tz: str | None = None
+    status_emoji: str = ""
+    status_text: str = ""
+    status_expires: datetime | None = None  # None: the status does not expire
+
+
 async def read_zone(client: AsyncWebClient, team_id: str, user_id: str) -> tuple[bool, str | None]:
     """Ask Slack: (True, the profile's IANA zone or None) when it answered, (False, None) when
     it could not be asked (an error, or a dropped connection): keep what we have then."""
+    read = await read_profile(client, team_id, user_id)
+    return read.known, read.tz
+
+
+async def read_profile(client: AsyncWebClient, team_id: str, user_id: str) -> ProfileRead:
+    """Ask Slack for someone's zone and status; `known` is False when it could not be asked."""
     try:
         response = await client.users_info(user=user_id)
     except SlackApiError as error:
         logger.warning(
             "users.info failed for %s/%s: %s", team_id, user_id, error.response.get("error")
         )
-        return False, None
+        return ProfileRead(False)
     except (TimeoutError, aiohttp.ClientError, OSError) as error:
         logger.warning("users.info failed for %s/%s: %s", team_id, user_id, type(error).__name__)
-        return False, None
-    return True, _valid_zone((response.get("user") or {}).get("tz"))
+        return ProfileRead(False)
+    user = response.get("user") or {}
+    profile = user.get("profile") or {}
+    expiration = profile.get("status_expiration")
+    return ProfileRead(
+        True,
+        _valid_zone(user.get("tz")),
+        str(profile.get("status_emoji") or ""),
+        str(profile.get("status_text") or ""),
+        instant(expiration),
+    )
+
+
+def instant(seconds: Any) -> datetime | None:
+    """A Unix time from Slack as an instant; 0, missing or nonsense: None."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 async def zone_is_fresh(session: AsyncSession, team_id: str, user_id: str, now: datetime) -> bool:

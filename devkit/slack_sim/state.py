@@ -61,6 +61,8 @@ class Workspace:
     channel_members: dict[str, list[str]] = field(default_factory=dict)
     opened_ims: set[str] = field(default_factory=set)
     home_view_ids: dict[str, str] = field(default_factory=dict)
+    # Do Not Disturb windows, by user: (start, end) in Unix seconds (dnd.teamInfo).
+    dnd: dict[str, tuple[float, float]] = field(default_factory=dict)
     # What the token was granted, as Slack reports it in auth.test's x-oauth-scopes header.
     scopes: tuple[str, ...] = BOT_SCOPES
 
@@ -180,6 +182,28 @@ class SimulatorState:
         record["is_restricted"] = is_restricted or is_ultra_restricted
         record["is_ultra_restricted"] = is_ultra_restricted
         workspace.users[user_id] = record
+
+    def set_status(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        emoji: str = "",
+        text: str = "",
+        expiration: float = 0,
+    ) -> None:
+        """Someone's Slack status, as ``users.info`` shows it (``expiration`` 0: it stays)."""
+        profile = self._workspace(team_id).users[user_id]["profile"]
+        profile["status_emoji"] = emoji
+        profile["status_text"] = text
+        profile["status_expiration"] = int(expiration)
+
+    def set_dnd(self, team_id: str, user_id: str, start: float, end: float) -> None:
+        """Do Not Disturb for someone from ``start`` to ``end`` (Unix seconds)."""
+        self._workspace(team_id).dnd[user_id] = (start, end)
+
+    def clear_dnd(self, team_id: str, user_id: str) -> None:
+        self._workspace(team_id).dnd.pop(user_id, None)
 
     def set_channel_members(self, team_id: str, channel: str, user_ids: list[str]) -> None:
         """Who is in a channel now (``conversations.members`` answers them, in this order)."""
@@ -364,6 +388,9 @@ class SimulatorState:
                 "real_name_normalized": real_name,
                 "display_name_normalized": name,
                 "team": team_id,
+                "status_text": "",
+                "status_emoji": "",
+                "status_expiration": 0,
             },
         }
 

@@ -23,6 +23,7 @@ from devkit.slack_sim.state import (
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+MAX_DND_USERS = 50
 
 Method = Callable[[Workspace, JsonDict], JsonDict]
 
@@ -56,6 +57,7 @@ class WebApiMethods(SimulatorState):
             "conversations.history": self._conversations_history,
             "conversations.members": self._conversations_members,
             "users.info": self._users_info,
+            "dnd.teamInfo": self._dnd_team_info,
             "views.open": self._views_open,
             "views.publish": self._views_publish,
             "reactions.add": self._reactions_add,
@@ -241,6 +243,25 @@ class WebApiMethods(SimulatorState):
         if user is None:
             raise SlackError("user_not_found")
         return {"user": self._user_view(user)}
+
+    def _dnd_team_info(self, workspace: Workspace, body: JsonDict) -> JsonDict:
+        """Do Not Disturb for up to 50 users: each one's current or next window."""
+        if "dnd:read" not in workspace.scopes:
+            raise SlackError("missing_scope")
+        users = [user for user in str(body.get("users") or "").split(",") if user]
+        if len(users) > MAX_DND_USERS:
+            raise SlackError("too_many_users")
+        answer: JsonDict = {}
+        for user_id in users:
+            if user_id not in workspace.users:
+                continue
+            start, end = workspace.dnd.get(user_id, (0.0, 0.0))
+            answer[user_id] = {
+                "dnd_enabled": user_id in workspace.dnd,
+                "next_dnd_start_ts": int(start),
+                "next_dnd_end_ts": int(end),
+            }
+        return {"users": answer}
 
     # ---- views -----------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ due set still reaches every workspace, and each sends at its own pace from the s
 from __future__ import annotations
 
 import random
-from collections import defaultdict
-from collections.abc import Collection
+from collections import Counter, defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -30,7 +30,7 @@ from bot.services.dispatch.looking_back import (
     shown_lately,
     still_there,
 )
-from bot.services.dispatch.planning import Due, History, Person, Plan, plan
+from bot.services.dispatch.planning import Away, Due, History, Moved, Person, Plan, plan
 from bot.services.profiles import zone_or_default
 from bot.services.rotation import Seen
 from bot.services.timing import MAX_LATE
@@ -55,6 +55,7 @@ class Job:
     recovering: bool
     due_at: datetime | None = None
     earlier: Earlier | None = None  # an earlier reflection to show again, its words encrypted
+    welcome_back: bool = False  # back from leave: the nudge says welcome back
 
     @classmethod
     def of(
@@ -78,6 +79,7 @@ class Job:
             recovering=recovering,
             due_at=delivery.due_at,
             earlier=earlier,
+            welcome_back=bool(delivery.welcome_back),
         )
 
 
@@ -86,6 +88,7 @@ class Claimed:
     jobs: list[Job]
     unread: list[tuple[str, str, str | None]]  # (team, user, stored zone): read these first
     missed: int  # too late to send: recorded as missed
+    held: Mapping[str, int]  # nudges that wait (or, on leave, skip the week), by why
     found: int  # due rows the claim found (claimed, missed or unread): fewer than asked = no more
     teams: frozenset[str]  # the workspaces of those rows
 
@@ -96,8 +99,21 @@ def due_of(
     default_tz: str,
     focus: str | None = None,
     cohort_focus: str | None = None,
+    *,
+    region: str = "NZ",
+    away: Away | None = None,
 ) -> Due:
     assert schedule.next_due_at is not None
+    moved = None
+    if (
+        schedule.moved_to is not None
+        and schedule.moved_to == schedule.next_due_at
+        and schedule.moved_from is not None
+        and schedule.moved_why is not None
+    ):
+        moved = Moved(
+            schedule.moved_from, schedule.moved_why, schedule.late_from or schedule.moved_to
+        )
     return Due(
         schedule_id=schedule.id,
         team_id=schedule.team_id,
@@ -112,7 +128,19 @@ def due_of(
         last_delivery_id=schedule.last_delivery_id,
         focus=focus,
         cohort_focus=cohort_focus,
+        region=region,
+        away=away or Away(),
+        moved=moved,
+        welcome_back=schedule.welcome_back,
     )
+
+
+def away_of(member: Member, now: datetime) -> Away:
+    """What the last read before a nudge found, if it was just now (by any replica); else
+    nothing: an old answer says nothing of today."""
+    if not zone_fresh(member.status_checked_at, now):
+        return Away()
+    return Away(member.on_leave, member.leave_until, member.dnd_until)
 
 
 def _apply(schedule: Schedule, due: Due, planned: Plan, now: datetime) -> Delivery:
@@ -122,6 +150,12 @@ def _apply(schedule: Schedule, due: Due, planned: Plan, now: datetime) -> Delive
     schedule.every_weeks = planned.every_weeks
     schedule.unanswered = planned.unanswered
     schedule.backoff_pending = planned.backoff_pending
+    schedule.welcome_back = planned.welcome_back
+    moved = planned.moved
+    schedule.moved_from = moved.moved_from if moved else None
+    schedule.moved_why = moved.why if moved else None
+    schedule.moved_to = planned.next_due_at if moved else None
+    schedule.late_from = moved.late_from if moved else None
     return Delivery(
         schedule_id=due.schedule_id,
         team_id=due.team_id,
@@ -137,6 +171,8 @@ def _apply(schedule: Schedule, due: Due, planned: Plan, now: datetime) -> Delive
         question_id=planned.question_id,
         follow_up_item_id=planned.follow_up_item_id,
         resurfaced_reflection_id=planned.resurfaced_reflection_id,
+        error=planned.error,
+        welcome_back=planned.says_welcome_back,
     )
 
 
@@ -145,17 +181,19 @@ async def claim_due(
     *,
     now: datetime,
     batch: int,
-    zones_read: Collection[Person],
+    zones_read: Mapping[Person, Away],
     only_installed: bool,
     default_tz: str,
+    default_region: str,
     library: Library,
     rng: random.Random,
     per_workspace: int | None = None,
     skip_teams: Collection[str] = (),
     oldest: timedelta = OLDEST,
 ) -> Claimed:
-    """Claim due schedules whose zone was read in this pass; the others are returned as
-    (team, user, stored zone) to be read first, since a new zone may re-time them.
+    """Claim due schedules whose zone was read in this pass (with what their Slack status and
+    Do Not Disturb said, in `zones_read`) or just now by another replica; the others are
+    returned as (team, user, stored zone) to be read first, since a new zone may re-time them.
 
     At most `batch` rows, workspaces in turn; at most `per_workspace` of each workspace, and
     none of `skip_teams` (workspaces that already have enough claimed and waiting). No earlier
@@ -172,17 +210,19 @@ async def claim_due(
         found = len(rows)
         teams = frozenset(row[0].team_id for row in rows)
 
-        def read(schedule: Schedule, checked: datetime | None) -> bool:
-            return (schedule.team_id, schedule.user_id) in zones_read or zone_fresh(checked, now)
+        def read(schedule: Schedule, member: Member) -> bool:
+            return (schedule.team_id, schedule.user_id) in zones_read or zone_fresh(
+                member.status_checked_at, now
+            )
 
         unread = [
-            (schedule.team_id, schedule.user_id, tz)
-            for schedule, tz, _, checked, *_focus in rows
-            if not read(schedule, checked)
+            (schedule.team_id, schedule.user_id, member.tz)
+            for schedule, member, _ in rows
+            if not read(schedule, member)
         ]
-        rows = [row for row in rows if read(row[0], row[3])]
+        rows = [row for row in rows if read(row[0], row[1])]
         if not rows:
-            return Claimed([], unread, 0, found, teams)
+            return Claimed([], unread, 0, {}, found, teams)
         people = [(row[0].team_id, row[0].user_id) for row in rows]
         earlier = await candidates(session, people, now, oldest)
         history = History(
@@ -195,15 +235,29 @@ async def claim_due(
             shown_lately=await shown_lately(session, [row[0].id for row in rows]),
         )
         missed = 0
+        held: Counter[str] = Counter()
         planned: list[tuple[Delivery, Schedule, str | None]] = []
-        for schedule, tz, channel_id, _, focus, cohort_focus in rows:
-            claimed = due_of(schedule, tz, default_tz, focus, cohort_focus)
-            delivery = _apply(schedule, claimed, plan(claimed, now, history, library, rng), now)
+        for schedule, member, cohort_focus in rows:
+            person = (schedule.team_id, schedule.user_id)
+            claimed = due_of(
+                schedule,
+                member.tz,
+                default_tz,
+                member.focus,
+                cohort_focus,
+                region=member.holiday_region or default_region,
+                away=zones_read[person] if person in zones_read else away_of(member, now),
+            )
+            decided = plan(claimed, now, history, library, rng)
+            delivery = _apply(schedule, claimed, decided, now)
+            if decided.hold is not None:  # no delivery: the nudge waits, or skips the week
+                held[decided.hold] += 1
+                continue
             if delivery.status == "missed":
                 missed += 1
                 session.add(delivery)
                 continue
-            planned.append((delivery, schedule, channel_id))
+            planned.append((delivery, schedule, member.dm_channel_id))
         session.add_all([delivery for delivery, *_ in planned])
         await session.flush()
         jobs = []
@@ -213,11 +267,12 @@ async def claim_due(
             if delivery.resurfaced_reflection_id is None:
                 shown = None
             jobs.append(Job.of(delivery, channel_id, recovering=False, earlier=shown))
-        return Claimed(jobs, unread, missed, found, teams)
+        return Claimed(jobs, unread, missed, held, found, teams)
 
 
 def zone_fresh(checked: datetime | None, now: datetime) -> bool:
-    """Read recently enough, by any replica, to count as read before a nudge due `now`."""
+    """Read recently enough, by any replica, to count as read before a nudge due `now`
+    (`members.status_checked_at`: only the read before a nudge sets it)."""
     return checked is not None and checked >= now - ZONE_READ_WITHIN
 
 
@@ -227,7 +282,7 @@ def _due_in_turn(
     only_installed: bool,
     per_workspace: int | None,
     skip_teams: Collection[str],
-) -> Select[Schedule, str | None, str | None, datetime | None, str | None, str | None]:
+) -> Select[Schedule, Member, str | None]:
     """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
 
     PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
@@ -252,14 +307,7 @@ def _due_in_turn(
         )
     turns = ranked.subquery("turns")
     query = (
-        select(
-            Schedule,
-            Member.tz,
-            Member.dm_channel_id,
-            Member.tz_checked_at,
-            Member.focus,
-            Cohort.focus,
-        )
+        select(Schedule, Member, Cohort.focus)
         .join(turns, turns.c.id == Schedule.id)
         .join(
             Member,
@@ -290,13 +338,13 @@ async def due_next(
     async with sessions() as session:
         rows = await session.execute(
             query.with_only_columns(
-                Schedule.team_id, Schedule.user_id, Member.tz, Member.tz_checked_at
+                Schedule.team_id, Schedule.user_id, Member.tz, Member.status_checked_at
             )
         )
         return [
             (row.team_id, row.user_id, row.tz)
             for row in rows
-            if not zone_fresh(row.tz_checked_at, now)
+            if not zone_fresh(row.status_checked_at, now)
         ]
 
 

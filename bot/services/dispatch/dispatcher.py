@@ -26,6 +26,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
+from bot.services.away import DND_BATCH, away_from, read_dnd
 from bot.services.dispatch.claiming import (
     LEASE,
     Claimed,
@@ -37,6 +38,7 @@ from bot.services.dispatch.claiming import (
 )
 from bot.services.dispatch.looking_back import OLDEST
 from bot.services.dispatch.pacing import Pace, Throttle
+from bot.services.dispatch.planning import Away
 from bot.services.dispatch.recording import (
     Recorder,
     delivery_values,
@@ -52,7 +54,7 @@ from bot.services.dispatch.sending import (
     send,
 )
 from bot.services.installations import Installations
-from bot.services.profiles import read_zone, save_zone
+from bot.services.profiles import ProfileRead, read_profile, save_zone
 from bot.services.workspaces import active_among
 from bot.slack_client import SlackClients
 
@@ -124,7 +126,8 @@ class _PassState:
     paces: dict[str, Pace] = field(default_factory=dict)
     zone_locks: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     tokens: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
-    zones_read: set[tuple[str, str]] = field(default_factory=set)  # once per member per pass
+    # Once per member per pass: what their status and Do Not Disturb said then.
+    zones_read: dict[tuple[str, str], Away] = field(default_factory=dict)
     zones_reading: set[tuple[str, str]] = field(default_factory=set)
 
 
@@ -430,6 +433,7 @@ class Dispatcher:
             zones_read=state.zones_read,
             only_installed=self._installations.multi_workspace,
             default_tz=self._settings.default_tz,
+            default_region=self._settings.default_holiday_region,
             library=self._library,
             rng=self._rng,
             per_workspace=self._claimed_per_workspace,
@@ -438,6 +442,8 @@ class Dispatcher:
         )
         state.summary.skipped += claimed.missed
         NUDGES.labels("missed", "late").inc(claimed.missed)
+        for why, count in claimed.held.items():
+            NUDGES.labels("held", why).inc(count)
         PASS_CLAIMED.inc(len(claimed.jobs) + claimed.missed)
         return claimed
 
@@ -458,40 +464,66 @@ class Dispatcher:
     async def _read_zones(
         self, team_id: str, people: list[tuple[str, str | None]], now: datetime, state: _PassState
     ) -> bool:
-        """Read each member's zone from Slack once in this pass, before their nudge; whether
-        anyone's zone moved.
+        """Read each member's zone and status from Slack once in this pass, before their nudge,
+        and whether they are in Do Not Disturb; whether anyone's zone moved.
 
-        One users.info per member, within the pass's limits per workspace and in all; a 429 is
-        waited out by the client's retry handler. A zone that differs goes through
-        `save_zone`, which re-times the nudge; when Slack can't be asked, the stored zone holds.
-        Each workspace's members are read on their own, so one slow workspace holds up only its
-        own claims.
+        One users.info per member (its status says whether they are on leave), and one
+        dnd.teamInfo per 50 of them, within the pass's limits per workspace and in all; a 429 is
+        waited out by the client's retry handler. A zone that differs goes through `save_zone`,
+        which re-times the nudge; when Slack can't be asked, the stored zone holds and the nudge
+        goes as if they were at work. Each workspace's members are read on their own, so one
+        slow workspace holds up only its own claims.
         """
         client = await self._client(team_id, state, paced=False)
         lock = state.zone_locks.setdefault(team_id, asyncio.Semaphore(self._per_workspace))
 
-        async def one(user_id: str) -> tuple[bool, str | None]:
+        async def one(user_id: str) -> ProfileRead:
             if client is None:
-                return False, None
+                return ProfileRead(False)
             async with lock, state.gate:
                 await self._my_turn()
-                return await read_zone(client, team_id, user_id)
+                return await read_profile(client, team_id, user_id)
+
+        async def dnd(user_ids: list[str]) -> dict[str, datetime]:
+            if client is None:
+                return {}
+            async with lock, state.gate:
+                await self._my_turn()
+                return await read_dnd(client, team_id, user_ids, now)
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
+        known = [user_id for (user_id, _), read in zip(people, answers, strict=True) if read.known]
+        dnd_until: dict[str, datetime] = {}
+        for ends in await asyncio.gather(
+            *(dnd(known[at : at + DND_BATCH]) for at in range(0, len(known), DND_BATCH))
+        ):
+            dnd_until.update(ends)
         moved = []
-        for (user_id, stored), (known, tz) in zip(people, answers, strict=True):
-            if known and tz == stored:
-                await state.recorder.zone_checked(team_id, user_id, now)
-            elif known:
-                moved.append((user_id, tz))
+        found: dict[tuple[str, str], Away] = {}
+        for (user_id, stored), read in zip(people, answers, strict=True):
+            found[(team_id, user_id)] = away = (
+                away_from(
+                    read,
+                    dnd_until.get(user_id),
+                    now,
+                    self._settings.leave_emoji,
+                    self._settings.leave_words,
+                )
+                if read.known
+                else Away()
+            )
+            if not read.known:
+                continue
+            await state.recorder.profile_read(team_id, user_id, now, away, zone=read.tz == stored)
+            if read.tz != stored:
+                moved.append((user_id, read.tz))
         if moved:
             async with self._sessions() as session, session.begin():
                 for user_id, tz in sorted(moved, key=lambda person: person[0]):
                     await save_zone(session, team_id, user_id, tz, now, self._settings.default_tz)
         # Claimable only now: a nudge re-timed by a new zone is never claimed at its old time.
-        read = {(team_id, user_id) for user_id, _ in people}
-        state.zones_read |= read
-        state.zones_reading -= read
+        state.zones_read.update(found)
+        state.zones_reading -= set(found)
         return bool(moved)
 
     # --- sending -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from bot.db import Sessions, retrying
 from bot.metrics import NUDGES, label
 from bot.models import Delivery, Member, Schedule, SeenItem
 from bot.services.dispatch.claiming import Job
+from bot.services.dispatch.planning import Away
 from bot.services.dispatch.sending import Outcome
 from bot.services.workspaces import deactivate_workspace
 
@@ -63,9 +64,22 @@ class Recorder:
         self._members.append({"team_id": team_id, "user_id": user_id, "dm_channel_id": channel})
         await self._added()
 
-    async def zone_checked(self, team_id: str, user_id: str, now: datetime) -> None:
-        """Slack gave the zone we have: when it was last checked."""
-        self._members.append({"team_id": team_id, "user_id": user_id, "tz_checked_at": now})
+    async def profile_read(
+        self, team_id: str, user_id: str, now: datetime, away: Away, *, zone: bool
+    ) -> None:
+        """What the read before a nudge found: leave and Do Not Disturb, read at `now`, and
+        (`zone`: Slack gave the zone we have) when the zone was last checked."""
+        row: dict[str, object] = {
+            "team_id": team_id,
+            "user_id": user_id,
+            "status_checked_at": now,
+            "on_leave": away.on_leave,
+            "leave_until": away.leave_until,
+            "dnd_until": away.dnd_until,
+        }
+        if zone:
+            row["tz_checked_at"] = now
+        self._members.append(row)
         await self._added()
 
     async def delivery(self, delivery_id: int, values: dict[str, object]) -> None:

@@ -45,6 +45,7 @@ class NudgeBuilder(Protocol):
         question: Question | None,
         follow_up: Item | None = None,
         earlier: EarlierWords | None = None,
+        welcome_back: bool = False,
     ) -> Sendable: ...
 
 
@@ -99,6 +100,7 @@ def message_for(
         question=question,
         follow_up=follow_up,
         earlier=_earlier_words(job, reveal),
+        welcome_back=job.welcome_back,
     )
 
 
