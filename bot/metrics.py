@@ -39,8 +39,8 @@ ACK_SECONDS = Histogram(
 )
 NUDGES = Counter(
     "leading_nudges",
-    "Nudges by result (sent, retry, failed, missed, skipped) and reason (Slack's error, "
-    "no_token, late, or none).",
+    "Nudges by result (sent, retry, failed, missed, skipped, held) and reason (Slack's error, "
+    "no_token, late, none; held: holiday, leave or dnd).",
     ["result", "reason"],
 )
 PASS_SECONDS = Histogram(

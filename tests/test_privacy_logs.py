@@ -141,6 +141,8 @@ async def event_signed_with(app: RunningApp, secret: str, *, age: timedelta) -> 
 async def test_no_words_or_tokens_reach_any_log_record_on_any_path(
     every_record: list[logging.LogRecord], app: RunningApp, clock: ManualClock
 ) -> None:
+    # Their Slack status, read before the nudge with their zone.
+    app.sim.set_status("T0001", "U0001", emoji=":hospital:", text=f"{CANARY} in clinic")
     nudge = await send_nudge(app, clock)
     # A DM reply in the nudge's thread, then its edit and its deletion.
     ts = ts_at(DUE + timedelta(hours=1))
