@@ -165,14 +165,20 @@ def leave_in_status(
 ) -> bool:
     """Whether a Slack status says its owner is away: one of the emoji, or one of the words
     (whole words, any case) in its text."""
-    if emoji and emoji.strip().lower() in {item.strip().lower() for item in leave_emoji}:
+    emoji_set, pattern = _leave_rule(tuple(leave_emoji), tuple(leave_words))
+    if emoji and emoji.strip().lower() in emoji_set:
         return True
-    if not text:
-        return False
+    return bool(text) and pattern is not None and pattern.search(text or "") is not None
+
+
+@lru_cache(maxsize=16)
+def _leave_rule(
+    leave_emoji: tuple[str, ...], leave_words: tuple[str, ...]
+) -> tuple[frozenset[str], re.Pattern[str] | None]:
+    """The lists as a set and one pattern, made once (a pass asks for every person due)."""
     words = [re.escape(word.strip()) for word in leave_words if word.strip()]
-    if not words:
-        return False
-    return re.search(rf"\b(?:{'|'.join(words)})\b", text, re.IGNORECASE) is not None
+    pattern = re.compile(rf"\b(?:{'|'.join(words)})\b", re.IGNORECASE) if words else None
+    return frozenset(item.strip().lower() for item in leave_emoji), pattern
 
 
 def names(values: str | None, defaults: tuple[str, ...]) -> tuple[str, ...]:

@@ -16,9 +16,11 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from bot.content import Library
 from bot.db import Sessions
@@ -135,7 +137,33 @@ def due_of(
     )
 
 
-def away_of(member: Member, now: datetime) -> Away:
+# What a claim reads of each member: columns in a bundle (row.tz, row.focus…), not ORM objects,
+# which would cost a pass of 10,000 nudges about a sixth more CPU.
+MEMBER_FACTS: Bundle[Any] = Bundle(
+    "member",
+    Member.tz,
+    Member.dm_channel_id,
+    Member.status_checked_at,
+    Member.focus,
+    Member.holiday_region,
+    Member.on_leave,
+    Member.leave_until,
+    Member.dnd_until,
+)
+
+
+class MemberFacts(Protocol):
+    tz: str | None
+    dm_channel_id: str | None
+    status_checked_at: datetime | None
+    focus: str | None
+    holiday_region: str | None
+    on_leave: bool
+    leave_until: datetime | None
+    dnd_until: datetime | None
+
+
+def away_of(member: MemberFacts, now: datetime) -> Away:
     """What the last read before a nudge found, if it was just now (by any replica); else
     nothing: an old answer says nothing of today."""
     if not zone_fresh(member.status_checked_at, now):
@@ -210,7 +238,7 @@ async def claim_due(
         found = len(rows)
         teams = frozenset(row[0].team_id for row in rows)
 
-        def read(schedule: Schedule, member: Member) -> bool:
+        def read(schedule: Schedule, member: MemberFacts) -> bool:
             return (schedule.team_id, schedule.user_id) in zones_read or zone_fresh(
                 member.status_checked_at, now
             )
@@ -282,7 +310,7 @@ def _due_in_turn(
     only_installed: bool,
     per_workspace: int | None,
     skip_teams: Collection[str],
-) -> Select[Schedule, Member, str | None]:
+) -> Select[Schedule, Any, str | None]:
     """Due schedules, workspaces in turn (lock them with `with_for_update` to claim them).
 
     PostgreSQL allows no FOR UPDATE in a query with a window function, so the ranks come from a
@@ -307,7 +335,7 @@ def _due_in_turn(
         )
     turns = ranked.subquery("turns")
     query = (
-        select(Schedule, Member, Cohort.focus)
+        select(Schedule, MEMBER_FACTS, Cohort.focus)
         .join(turns, turns.c.id == Schedule.id)
         .join(
             Member,

@@ -180,11 +180,13 @@ def _held(due: Due, now: datetime) -> Plan | None:
     waits (one delivery, written when it goes) or, on longer leave, the week is skipped. None:
     it goes now. The back-off counters are left as they are: a hold is not an ignored nudge."""
     slot = due.moved.moved_from if due.moved else due.due_at
-    regular = _next(due, slot, due.every_weeks)  # the week after: a hold never reaches it
+
+    def regular() -> datetime:  # the week after: a hold never reaches it
+        return _next(due, slot, due.every_weeks)
 
     def wait(until: datetime, why: str, late_from: datetime | None = None) -> Plan:
-        if until >= regular:  # a wait that would run into next week's nudge: skip this one
-            return _skip(due, regular, now, why, welcome_back=due.welcome_back)
+        if until >= regular():  # a wait that would run into next week's nudge: skip this one
+            return _skip(due, regular(), now, why, welcome_back=due.welcome_back)
         return Plan(
             status="held",
             hold=why.partition(":")[0],
@@ -205,7 +207,7 @@ def _held(due: Due, now: datetime) -> Plan | None:
         if away.leave_until is not None and away.leave_until - slot <= SHORT_LEAVE:
             back = after_leave(away.leave_until, due.local_time, due.zone, due.region)
             return wait(back, "leave")
-        return _skip(due, regular, now, "leave", welcome_back=True)
+        return _skip(due, regular(), now, "leave", welcome_back=True)
     if away.dnd_until is not None and away.dnd_until > now:
         waiting_since = due.moved.late_from if due.moved else due.due_at
         if away.dnd_until - waiting_since > MAX_LATE:
