@@ -87,7 +87,15 @@ async def run_demo(write: Callable[[str], None] = print) -> int:
                     SlackDriver(url, SIGNING_SECRET, sim) as slack,
                 ):
                     scene = Scene(Transcript(write), slack, sim, ctx, clock)
-                    for act in (_ask, _weekly, _reflect, _home_and_figures, _cohort, _look_back):
+                    for act in (
+                        _ask,
+                        _weekly,
+                        _reflect,
+                        _home_and_figures,
+                        _cohort,
+                        _look_back,
+                        _away,
+                    ):
                         await act(scene)
             finally:
                 await ctx.close()
@@ -333,3 +341,48 @@ async def _look_back(scene: Scene) -> None:
             "[Leading Health reacts with :white_check_mark: — saved privately, "
             "beside what she wrote four weeks ago]"
         )
+
+
+async def _away(scene: Scene) -> None:
+    """Aroha goes on leave: her Slack status says so, and the nudge waits until she is back."""
+    scene.transcript.heading("On leave: the nudge waits")
+    view = await scene.ctx.subscriptions.view(TEAM_ID, USER_ID)
+    assert view.next_due_at is not None
+    due = view.next_due_at
+    zone = ZoneInfo(view.zone)
+    back = datetime.combine(
+        due.astimezone(zone).date() + timedelta(days=2), time(17, 0), tzinfo=zone
+    )
+    scene.sim.set_status(
+        TEAM_ID, USER_ID, emoji=":palm_tree:", text="Annual leave", expiration=back.timestamp()
+    )
+    scene.transcript.write(
+        f"[Aroha sets her Slack status: :palm_tree: Annual leave, until {local_date(back, zone)}]"
+    )
+    scene.clock.set(due)
+    scene.sim.clear()
+    await scene.ctx.dispatcher.run_pass()
+    sent = [
+        call
+        for call in scene.sim.calls_to("chat.postMessage")
+        if call.body["channel"] in (USER_ID, f"D{USER_ID}")
+    ]
+    scene.transcript.write(
+        f"[{local_date(due, zone)}: her nudge is due, and "
+        + ("it went anyway]" if sent else "nothing is sent]")
+    )
+    scene.sim.clear()
+    scene.transcript.person("(opens the Home tab)")
+    await scene.slack.post_event({"type": "app_home_opened", "user": USER_ID, "tab": "home"})
+    await scene.ctx.in_flight.wait_idle()
+    for call in scene.sim.calls_to("views.publish"):
+        for line in view_to_text(call.body["view"]).splitlines():
+            if line.startswith(("Every", "Next nudge")) or "Next nudge" in line:
+                scene.transcript.write(f"  │ {line}")
+    scene.sim.set_status(TEAM_ID, USER_ID)
+    scene.transcript.write("[her leave ends, and Slack clears the status]")
+    await _next_nudge(scene)
+    when = local_date(scene.clock(), zone)
+    for call in scene.sim.calls_to("chat.postMessage"):
+        if call.body["channel"] in (USER_ID, f"D{USER_ID}"):
+            scene.transcript.app(call.body, f"in your DM, {when}")

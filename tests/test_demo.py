@@ -43,6 +43,10 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         "aren't kept as reflections",
         "Ben › (replying in the post's thread)",
         "[Leading Health stays out of the thread; Ben's reply is not kept",
+        # Leave: the nudge waits for the status to clear, then goes at the usual time.
+        "[Aroha sets her Slack status: :palm_tree: Annual leave, until 7 January 2027, 5:00 pm]",
+        "[5 January 2027, 8:30 am: her nudge is due, and nothing is sent]",
+        "Leading Health (in your DM, 8 January 2027, 8:30 am):",
     ):
         assert expected in out
     seed = (default_content_dir() / "source" / "000_e9d23a5d492a67a1.txt").read_text("utf-8")
