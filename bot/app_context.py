@@ -117,7 +117,9 @@ def build_context(
     library = library or load_library(settings.content_dir)
     slack = SlackClients(settings)
     installations = Installations(sessions, engine, settings, keyring, clock, slack)
-    subscriptions = Subscriptions(sessions, clock, settings.default_tz)
+    subscriptions = Subscriptions(
+        sessions, clock, settings.default_tz, default_region=settings.default_holiday_region
+    )
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
     cohorts = Cohorts(
@@ -130,6 +132,7 @@ def build_context(
             intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
             ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
         ),
+        default_region=settings.default_holiday_region,
     )
     foreground = Foreground()
     focus = Focus(sessions, library, clock)
