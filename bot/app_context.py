@@ -34,6 +34,7 @@ from bot.services.look_back import LookBack
 from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
+from bot.services.regions import HolidayRegions
 from bot.services.rotation import Rotation
 from bot.services.season_summary import SeasonSummaries
 from bot.services.subscriptions import Subscriptions
@@ -59,6 +60,7 @@ class AppContext:
     insights: Insights
     cohorts: Cohorts
     focus: Focus
+    regions: HolidayRegions
     previews: Previews
     cohort_practice: CohortPractice
     season_summaries: SeasonSummaries
@@ -148,6 +150,7 @@ def build_context(
             home.cohorts,
             home.focus,
             look_back=home.look_back,
+            default_region=settings.default_holiday_region,
         )
 
     def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
@@ -171,6 +174,7 @@ def build_context(
         insights=insights,
         cohorts=cohorts,
         focus=focus,
+        regions=HolidayRegions(sessions, clock, settings.default_holiday_region),
         cohort_practice=CohortPractice(
             sessions,
             library,
