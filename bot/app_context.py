@@ -34,6 +34,7 @@ from bot.services.look_back import LookBack
 from bot.services.previews import Previews
 from bot.services.profiles import zone_or_default
 from bot.services.reflections import Entry, Reflections
+from bot.services.regions import HolidayRegions
 from bot.services.rotation import Rotation
 from bot.services.season_summary import SeasonSummaries
 from bot.services.subscriptions import Subscriptions
@@ -59,6 +60,7 @@ class AppContext:
     insights: Insights
     cohorts: Cohorts
     focus: Focus
+    regions: HolidayRegions
     previews: Previews
     cohort_practice: CohortPractice
     season_summaries: SeasonSummaries
@@ -117,7 +119,9 @@ def build_context(
     library = library or load_library(settings.content_dir)
     slack = SlackClients(settings)
     installations = Installations(sessions, engine, settings, keyring, clock, slack)
-    subscriptions = Subscriptions(sessions, clock, settings.default_tz)
+    subscriptions = Subscriptions(
+        sessions, clock, settings.default_tz, default_region=settings.default_holiday_region
+    )
     reflections = Reflections(sessions, clock, keyring)
     insights = Insights(sessions, library, clock)
     cohorts = Cohorts(
@@ -130,6 +134,7 @@ def build_context(
             intro=lambda intro: blocks.cohort_intro(library, intro).as_kwargs(),
             ended=lambda channel_id: blocks.cohort_ended_dm(channel_id).as_kwargs(),
         ),
+        default_region=settings.default_holiday_region,
     )
     foreground = Foreground()
     focus = Focus(sessions, library, clock)
@@ -145,6 +150,7 @@ def build_context(
             home.cohorts,
             home.focus,
             look_back=home.look_back,
+            default_region=settings.default_holiday_region,
         )
 
     def draw_previews(sample: PreviewSample) -> list[dict[str, Any]]:
@@ -168,6 +174,7 @@ def build_context(
         insights=insights,
         cohorts=cohorts,
         focus=focus,
+        regions=HolidayRegions(sessions, clock, settings.default_holiday_region),
         cohort_practice=CohortPractice(
             sessions,
             library,

@@ -84,6 +84,17 @@ def region_problem(region: str) -> str | None:
     return None
 
 
+def region_choices(default: str, current: str | None = None) -> tuple[str, ...]:
+    """The regions a person may choose in Home: New Zealand's, the workspace default and the
+    one they have now when either is not among those, and no public holidays at all."""
+    choices = [code for code, _ in NZ_REGIONS]
+    for region in (default, current):
+        if region is not None and region not in (*choices, NO_HOLIDAYS):
+            choices.append(region)
+    choices.append(NO_HOLIDAYS)
+    return tuple(choices)
+
+
 def region_label(region: str) -> str:
     if region.strip().lower() == NO_HOLIDAYS:
         return "No public holidays"

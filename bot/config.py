@@ -13,7 +13,14 @@ from cryptography.fernet import Fernet
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from bot.calendar import LEAVE_EMOJI, LEAVE_WORDS, names, region_problem
+from bot.calendar import (
+    LEAVE_EMOJI,
+    LEAVE_WORDS,
+    NO_HOLIDAYS,
+    names,
+    region_problem,
+    split_region,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///leading-bot.db"
 
@@ -110,7 +117,10 @@ class Settings(BaseSettings):
         problem = region_problem(value)
         if problem is not None:
             raise ValueError(problem)
-        return value
+        if value.lower() == NO_HOLIDAYS:
+            return NO_HOLIDAYS
+        country, subdivision = split_region(value)  # "nz-CAN" is NZ-CAN, as Home offers it
+        return f"{country}-{subdivision}" if subdivision else country
 
     @property
     def leave_emoji(self) -> tuple[str, ...]:

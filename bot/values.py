@@ -65,6 +65,14 @@ class ScheduleView:
     # Stopped because the app was uninstalled (or its token revoked), then installed again:
     # it stays stopped until the person subscribes again, and Home tells them so.
     stopped_by_removal: bool = False
+    # The public-holiday region the nudge keeps to (bot.calendar): theirs, else the default.
+    region: str = "NZ"
+    # The next nudge waits (`next_due_at` is where it waits until): the slot it was due at, and
+    # why, "holiday" (named in `holiday`), "leave" or "dnd". A holiday move is shown before it
+    # happens; leave and Do Not Disturb only once the dispatcher has held the nudge.
+    moved_from: datetime | None = None
+    moved_why: str | None = None
+    holiday: str | None = None
 
     @property
     def subscribed(self) -> bool:

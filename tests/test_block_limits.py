@@ -164,6 +164,12 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         every_weeks=2,
         next_due_at=now + timedelta(days=300),
         paused_until=date(2027, 11, 29),
+        # Moved off a public holiday (a name from the holidays package: stored text all the same),
+        # in the region with the longest name Home offers.
+        region="NZ-South Canterbury",
+        moved_from=now + timedelta(days=299),
+        moved_why="holiday",
+        holiday=text,
     )
     stopped = ScheduleView(status="none", zone=ZONE)
     progress = Progress(
@@ -223,6 +229,14 @@ def every_builder(text: str) -> Iterator[tuple[str, blocks.Message | dict[str, A
         yield "home_view", blocks.home_view(library, view, progress, entries[:3], zone, now.date())
         yield "schedule_modal", blocks.schedule_modal(view)
     yield "home_view empty", blocks.home_view(library, stopped, progress, [], zone, now.date())
+    for why in ("leave", "dnd"):  # and a workspace default outside New Zealand's regions
+        held = replace(active, moved_why=why, holiday=None, region="AU-NSW")
+        yield (
+            f"home_view {why}",
+            blocks.home_view(
+                library, held, progress, entries[:3], zone, now.date(), default_region="AU-NSW"
+            ),
+        )
     leads = tuple(f"C{n:031d}" for n in range(20))
     shown = (CohortFigures(leads[0], BIG, figures), CohortFigures(leads[1], BIG, None))
     shown += (CohortFigures(leads[2], BIG, figures),)

@@ -57,6 +57,14 @@ def test_admin_user_ids_are_read_from_a_comma_separated_list() -> None:
     assert load_settings(admin_user_ids=" U1, U2 ,,").admin_ids == {"U1", "U2"}
 
 
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("nz-CAN", "NZ-CAN"), (" NZ ", "NZ"), ("None", "none"), ("", "NZ"), ("au-NSW", "AU-NSW")],
+)
+def test_default_holiday_region_is_kept_as_home_offers_it(given: str, kept: str) -> None:
+    assert load_settings(default_holiday_region=given).default_holiday_region == kept
+
+
 def test_serve_without_credentials_says_what_to_set_and_points_to_the_demo() -> None:
     result = run_cli("serve")
     assert result.returncode == 2

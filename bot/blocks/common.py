@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.content import KIND_LABELS, Library
+from bot.slack_text import escape
 from bot.values import (
     MONTH_NAMES,
     ScheduleView,
@@ -149,10 +150,30 @@ def _answered(library: Library, item_id: str | None) -> str:
 
 
 def _next_line(view: ScheduleView) -> str:
+    """When the next nudge goes and, when it waits, why: "Next nudge: Tuesday 9 February,
+    9:00 am (Pacific/Auckland): moved from Monday, Waitangi Day (observed)." """
     if view.next_due_at is None:
         return ""
     zone = ZoneInfo(view.zone)
-    return f"Next nudge: {describe_local(view.next_due_at, zone)} ({view.zone})."
+    line = f"Next nudge: {describe_local(view.next_due_at, zone)} ({view.zone})"
+    why = _moved(view, zone)
+    return f"{line}: {why}." if why else f"{line}."
+
+
+def _moved(view: ScheduleView, zone: ZoneInfo) -> str:
+    """Why the next nudge is not at its usual slot, or "" when it is."""
+    if view.moved_from is None or view.next_due_at is None:
+        return ""
+    slot = view.moved_from.astimezone(zone)
+    if view.moved_why == "dnd":
+        return f"due at {format_time(slot.time())}, waiting for Do Not Disturb to end"
+    same_day = slot.date() == view.next_due_at.astimezone(zone).date()
+    whence = f"at {format_time(slot.time())}" if same_day else weekday_name(slot.weekday())
+    if view.moved_why == "holiday" and view.holiday:
+        return f"moved from {whence}, {escape(view.holiday)}"
+    if view.moved_why == "leave":
+        return f"moved from {whence} while your Slack status says you're away"
+    return f"moved from {whence}"
 
 
 def _rhythm(view: ScheduleView) -> str:

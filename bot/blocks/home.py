@@ -33,6 +33,7 @@ from bot.blocks.ids import (
     HOME_CHANGE_ACTION,
     HOME_COHORT_ACTION,
     HOME_FOCUS_ACTION,
+    HOME_HOLIDAYS_ACTION,
     HOME_JOURNAL_ACTION,
     HOME_LOOK_BACK_ACTION,
     HOME_PAUSE_ACTION,
@@ -44,6 +45,7 @@ from bot.blocks.ids import (
     TIME_BLOCK,
     TIME_INPUT,
 )
+from bot.calendar import NO_HOLIDAYS, region_choices, region_label
 from bot.content import Capability, Library
 from bot.slack_text import escape
 from bot.values import (
@@ -67,7 +69,40 @@ REINSTALLED_NOTE = (
 )
 
 
-def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
+def _plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def _holiday_menu(view: ScheduleView, default_region: str) -> Block:
+    """Whose public holidays the nudge keeps to, and a menu to choose: New Zealand's regions,
+    the workspace default, or none."""
+    choices = region_choices(default_region, view.region)
+    options = [
+        {"text": _plain(cut(region_label(code), OPTION_TEXT_LIMIT)), "value": code}
+        for code in choices
+    ]
+    if view.region == NO_HOLIDAYS:
+        words = "No public holidays are set, so your nudge keeps to its day."
+    else:
+        where = (
+            "a national public holiday"
+            if view.region == "NZ"
+            else f"a public holiday in {escape(region_label(view.region))}"
+        )
+        words = f"A nudge due on {where} moves to the next working day, at the same time."
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": f"*Public holidays*\n{words}"},
+        "accessory": {
+            "type": "static_select",
+            "action_id": HOME_HOLIDAYS_ACTION,
+            "options": options,
+            "initial_option": options[choices.index(view.region)],
+        },
+    }
+
+
+def _schedule_section(view: ScheduleView, today: date, default_region: str = "NZ") -> list[Block]:
     if view.status != "active":
         text = (
             "*Your weekly nudge*\nYou're not subscribed. Choose a day and time and I'll send "
@@ -90,7 +125,11 @@ def _schedule_section(view: ScheduleView, today: date) -> list[Block]:
     else:
         buttons.append(_button("Pause a week", HOME_PAUSE_ACTION, "pause"))
     buttons.append(_button("Stop", HOME_STOP_ACTION, "stop", style="danger"))
-    return [_section("\n".join(line for line in lines if line)), _actions(*buttons)]
+    return [
+        _section("\n".join(line for line in lines if line)),
+        _actions(*buttons),
+        _holiday_menu(view, default_region),
+    ]
 
 
 def _cohort_blocks(library: Library, cohorts: HomeCohorts) -> list[Block]:
@@ -148,6 +187,7 @@ def home_view(
     focus: str | None = None,
     *,
     look_back: bool = True,
+    default_region: str = "NZ",
 ) -> dict[str, Any]:
     """Everything a person can see and change, without remembering a command. With more than
     one capability, the person's focus and a menu to choose another."""
@@ -166,7 +206,7 @@ def home_view(
         _section(f"*{capability.behaviours_intro}*\n{behaviours}"),
         *([_focus_menu(library, capability)] if several else []),
         _divider(),
-        *_schedule_section(view, today),
+        *_schedule_section(view, today, default_region),
         *_cohort_blocks(library, cohorts or HomeCohorts()),
         _divider(),
         _section(

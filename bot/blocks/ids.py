@@ -30,6 +30,7 @@ HOME_JOURNAL_ACTION = "home_journal"
 HOME_TIP_ACTION = "home_tip"
 HOME_FOCUS_ACTION = "home_focus"
 HOME_LOOK_BACK_ACTION = "home_look_back"  # value "on" or "off": what to turn it to
+HOME_HOLIDAYS_ACTION = "home_holidays"  # the public-holiday region menu
 HOME_COHORT_ACTION = "home_cohort"  # "Start a cohort": opens COHORT_MODAL
 SCHEDULE_MODAL = "schedule_modal"
 COHORT_MODAL = "cohort_modal"

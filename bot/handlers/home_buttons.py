@@ -1,5 +1,5 @@
-"""Buttons on the Home tab (and the welcome DM's Subscribe), its focus menu, and the day-and-time
-modal."""
+"""Buttons on the Home tab (and the welcome DM's Subscribe), its focus and public-holiday menus,
+and the day-and-time modal."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from bot.replies import journal_page
 from bot.schedule_words import WeeklyChoice
 from bot.services.cohorts import CannotSeeChannel, NotAllowed, NotInAChannel
 from bot.services.focus import UnknownCapability
+from bot.services.regions import UnknownRegion
 from bot.values import HomeChange
 
 logger = logging.getLogger(__name__)
@@ -202,4 +203,20 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
         except UnknownCapability:
             # Only a forged or stale menu gets here: nothing changes, Home shows the real focus.
             logger.info("Home focus menu named no capability for %s/%s", team_id, user_id)
+        await ctx.home.refresh(team_id, user_id, client, always=True)
+
+    @app.action(blocks.HOME_HOLIDAYS_ACTION)
+    @guard
+    @ctx.in_flight.track
+    async def holidays_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = who(body)
+        option = body["actions"][0].get("selected_option")
+        chosen = option.get("value") if isinstance(option, dict) else None
+        client = await ctx.client_for(team_id, org_of(body))
+        try:
+            await ctx.regions.choose(team_id, user_id, chosen if isinstance(chosen, str) else "")
+        except UnknownRegion:
+            # Only a forged or stale menu gets here: nothing changes, Home shows the real region.
+            logger.info("Home holiday menu named no region it offers for %s/%s", team_id, user_id)
         await ctx.home.refresh(team_id, user_id, client, always=True)

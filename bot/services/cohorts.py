@@ -36,7 +36,13 @@ from bot.services.profiles import (
     zone_or_default,
 )
 from bot.services.store import ensure_member, insert_ignoring_duplicates
-from bot.services.subscriptions import heard_from, set_day_and_time, stop_schedule, view_of
+from bot.services.subscriptions import (
+    heard_from,
+    holiday_region,
+    set_day_and_time,
+    stop_schedule,
+    view_of,
+)
 from bot.values import MIN_GROUP, CohortFigures, CohortIntro, CohortSettled, HomeCohorts
 
 logger = logging.getLogger(__name__)
@@ -93,7 +99,10 @@ class Cohorts:
         admin_ids: frozenset[str],
         insights: Insights,
         messages: CohortMessages,
+        *,
+        default_region: str,
     ) -> None:
+        self._default_region = default_region
         self._sessions = sessions
         self._clock = clock
         self._default_tz = default_tz
@@ -401,7 +410,9 @@ class Cohorts:
                 heard_from(schedule)
                 choice = WeeklyChoice(cohort.weekday, time(*divmod(cohort.local_minutes, 60)))
                 await set_day_and_time(session, schedule, choice, zone, now)
-            intro = CohortIntro(cohort.channel_id, view_of(schedule, zone, now), own_schedule=own)
+            region = await holiday_region(session, team_id, user_id, self._default_region)
+            view = view_of(schedule, zone, now, region)
+            intro = CohortIntro(cohort.channel_id, view, own_schedule=own)
         await self._dm(client, team_id, user_id, self._messages.intro(intro))
 
     async def _retime(

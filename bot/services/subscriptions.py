@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import Holiday, holiday_move
 from bot.clock import Clock
 from bot.db import Sessions
-from bot.models import Delivery, Schedule, Workspace
+from bot.models import Delivery, Member, Schedule, Workspace
 from bot.schedule_words import PauseChoice, WeeklyChoice, parse_pause
 from bot.services.profiles import (
     earliest_next_nudge,
@@ -39,6 +41,7 @@ SNOOZE_WEEKS = 1
 HOME_PAUSE_WEEKS = 1
 WEEKLY_WEEKS = 1
 FORTNIGHTLY_WEEKS = 2
+WEEKS_TO_LOOK = 8  # for a working day after a run of public holidays: no region has so many
 
 # What each nudge button does: (every_weeks, pause_weeks); None leaves that as it is.
 NUDGE_CHOICES: dict[NudgeChoice, tuple[int | None, int | None]] = {
@@ -61,14 +64,16 @@ class NotSubscribed(Exception):
     """pause/resume/stop from someone without a weekly nudge."""
 
 
-def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> ScheduleView:
-    """`paused_until` only while the pause lasts, in the member's own calendar."""
+def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime, region: str) -> ScheduleView:
+    """`paused_until` only while the pause lasts, in the member's own calendar. The next nudge
+    as it will really go: held (on a holiday, for leave or Do Not Disturb) as the dispatcher
+    stored it, else moved off a public holiday in `region` (theirs, else the default)."""
     if schedule is None:
-        return ScheduleView(status="none", zone=str(zone))
-    return ScheduleView(
+        return ScheduleView(status="none", zone=str(zone), region=region)
+    view = ScheduleView(
         status=schedule.status,
         weekday=schedule.weekday,
-        local_time=time(schedule.local_minutes // 60, schedule.local_minutes % 60),
+        local_time=local_time_of(schedule),
         zone=str(zone),
         every_weeks=schedule.every_weeks,
         next_due_at=schedule.next_due_at,
@@ -76,7 +81,50 @@ def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime) -> Schedul
         stopped_by_removal=(
             schedule.status == "stopped" and schedule.ended_reason in REMOVED_REASONS
         ),
+        region=region,
     )
+    if schedule.status != "active" or schedule.next_due_at is None:
+        return view
+    if held_now(schedule) and schedule.moved_why is not None:
+        why, _, name = schedule.moved_why.partition(":")
+        return replace(view, moved_from=schedule.moved_from, moved_why=why, holiday=name or None)
+    due, holiday = off_holidays(schedule, schedule.next_due_at, zone, region)
+    if holiday is None:
+        return replace(view, next_due_at=due)
+    return replace(
+        view,
+        next_due_at=holiday.moved_to,
+        moved_from=due,
+        moved_why="holiday",
+        holiday=holiday.name,
+    )
+
+
+def held_now(schedule: Schedule) -> bool:
+    """The dispatcher held this nudge, and nothing has moved it since (moved_* are stale once
+    anything else sets next_due_at)."""
+    return (
+        schedule.moved_to is not None
+        and schedule.moved_to == schedule.next_due_at
+        and schedule.moved_from is not None
+    )
+
+
+def off_holidays(
+    schedule: Schedule, due: datetime, zone: ZoneInfo, region: str
+) -> tuple[datetime, Holiday | None]:
+    """Where the dispatcher will move a nudge due at `due`: to the next working day (the slot
+    and the holiday), or, when that would reach the next regular nudge, skipped to that one."""
+    local_time = local_time_of(schedule)
+    for _ in range(WEEKS_TO_LOOK):
+        holiday = holiday_move(due, local_time, zone, region)
+        if holiday is None:
+            return due, None
+        regular = next_due(schedule, due, zone, every_weeks=schedule.every_weeks)
+        if holiday.moved_to < regular:
+            return due, holiday
+        due = regular  # the dispatcher skips that week
+    return due, None
 
 
 def paused_until(schedule: Schedule, zone: ZoneInfo, now: datetime) -> date | None:
@@ -163,11 +211,36 @@ async def stop_schedule(
     await call_off_retries(session, schedule.id, "stopped")
 
 
+async def holiday_region(
+    session: AsyncSession, team_id: str, user_id: str, default_region: str
+) -> str:
+    """The public-holiday region the member chose, else the workspace default."""
+    chosen = await session.scalar(
+        select(Member.holiday_region).where(Member.team_id == team_id, Member.user_id == user_id)
+    )
+    return chosen or default_region
+
+
 class Subscriptions:
-    def __init__(self, sessions: Sessions, clock: Clock, default_tz: str) -> None:
+    def __init__(
+        self, sessions: Sessions, clock: Clock, default_tz: str, *, default_region: str
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._default_tz = default_tz
+        self._default_region = default_region
+
+    async def _view(
+        self,
+        session: AsyncSession,
+        team_id: str,
+        user_id: str,
+        schedule: Schedule | None,
+        zone: ZoneInfo,
+        now: datetime,
+    ) -> ScheduleView:
+        region = await holiday_region(session, team_id, user_id, self._default_region)
+        return view_of(schedule, zone, now, region)
 
     async def _ask_slack(
         self, client: AsyncWebClient | None, team_id: str, user_id: str
@@ -210,13 +283,13 @@ class Subscriptions:
             async with self._sessions() as session, session.begin():
                 zone = await self._zone(session, news, team_id, user_id)
                 schedule = await self._schedule(session, team_id, user_id)
-                return view_of(schedule, zone, self._clock())
+                return await self._view(session, team_id, user_id, schedule, zone, self._clock())
         async with self._sessions() as session:  # only reading: no writer's turn to wait for
             zone = await self._zone(session, news, team_id, user_id)
             schedule = await session.scalar(
                 select(Schedule).where(Schedule.team_id == team_id, Schedule.user_id == user_id)
             )
-            return view_of(schedule, zone, self._clock())
+            return await self._view(session, team_id, user_id, schedule, zone, self._clock())
 
     async def subscribe(
         self, team_id: str, user_id: str, choice: WeeklyChoice, client: AsyncWebClient | None
@@ -238,7 +311,7 @@ class Subscriptions:
             heard_from(schedule)
             schedule.from_cohort = False  # their own choice now, whoever set it before
             await set_day_and_time(session, schedule, choice, zone, now)
-            return view_of(schedule, zone, now)
+            return await self._view(session, team_id, user_id, schedule, zone, now)
 
     async def pause(
         self, team_id: str, user_id: str, choice: PauseChoice, client: AsyncWebClient | None
@@ -258,7 +331,7 @@ class Subscriptions:
                 pause_for_weeks(schedule, choice.weeks or 1, zone, now)
             await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
-            return view_of(schedule, zone, now)
+            return await self._view(session, team_id, user_id, schedule, zone, now)
 
     async def pause_in_words(
         self, team_id: str, user_id: str, args: Sequence[str], client: AsyncWebClient | None
@@ -287,14 +360,15 @@ class Subscriptions:
             earliest = await earliest_next_nudge(session, schedule.id, now)
             schedule.next_due_at = first_due(schedule, zone, earliest)
             schedule.updated_at = now
-            return view_of(schedule, zone, now)
+            return await self._view(session, team_id, user_id, schedule, zone, now)
 
     async def stop(self, team_id: str, user_id: str) -> ScheduleView:
         now = self._clock()
         async with self._sessions() as session, session.begin():
             schedule = await self._active(session, team_id, user_id)
             await stop_schedule(session, schedule, STOPPED_BY_THE_PERSON, now)
-            return view_of(schedule, zone_or_default(None, self._default_tz), now)
+            zone = zone_or_default(None, self._default_tz)
+            return await self._view(session, team_id, user_id, schedule, zone, now)
 
     async def change_from_home(
         self, team_id: str, user_id: str, change: HomeChange, client: AsyncWebClient | None
@@ -365,7 +439,7 @@ class Subscriptions:
                 pause_for_weeks(schedule, pause_weeks, zone, now)
                 await call_off_retries(session, schedule.id, "paused")
             schedule.updated_at = now
-            return view_of(schedule, zone, now)
+            return await self._view(session, team_id, user_id, schedule, zone, now)
 
     async def _active(self, session: AsyncSession, team_id: str, user_id: str) -> Schedule:
         schedule = await self._schedule(session, team_id, user_id)
