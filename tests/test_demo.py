@@ -46,6 +46,8 @@ def test_demo_prints_a_transcript_with_the_seed_content_and_exits_0() -> None:
         # Leave: the nudge waits for the status to clear, then goes at the usual time.
         "[Aroha sets her Slack status: :palm_tree: Annual leave, until 7 January 2027, 5:00 pm]",
         "[5 January 2027, 8:30 am: her nudge is due, and nothing is sent]",
+        "Next nudge: Friday 8 January, 8:30 am (Pacific/Auckland): moved from Tuesday while your "
+        "Slack status says you're away.",
         "Leading Health (in your DM, 8 January 2027, 8:30 am):",
     ):
         assert expected in out
