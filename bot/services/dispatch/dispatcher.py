@@ -26,7 +26,7 @@ from bot.crypto import Keyring
 from bot.db import Sessions
 from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
-from bot.services.away import DND_BATCH, away_from, read_dnd
+from bot.services.away import DoNotDisturb, away_from, read_dnd
 from bot.services.dispatch.claiming import (
     LEASE,
     Claimed,
@@ -121,6 +121,7 @@ class _PassState:
     recorder: Recorder
     gate: asyncio.Semaphore  # the pass's global slots: calls to Slack in flight, all workspaces
     installed: _Installed
+    dnd: DoNotDisturb
     summary: PassSummary = field(default_factory=PassSummary)
     dead_teams: set[str] = field(default_factory=set)
     paces: dict[str, Pace] = field(default_factory=dict)
@@ -317,6 +318,7 @@ class Dispatcher:
             Recorder(self._sessions, self._record_every, self._record_within),
             asyncio.Semaphore(self._concurrency),
             _Installed(self._sessions, self._installed_fresh),
+            DoNotDisturb(self._sessions, now),
         )
         flight = _InFlight()
         self._passes.add(flight)
@@ -468,7 +470,8 @@ class Dispatcher:
         and whether they are in Do Not Disturb; whether anyone's zone moved.
 
         One users.info per member (its status says whether they are on leave), and one
-        dnd.teamInfo per 50 of them, within the pass's limits per workspace and in all; a 429 is
+        dnd.teamInfo per 50 of the workspace's due people (`DoNotDisturb`), within the pass's
+        limits per workspace and in all; a 429 is
         waited out by the client's retry handler. A zone that differs goes through `save_zone`,
         which re-times the nudge; when Slack can't be asked, the stored zone holds and the nudge
         goes as if they were at work. Each workspace's members are read on their own, so one
@@ -493,11 +496,7 @@ class Dispatcher:
 
         answers = await asyncio.gather(*(one(user_id) for user_id, _ in people))
         known = [user_id for (user_id, _), read in zip(people, answers, strict=True) if read.known]
-        dnd_until: dict[str, datetime] = {}
-        for ends in await asyncio.gather(
-            *(dnd(known[at : at + DND_BATCH]) for at in range(0, len(known), DND_BATCH))
-        ):
-            dnd_until.update(ends)
+        dnd_until = await state.dnd.ends(team_id, known, dnd)
         moved = []
         found: dict[tuple[str, str], Away] = {}
         for (user_id, stored), read in zip(people, answers, strict=True):
