@@ -195,11 +195,9 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def focus_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        option = body["actions"][0].get("selected_option")
-        chosen = option.get("value") if isinstance(option, dict) else None
         client = await ctx.client_for(team_id, org_of(body))
         try:
-            await ctx.focus.choose(team_id, user_id, chosen if isinstance(chosen, str) else "")
+            await ctx.focus.choose(team_id, user_id, selected(body))
         except UnknownCapability:
             # Only a forged or stale menu gets here: nothing changes, Home shows the real focus.
             logger.info("Home focus menu named no capability for %s/%s", team_id, user_id)
@@ -211,12 +209,17 @@ def register(app: AsyncApp, ctx: AppContext) -> None:
     async def holidays_chosen(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         team_id, user_id = who(body)
-        option = body["actions"][0].get("selected_option")
-        chosen = option.get("value") if isinstance(option, dict) else None
         client = await ctx.client_for(team_id, org_of(body))
         try:
-            await ctx.regions.choose(team_id, user_id, chosen if isinstance(chosen, str) else "")
+            await ctx.regions.choose(team_id, user_id, selected(body))
         except UnknownRegion:
             # Only a forged or stale menu gets here: nothing changes, Home shows the real region.
             logger.info("Home holiday menu named no region it offers for %s/%s", team_id, user_id)
         await ctx.home.refresh(team_id, user_id, client, always=True)
+
+
+def selected(body: dict[str, Any]) -> str:
+    """The value of the option chosen in a menu's block action; "" when there is none."""
+    option = body["actions"][0].get("selected_option")
+    chosen = option.get("value") if isinstance(option, dict) else None
+    return chosen if isinstance(chosen, str) else ""

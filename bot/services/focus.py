@@ -3,14 +3,14 @@ capability of the content. A choice naming a capability no longer in the content
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import Capability, Library
 from bot.db import Sessions
 from bot.models import Cohort, Member, Schedule
-from bot.services.store import ensure_member
+from bot.services.store import set_member
 
 
 class UnknownCapability(Exception):
@@ -51,12 +51,5 @@ class Focus:
         capability = self._library.find_capability(words)
         if capability is None:
             raise UnknownCapability
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
-            await ensure_member(session, team_id, user_id, now)
-            await session.execute(
-                update(Member)
-                .where(Member.team_id == team_id, Member.user_id == user_id)
-                .values(focus=capability.id)
-            )
+        await set_member(self._sessions, team_id, user_id, self._clock(), focus=capability.id)
         return capability

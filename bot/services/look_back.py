@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.db import Sessions
 from bot.models import Member
-from bot.services.store import ensure_member
+from bot.services.store import set_member
 
 
 class LookBack:
@@ -26,10 +26,4 @@ class LookBack:
     async def switch(self, team_id: str, user_id: str, on: bool) -> None:
         """Turned off, no nudge shows them an earlier reflection again, even one already
         claimed (bot.services.dispatch.looking_back reads the switch again before a retry)."""
-        async with self._sessions() as session, session.begin():
-            await ensure_member(session, team_id, user_id, self._clock())
-            await session.execute(
-                update(Member)
-                .where(Member.team_id == team_id, Member.user_id == user_id)
-                .values(look_back=on)
-            )
+        await set_member(self._sessions, team_id, user_id, self._clock(), look_back=on)

@@ -3,13 +3,10 @@ workspace default (DEFAULT_HOLIDAY_REGION)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from bot.calendar import region_choices
 from bot.clock import Clock
 from bot.db import Sessions
-from bot.models import Member
-from bot.services.store import ensure_member
+from bot.services.store import set_member
 
 
 class UnknownRegion(Exception):
@@ -27,11 +24,4 @@ class HolidayRegions:
         The next nudge is not re-timed: a holiday moves it only when it falls due."""
         if region not in region_choices(self._default_region):
             raise UnknownRegion
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
-            await ensure_member(session, team_id, user_id, now)
-            await session.execute(
-                update(Member)
-                .where(Member.team_id == team_id, Member.user_id == user_id)
-                .values(holiday_region=region)
-            )
+        await set_member(self._sessions, team_id, user_id, self._clock(), holiday_region=region)

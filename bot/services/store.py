@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.db import Sessions
 from bot.models import Base, Member, Workspace
 
 
@@ -36,3 +38,17 @@ async def ensure_member(session: AsyncSession, team_id: str, user_id: str, now: 
     await insert_ignoring_duplicates(
         session, Member, {"team_id": team_id, "user_id": user_id, "created_at": now}
     )
+
+
+async def set_member(
+    sessions: Sessions, team_id: str, user_id: str, now: datetime, **values: object
+) -> None:
+    """A choice the person made for themselves (a focus, a region, a switch), in its own
+    transaction, for someone the app may not have met yet."""
+    async with sessions() as session, session.begin():
+        await ensure_member(session, team_id, user_id, now)
+        await session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id == user_id)
+            .values(**values)
+        )
