@@ -39,7 +39,7 @@ import time as wall
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,6 +130,20 @@ def holiday_moved(slot: datetime, hm: tuple[int, int], zone: ZoneInfo) -> dateti
     return datetime.combine(day, time(*hm), tzinfo=zone).astimezone(UTC)
 
 
+def working(day: date) -> bool:
+    return day.weekday() < 5 and day not in NZ
+
+
+def after_leave(until: datetime, hm: tuple[int, int], zone: ZoneInfo) -> datetime:
+    """The first working day's usual local time after a leave status clears at `until`."""
+    day = until.astimezone(zone).date()
+    while True:
+        instant = datetime.combine(day, time(*hm), tzinfo=zone).astimezone(UTC)
+        if instant > until and working(day):
+            return instant
+        day += timedelta(days=1)
+
+
 @dataclass
 class Person:
     team: str
@@ -142,6 +156,7 @@ class Person:
     spans: list[list[datetime]] = field(default_factory=list)  # [subscribed, ended)
     paused: list[tuple[datetime, datetime]] = field(default_factory=list)  # (from, through]
     leave: list[list[datetime]] = field(default_factory=list)  # [status set, cleared)
+    short_leave: list[tuple[datetime, datetime]] = field(default_factory=list)  # (set, expires)
     reflections: dict[str, str] = field(default_factory=dict)  # reply ts (or modal key): text
     skipped: Counter[str] = field(default_factory=Counter)  # weeks the reference skips, why
 
@@ -165,6 +180,10 @@ class Person:
             slot = slot_after(start, self.weekday, self.hm, zone)
             while slot < stop:
                 due = holiday_moved(slot, self.hm, zone)
+                for since, until in self.short_leave:  # a status that clears within 3 days
+                    if since <= due < until and until - slot <= timedelta(days=3):
+                        due = after_leave(until, self.hm, zone)
+                        self.skipped["held for a short leave"] += 1
                 regular = weeks_on(slot, every, zone)
                 why = None
                 if due >= regular or due >= stop:
@@ -176,7 +195,7 @@ class Person:
                 if why is not None:
                     self.skipped[why] += 1
                 else:
-                    if due != slot:
+                    if holiday_moved(slot, self.hm, zone) != slot:
                         self.skipped["moved by a public holiday"] += 1
                     if asked:
                         every, unanswered, asked = 2, 0, False
@@ -205,7 +224,7 @@ INDIVIDUAL_ROLES = (
     "snoozer",
     "reply_delete",
     "ignorer_leave",
-    "reply",
+    "short_leave",
 )
 
 
@@ -444,6 +463,8 @@ class Season:
             self.at(day, lambda: self.stop(person))
         if role == "leave" and week == 3:
             self.at(day, lambda: self.go_on_leave(person, days=15))
+        if role == "short_leave" and week == 6:
+            self.at(sent + timedelta(days=6), lambda: self.go_on_short_leave(person))
         if role == "cohort_leaver" and week == 4:
             self.at(day, lambda: self.leave_cohort(person))
 
@@ -590,6 +611,23 @@ class Season:
         person.leave.append([self.clock(), back])
         self.at(back, lambda: self.back_from_leave(person))
         self.count.add("leave taken")
+
+    async def go_on_short_leave(self, person: Person) -> None:
+        """A status set to clear (Slack's expiration) before the end of the next nudge's day:
+        that nudge waits until the first working day after, at the usual time."""
+        zone = ZoneInfo(person.zone)
+        slot = slot_after(self.clock(), person.weekday, person.hm, zone)
+        until = slot + timedelta(days=1, hours=-2)
+        self.sim.set_status(
+            person.team,
+            person.user,
+            emoji=":palm_tree:",
+            text="STATUS-CANARY a long weekend",
+            expiration=until.timestamp(),
+        )
+        person.short_leave.append((self.clock(), until))
+        self.at(until + timedelta(days=1), lambda: self.back_from_leave(person))
+        self.count.add("short leave taken")
 
     async def back_from_leave(self, person: Person) -> None:
         self.sim.set_status(person.team, person.user)
