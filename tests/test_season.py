@@ -228,7 +228,9 @@ INDIVIDUAL_ROLES = (
 )
 
 
-def cast() -> list[Person]:
+def cast(more_teams: int = 0, each: int = 0) -> list[Person]:
+    """The season's people. `more_teams` workspaces of `each` members more (like W2's mix)
+    make the large run of benchmarks/season.py; the test has none."""
     rng = random.Random(16)
     people: list[Person] = []
 
@@ -249,6 +251,8 @@ def cast() -> list[Person]:
     add(W2, 16, (LONDON, NEW_YORK, AUCKLAND, CHATHAM), INDIVIDUAL_ROLES)
     add(W3, 10, ZONES, ("reply", "ignorer", "modal", "reply_edit", "reply_delete"))
     add(W4, 12, ZONES, ("reply", "modal", "reply_edit"))
+    for extra in range(more_teams):
+        add(f"T{extra + 5:02d}00", each, (LONDON, NEW_YORK, AUCKLAND, CHATHAM), INDIVIDUAL_ROLES)
     # The cohort (Monday 9 am, in each member's own zone): a lead, seven, two who join later.
     for i in range(10):
         people.append(
@@ -282,7 +286,14 @@ class Counts:
 
 
 class Season:
-    def __init__(self, app: RunningApp, clock: ManualClock, url: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        app: RunningApp,
+        clock: ManualClock,
+        url: str,
+        settings: Settings,
+        people: list[Person] | None = None,
+    ) -> None:
         self.app, self.sim, self.clock, self.url, self.settings = (
             app,
             app.sim,
@@ -290,7 +301,7 @@ class Season:
             url,
             settings,
         )
-        self.people = cast()
+        self.people = cast() if people is None else people
         self.by_key = {(p.team, p.user): p for p in self.people}
         self.actions: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self.seq = itertools.count()
@@ -330,7 +341,7 @@ class Season:
 
     # ------------------------------------------------------------------ setting up
     async def install_all(self) -> None:
-        for team in (W1, W2, W3, W4):
+        for team in dict.fromkeys(p.team for p in self.people):
             page = await self.app.slack.install(team, name=f"Hauora {team}")
             assert page.status == 200, page.body
         self.sim.add_user(W1, "ULEAD", tz=AUCKLAND, is_admin=True)
@@ -888,14 +899,19 @@ async def test_a_season_across_workspaces_with_faults_loses_nothing_and_repeats_
     database_url: str,
     logs: pytest.LogCaptureFixture,
 ) -> None:
-    app, sim = multi_app, multi_app.sim
     started = wall.monotonic()
-    season = Season(app, clock, database_url, multi_settings)
+    season = Season(multi_app, clock, database_url, multi_settings)
     await season.install_all()
     await season.run()
-    count = season.count
-    people = season.people
+    await verify(season, logs.text)
+    season.count.add("seconds", round(wall.monotonic() - started))
+    print("\nseason counts:", dict(sorted(season.count.counts.items())))
 
+
+async def verify(season: Season, logged: str) -> None:
+    """Every invariant, by a query or a count; the counts go into `season.count`. Shared with
+    benchmarks/season.py (the same season, larger). `logged`: everything the app logged."""
+    app, sim, count, people = season.app, season.sim, season.count, season.people
     async with app.ctx.sessions() as session:
         sent = list(
             await session.scalars(
@@ -1001,7 +1017,7 @@ async def test_a_season_across_workspaces_with_faults_loses_nothing_and_repeats_
 
     # 7. No reflection text, status text or token readable in the raw database or the logs.
     raw = repr(await table_rows(app))
-    logged = logs.text + "".join(season.stderr)
+    logged += "".join(season.stderr)
     for secret in ("CANARY", "xoxb-", "xoxe-", "xoxp-"):
         assert secret not in raw, secret
         assert secret not in logged, secret
@@ -1031,8 +1047,6 @@ async def test_a_season_across_workspaces_with_faults_loses_nothing_and_repeats_
     count.add("stored reflections", sum(len(texts) for texts in stored.values()))
     count.add("slack calls", len(sim.calls))
     count.add("items shown again after their kind was used up", repeats)
-    count.add("seconds", round(wall.monotonic() - started))
-    print("\nseason counts:", dict(sorted(count.counts.items())), dict(statuses))
     assert count["passes ended by a fault"] == 0
     assert count["pass tally: skipped (found already in the DM, or missed)"] >= 2
     assert count["workers SIGKILLed mid-pass"] == 1
