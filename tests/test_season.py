@@ -316,6 +316,7 @@ class Season:
         self.replica_at: datetime | None = None
         self.replies_at: Counter[datetime] = Counter()
         self.w3_sent: dict[str, list[tuple[datetime, str]]] = {}
+        self.last_pass = START
 
     # scripted actions, each at its instant
     def at(self, instant: datetime, action: Callable[[], Awaitable[None]]) -> None:
@@ -788,12 +789,15 @@ class Season:
                 *(worker.run_pass() for worker in self.workers), return_exceptions=True
             )
             self.count_passes(results)
-        async with self.app.ctx.sessions() as session:
+        async with self.app.ctx.sessions() as session:  # sent since the last pass
             arrived = list(
                 await session.scalars(
-                    select(Delivery).where(Delivery.status == "sent").order_by(Delivery.id)
+                    select(Delivery)
+                    .where(Delivery.status == "sent", Delivery.sent_at >= self.last_pass)
+                    .order_by(Delivery.id)
                 )
             )
+        self.last_pass = now
         for delivery in arrived:
             if delivery.id not in self.seen:
                 self.seen.add(delivery.id)
