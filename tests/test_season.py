@@ -1,6 +1,6 @@
 """A season of use across workspaces, with faults injected: nothing lost, nothing duplicated.
 
-Sixty members in four installed workspaces (multi-workspace mode, real OAuth installs) and four
+Sixty-one members in four installed workspaces (multi-workspace mode, real OAuth installs) and four
 zones (Pacific/Auckland, Pacific/Chatham, Europe/London, America/New_York) subscribe with varied
 days and times, some through a cohort channel. The clock then runs through twelve weeks, Monday
 25 January to Monday 19 April 2027: Waitangi Day (Saturday 6 February, kept on Monday 8
@@ -273,6 +273,8 @@ def cast(more_teams: int = 0, each: int = 0) -> list[Person]:
 
 @dataclass
 class Counts:
+    """What the season did and met, by name: printed for docs/reliability.md."""
+
     counts: Counter[str] = field(default_factory=Counter)
 
     def __getitem__(self, key: str) -> int:
@@ -286,6 +288,8 @@ class Counts:
 
 
 class Season:
+    """The members' script, the faults and the clock: `install_all`, then `run`."""
+
     def __init__(
         self,
         app: RunningApp,
