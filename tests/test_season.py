@@ -2,8 +2,8 @@
 
 Sixty-one members in four installed workspaces (multi-workspace mode, real OAuth installs) and
 four zones (Pacific/Auckland, Pacific/Chatham, Europe/London, America/New_York) subscribe with
-varied days and times, some through a cohort channel. The clock then runs through twelve weeks, Monday
-25 January to Monday 19 April 2027: Waitangi Day (Saturday 6 February, kept on Monday 8
+varied days and times, some through a cohort channel. The clock then runs through twelve weeks,
+Monday 25 January to Monday 19 April 2027: Waitangi Day (Saturday 6 February, kept on Monday 8
 February), Good Friday and Easter Monday, New York's DST start (14 March), London's (28 March)
 and New Zealand's DST end (4 April). Twelve weeks cannot hold both of New Zealand's changes
 (April and September are 25 weeks apart), so only its end is in the season.
