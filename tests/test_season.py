@@ -34,6 +34,7 @@ import asyncio
 import heapq
 import itertools
 import random
+import re
 import signal
 import time as wall
 from collections import Counter, defaultdict
@@ -876,6 +877,22 @@ class Season:
         answers.set()
         self.killed = True
         self.count.add("workers SIGKILLed mid-pass")
+        # The worker is started again at once: the claims it left are still within their lease,
+        # so it leaves them to a pass after the lease, and sends nothing twice.
+        restarted = await start_dispatch(
+            self.url,
+            self.sim,
+            now,
+            bot_token=None,
+            encryption_keys=self.settings.encryption_keys or "",
+        )
+        out, err = await restarted.communicate()
+        self.stderr.append(err.decode())
+        assert restarted.returncode == 0, err.decode()[-3000:]
+        self.count.add("workers restarted")
+        summary = re.search(r"sent (\d+), skipped (\d+), failed (\d+)", out.decode())
+        assert summary is not None, out.decode()
+        self.count.add("restarted worker: sent", int(summary.group(1)))
         results = await asyncio.gather(
             *(worker.run_pass() for worker in self.workers), return_exceptions=True
         )
