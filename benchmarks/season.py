@@ -95,6 +95,10 @@ async def main(members: int, teams: int) -> None:
                     await season.run()
                     ran = time.monotonic() - started
                     peak_run = peak_mib()
+                    # The season's figures first: a broken invariant stops the run below.
+                    print(f"wall time: {ran:.0f} s for the season ({set_up:.0f} s subscribing)")
+                    print(f"peak memory (RSS) during the season: {peak_run:.0f} MiB")
+                    print(f"dispatch passes so far: {season.count['dispatch passes']}", flush=True)
                     await verify(season, "\n".join(leaks.lines))
                     checked = time.monotonic() - started - ran
             finally:

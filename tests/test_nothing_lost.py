@@ -6,6 +6,7 @@ connection, PostgreSQL's pg_terminate_backend on the app's own connection mid-tr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from tests.helpers import (
     blocks_text,
     dm,
     install_token,
+    nudges,
     reflections,
     say,
     subscribe,
@@ -304,3 +306,23 @@ async def test_a_retry_whose_workspace_lost_its_token_waits_instead_of_failing(
     finally:
         await ctx.close()
     assert len([c for c in sim.calls_to("chat.postMessage") if c.failed is None]) == 1
+
+
+async def test_a_pass_whose_claim_loses_its_connection_claims_again_and_sends_once(
+    app: RunningApp, clock: ManualClock, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The claim waits for a lock on `schedules`; PostgreSQL: its connection is ended
+    (pg_terminate_backend), SQLite: its wait runs out. The claim is made again, the pass goes
+    on, and the nudge goes once."""
+    await subscribe(app)
+    clock.set(DUE)
+    lock = TableLock(database_url, "schedules")
+    try:
+        running_pass = asyncio.ensure_future(app.ctx.dispatcher.run_pass())
+        await lock.break_waiters_until(lambda: "claiming due nudges: transient" in caplog.text)
+    finally:
+        lock.release()
+    summary = await running_pass
+    assert (summary.sent, summary.failed) == (1, 0)
+    assert len(nudges(app.sim)) == 1
+    assert SECRET not in caplog.text

@@ -317,6 +317,7 @@ class Season:
         self.uninstalled: set[str] = set()
         self.killed = self.mid_pass = False
         self.stderr: list[str] = []
+        self.pass_faults: list[str] = []  # what each pass that raised said (kind, first line)
         self.replica_batch: list[tuple[Person, dict]] = []
         self.replica_at: datetime | None = None
         self.replies_at: Counter[datetime] = Counter()
@@ -813,6 +814,9 @@ class Season:
         for result in results:
             if isinstance(result, BaseException):
                 self.count.add("passes ended by a fault")
+                # Its kind and first line (SQL parameters are hidden): no words, no tokens.
+                first = (str(result).splitlines() or [""])[0][:200]
+                self.pass_faults.append(f"{type(result).__name__}: {first}")
             else:
                 self.count.add("pass tally: sent", result.sent)
                 self.count.add(
@@ -1092,7 +1096,7 @@ async def verify(season: Season, logged: str) -> None:
     count.add("stored reflections", sum(len(texts) for texts in stored.values()))
     count.add("slack calls", len(sim.calls))
     count.add("items shown again after their kind was used up", repeats)
-    assert count["passes ended by a fault"] == 0
+    assert count["passes ended by a fault"] == 0, season.pass_faults
     assert count["workers SIGKILLed mid-pass"] == 1
     # Some of the killed worker's nudges were in Slack, found there later; some were not yet.
     assert count["killed worker: nudges in Slack"] >= 1

@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Library
 from bot.crypto import Keyring
-from bot.db import Sessions
+from bot.db import Sessions, retrying
 from bot.foreground import Foreground
 from bot.metrics import NUDGES, PASS_CLAIMED
 from bot.services.away import DoNotDisturb, away_from, read_dnd
@@ -428,19 +428,24 @@ class Dispatcher:
 
     async def _claim(self, now: datetime, state: _PassState, limit: int, busy: set[str]) -> Claimed:
         await self._foreground.give_way()
-        claimed = await claim_due(
-            self._sessions,
-            now=now,
-            batch=limit,
-            zones_read=state.zones_read,
-            only_installed=self._installations.multi_workspace,
-            default_tz=self._settings.default_tz,
-            default_region=self._settings.default_holiday_region,
-            library=self._library,
-            rng=self._rng,
-            per_workspace=self._claimed_per_workspace,
-            skip_teams=busy,
-            oldest=self._oldest_shown(),
+        # One transaction, safe to run again: a connection ended mid-claim (a database restart,
+        # a failover) rolls it back, and the claim is made again rather than ending the pass.
+        claimed = await retrying(
+            lambda: claim_due(
+                self._sessions,
+                now=now,
+                batch=limit,
+                zones_read=state.zones_read,
+                only_installed=self._installations.multi_workspace,
+                default_tz=self._settings.default_tz,
+                default_region=self._settings.default_holiday_region,
+                library=self._library,
+                rng=self._rng,
+                per_workspace=self._claimed_per_workspace,
+                skip_teams=busy,
+                oldest=self._oldest_shown(),
+            ),
+            "claiming due nudges",
         )
         state.summary.skipped += claimed.missed
         NUDGES.labels("missed", "late").inc(claimed.missed)
@@ -455,8 +460,11 @@ class Dispatcher:
         return OLDEST if days is None else min(OLDEST, timedelta(days=days))
 
     async def _reclaim(self, now: datetime, state: _PassState) -> list[Job]:
-        jobs, missed = await reclaim(
-            self._sessions, now=now, batch=self._batch, oldest=self._oldest_shown()
+        jobs, missed = await retrying(
+            lambda: reclaim(
+                self._sessions, now=now, batch=self._batch, oldest=self._oldest_shown()
+            ),
+            "taking over abandoned nudges",
         )
         state.summary.skipped += missed
         NUDGES.labels("missed", "late").inc(missed)
