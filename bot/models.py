@@ -295,6 +295,17 @@ class Schedule(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
+    @property
+    def held_now(self) -> bool:
+        """The dispatcher held this nudge, and nothing has moved it since (moved_* are stale
+        once anything else sets next_due_at)."""
+        return (
+            self.moved_to is not None
+            and self.moved_to == self.next_due_at
+            and self.moved_from is not None
+            and self.moved_why is not None
+        )
+
 
 class Delivery(Base):
     """One nudge for one due instant. The unique key makes a second send impossible to record."""

@@ -85,7 +85,7 @@ def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime, region: st
     )
     if schedule.status != "active" or schedule.next_due_at is None:
         return view
-    if held_now(schedule) and schedule.moved_why is not None:
+    if schedule.held_now and schedule.moved_why is not None:
         why, _, name = schedule.moved_why.partition(":")
         return replace(view, moved_from=schedule.moved_from, moved_why=why, holiday=name or None)
     due, holiday = off_holidays(schedule, schedule.next_due_at, zone, region)
@@ -97,16 +97,6 @@ def view_of(schedule: Schedule | None, zone: ZoneInfo, now: datetime, region: st
         moved_from=due,
         moved_why="holiday",
         holiday=holiday.name,
-    )
-
-
-def held_now(schedule: Schedule) -> bool:
-    """The dispatcher held this nudge, and nothing has moved it since (moved_* are stale once
-    anything else sets next_due_at)."""
-    return (
-        schedule.moved_to is not None
-        and schedule.moved_to == schedule.next_due_at
-        and schedule.moved_from is not None
     )
 
 

@@ -107,12 +107,8 @@ def due_of(
 ) -> Due:
     assert schedule.next_due_at is not None
     moved = None
-    if (
-        schedule.moved_to is not None
-        and schedule.moved_to == schedule.next_due_at
-        and schedule.moved_from is not None
-        and schedule.moved_why is not None
-    ):
+    if schedule.held_now:
+        assert schedule.moved_from and schedule.moved_to and schedule.moved_why  # held_now
         moved = Moved(
             schedule.moved_from, schedule.moved_why, schedule.late_from or schedule.moved_to
         )
